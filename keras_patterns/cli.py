@@ -1,0 +1,192 @@
+"""The `keras-patterns` console command.
+
+Subcommands: `demo` (the main job on the embedded synthetic data),
+`synthetic` (write synthetic scenes in an In-shop layout), `prepare-inshop`
+(original layout to flat layout) and `contact-sheet` (look at a data set).
+Run `keras-patterns SUBCOMMAND --help` for each one's options.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from keras_patterns.version import __version__
+
+
+def _image_size(text):
+    try:
+        height, width = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected HEIGHTxWIDTH such as 256x192, got {text!r}"
+        ) from None
+    return height, width
+
+
+def _add_synthetic_options(parser, items, views):
+    parser.add_argument("--items", type=int, default=items, help="number of products")
+    parser.add_argument("--views", type=int, default=views, help="photos per product")
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument(
+        "--image-size",
+        type=_image_size,
+        default=(256, 192),
+        metavar="HxW",
+        help="image size, height x width (default 256x192)",
+    )
+
+
+def _cmd_demo(args):
+    from keras_patterns.datasets import prepare_inshop
+    from keras_patterns.datasets import write_synthetic_inshop
+    from keras_patterns.datasets.preview import preview_sheet
+
+    out = Path(args.out)
+    items = 8 if args.quick else args.items
+    start = time.perf_counter()
+    print(
+        f"[1/3] writing {items} synthetic items x {args.views} views "
+        f"to {out / 'inshop'}"
+    )
+    written = write_synthetic_inshop(
+        out / "inshop", items, args.views, args.seed, image_size=args.image_size
+    )
+    print(f"      {len(written.written)} files written, {len(written.skipped)} kept")
+    print(f"[2/3] preparing the flat layout in {out / 'flat'}")
+    summary = prepare_inshop(out / "inshop", out / "flat", progress=not args.quiet)
+    print(f"      {summary}")
+    sheet = out / "contact_sheet.png"
+    print(f"[3/3] saving scenes and masks to {sheet}")
+    preview_sheet(out / "flat", n=16 if args.quick else 32).save(sheet)
+    print(f"done in {time.perf_counter() - start:.1f} s")
+    return 0 if not summary.failed else 1
+
+
+def _cmd_synthetic(args):
+    from keras_patterns.datasets import write_synthetic_inshop
+
+    summary = write_synthetic_inshop(
+        args.root,
+        args.items,
+        args.views,
+        args.seed,
+        layout=args.layout,
+        image_size=args.image_size,
+        mask_fraction=args.mask_fraction,
+    )
+    print(
+        f"{len(summary.written)} files written, {len(summary.skipped)} already present"
+    )
+    return 0
+
+
+def _cmd_prepare(args):
+    from keras_patterns.datasets import prepare_inshop
+
+    summary = prepare_inshop(
+        args.source,
+        args.destination,
+        workers=args.workers,
+        unknown=args.unknown,
+        progress=not args.quiet,
+    )
+    print(summary)
+    print(f"manifest: {summary.manifest}")
+    return 1 if summary.failed and args.strict else 0
+
+
+def _cmd_contact_sheet(args):
+    from keras_patterns.datasets.preview import preview_sheet
+
+    preview_sheet(args.data, n=args.n, columns=args.columns).save(args.output)
+    print(f"saved {args.output}")
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="keras-patterns",
+        description="Group products by their visual pattern (keras-patterns).",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo",
+        help="run the main job on the embedded synthetic data",
+        description="Write a synthetic In-shop data set, prepare it into the flat "
+        "layout and save a contact sheet of scenes and masks.",
+    )
+    demo.add_argument("--out", required=True, help="output folder")
+    demo.add_argument("--quick", action="store_true", help="small settings (CI)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_synthetic_options(demo, items=32, views=2)
+    demo.set_defaults(run=_cmd_demo)
+
+    synthetic = sub.add_parser(
+        "synthetic",
+        help="write synthetic patterned-garment scenes in an In-shop layout",
+        description="Write synthetic shop photographs with masks, in the original "
+        "DeepFashion In-shop layout or the flat layout.",
+    )
+    synthetic.add_argument("root", help="output folder")
+    synthetic.add_argument("--layout", choices=("inshop", "flat"), default="inshop")
+    synthetic.add_argument(
+        "--mask-fraction", type=float, default=1.0, help="share of images with a mask"
+    )
+    _add_synthetic_options(synthetic, items=32, views=2)
+    synthetic.set_defaults(run=_cmd_synthetic)
+
+    prepare = sub.add_parser(
+        "prepare-inshop",
+        help="convert DeepFashion In-shop to the flat layout",
+        description="Convert the original In-shop layout (Eval/, img_highres/) to "
+        "images/NNNN_LLV.jpg + masks/NNNN_LLV.png and a manifest. The source is "
+        "never modified; re-running resumes.",
+    )
+    prepare.add_argument("source", help="root of the original layout")
+    prepare.add_argument("destination", help="output folder (outside SOURCE)")
+    prepare.add_argument(
+        "--workers", type=int, default=None, help="threads (default: CPUs)"
+    )
+    prepare.add_argument(
+        "--unknown",
+        choices=("error", "ignore"),
+        default="error",
+        help="mask colours outside the table: fail the pair, or label them 255",
+    )
+    prepare.add_argument("--quiet", action="store_true", help="no progress bar")
+    prepare.add_argument(
+        "--strict", action="store_true", help="exit with status 1 if any pair failed"
+    )
+    prepare.set_defaults(run=_cmd_prepare)
+
+    sheet = sub.add_parser(
+        "contact-sheet",
+        help="save images beside their colour-coded masks as one PNG",
+        description="Save a grid of images and masks from an In-shop folder "
+        "(either layout).",
+    )
+    sheet.add_argument("data", help="data set folder")
+    sheet.add_argument("output", help="PNG file to write")
+    sheet.add_argument("--n", type=int, default=16, help="number of images")
+    sheet.add_argument("--columns", type=int, default=8, help="thumbnails per row")
+    sheet.set_defaults(run=_cmd_contact_sheet)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the `keras-patterns` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"keras-patterns {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

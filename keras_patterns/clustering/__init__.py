@@ -1,0 +1,1 @@
+"""Stage 5, clustering: groups of embedding vectors."""

@@ -1,0 +1,323 @@
+"""DeepFashion In-shop class table: names, mask colours and class reductions.
+
+The segmentation masks of DeepFashion In-shop are painted in 16 colours. The
+ids follow the row order of the official colour table, but several official
+names are wrong; the names here are the corrected ones (see the data page of
+the documentation for the cross-checks).
+"""
+
+import numpy as np
+
+INSHOP_CLASSES = (
+    "background",
+    "top",
+    "skirt",
+    "leggings",
+    "face",
+    "dress",
+    "bag",
+    "neckwear",
+    "outer",
+    "hair",
+    "headwear",
+    "eyeglass",
+    "belt",
+    "pants",
+    "skin",
+    "footwear",
+)
+"""The 16 corrected In-shop class names; the index is the class id."""
+
+INSHOP_COLORS = np.array(
+    [
+        (0, 0, 0),
+        (255, 250, 250),
+        (250, 235, 215),
+        (70, 130, 180),
+        (16, 78, 139),
+        (255, 250, 205),
+        (255, 140, 0),
+        (50, 205, 50),
+        (220, 220, 220),
+        (255, 0, 0),
+        (127, 255, 212),
+        (0, 100, 0),
+        (255, 255, 0),
+        (211, 211, 211),
+        (144, 238, 144),
+        (245, 222, 179),
+    ],
+    dtype=np.uint8,
+)
+"""(16, 3) uint8 mask colours; row ``i`` is the colour of class id ``i``."""
+INSHOP_COLORS.setflags(write=False)
+
+CLOTHING_CLASSES = ("top", "dress", "outer", "pants", "footwear")
+"""The garment classes whose patterns the package groups."""
+
+NINE_CLASSES = (
+    "background",
+    "top",
+    "face",
+    "dress",
+    "outer",
+    "hair",
+    "pants",
+    "skin",
+    "footwear",
+)
+"""The 9-class set used for training segmentation (ids in this order)."""
+
+IGNORE_LABEL = 255
+"""Label of pixels that losses and metrics skip (discarded or unknown)."""
+
+DISCARDED_MODES = ("ignore", "background")
+UNKNOWN_MODES = ("error", "ignore")
+
+_color_lut = None
+
+
+class UnknownMaskColorError(ValueError):
+    """A mask holds a colour (or grey level) outside the In-shop table.
+
+    Attributes:
+        colors: the offending colours, most frequent first, as tuples.
+        counts: how many pixels carry each of them.
+        source: the file the mask came from, when known.
+    """
+
+    def __init__(self, colors, counts, source=None):
+        self.colors = [tuple(int(v) for v in np.atleast_1d(c)) for c in colors]
+        self.counts = [int(n) for n in counts]
+        self.source = source
+        where = f" in {source!r}" if source is not None else ""
+        shown = ", ".join(
+            f"{c if len(c) > 1 else c[0]} ({n} px)"
+            for c, n in zip(self.colors[:5], self.counts[:5], strict=False)
+        )
+        more = f" and {len(self.colors) - 5} more" if len(self.colors) > 5 else ""
+        super().__init__(
+            f"Mask{where} contains values outside the DeepFashion In-shop "
+            f"colour table: {shown}{more}. Expected one of the 16 colours of "
+            "`INSHOP_COLORS`; pass unknown='ignore' to label such pixels "
+            f"IGNORE_LABEL={IGNORE_LABEL} instead."
+        )
+
+
+def _lookup_table():
+    """A table from packed 24-bit RGB codes to class ids (255 = unknown)."""
+    global _color_lut
+    if _color_lut is None:
+        lut = np.full(1 << 24, IGNORE_LABEL, dtype=np.uint8)
+        lut[_pack_rgb(INSHOP_COLORS[None])[0]] = np.arange(len(INSHOP_CLASSES))
+        lut.setflags(write=False)
+        _color_lut = lut
+    return _color_lut
+
+
+def _pack_rgb(rgb):
+    rgb = rgb.astype(np.uint32, copy=False)
+    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+
+
+def _check_unknown(unknown):
+    if unknown not in UNKNOWN_MODES:
+        raise ValueError(
+            f'"unknown" must be one of {UNKNOWN_MODES}. Received: unknown={unknown!r}'
+        )
+
+
+def _raise_unknown(values, bad, source):
+    found, counts = np.unique(values[bad], axis=0, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    raise UnknownMaskColorError(found[order], counts[order], source)
+
+
+def rgb_mask_to_labels(mask, unknown="error", source=None):
+    """Converts an In-shop colour mask to class ids.
+
+    The conversion is one table look-up per pixel, so it costs a few
+    milliseconds for a full 750x1101 mask. An alpha channel is ignored.
+
+    Args:
+        mask: uint8 array of shape `(H, W, 3)` (RGB) or `(H, W, 4)` (RGBA).
+        unknown: what to do with a colour that is not in `INSHOP_COLORS`:
+            `"error"` (default) raises `UnknownMaskColorError`, a
+            `ValueError` naming the colours (and `source`); `"ignore"`
+            labels those pixels `IGNORE_LABEL` (255).
+        source: optional file name, quoted in error messages.
+
+    Returns:
+        uint8 array of shape `(H, W)` holding ids in `[0, 15]`
+        (and 255 for unknown colours when `unknown="ignore"`).
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.datasets import INSHOP_COLORS, rgb_mask_to_labels
+    >>> mask = np.broadcast_to(INSHOP_COLORS[13], (2, 3, 3))
+    >>> rgb_mask_to_labels(mask)
+    array([[13, 13, 13],
+           [13, 13, 13]], dtype=uint8)
+    """
+    _check_unknown(unknown)
+    mask = np.asarray(mask)
+    if mask.ndim != 3 or mask.shape[-1] not in (3, 4):
+        raise ValueError(
+            '"mask" must be an RGB or RGBA image of shape (H, W, 3) or (H, W, 4). '
+            f"Received: mask with shape {mask.shape}"
+        )
+    if mask.dtype != np.uint8:
+        raise ValueError(
+            f'"mask" must have dtype uint8. Received: mask with dtype {mask.dtype}'
+        )
+    rgb = mask[..., :3]
+    labels = _lookup_table()[_pack_rgb(rgb)]
+    if unknown == "error":
+        bad = labels == IGNORE_LABEL
+        if bad.any():
+            _raise_unknown(rgb, bad, source)
+    return labels
+
+
+def check_label_ids(labels, unknown="error", source=None):
+    """Validates a greyscale id mask (the flat layout) against the 16 ids.
+
+    `IGNORE_LABEL` (255) is accepted: it marks pixels that were unknown
+    when the mask was converted.
+
+    Args:
+        labels: integer array of shape `(H, W)`.
+        unknown: `"error"` raises `UnknownMaskColorError` for other values
+            above 15; `"ignore"` maps them to `IGNORE_LABEL`.
+        source: optional file name, quoted in error messages.
+
+    Returns:
+        uint8 array of shape `(H, W)`.
+    """
+    _check_unknown(unknown)
+    labels = np.asarray(labels)
+    if labels.ndim != 2 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            '"labels" must be an integer array of shape (H, W). '
+            f"Received: labels with shape {labels.shape} and dtype {labels.dtype}"
+        )
+    bad = ((labels < 0) | (labels >= len(INSHOP_CLASSES))) & (labels != IGNORE_LABEL)
+    if bad.any():
+        if unknown == "error":
+            _raise_unknown(labels, bad, source)
+        labels = np.where(bad, IGNORE_LABEL, labels)
+    return labels.astype(np.uint8)
+
+
+def _class_ids(classes, argument):
+    unknown = [c for c in classes if c not in INSHOP_CLASSES]
+    if unknown or len(set(classes)) != len(classes) or not classes:
+        raise ValueError(
+            f'"{argument}" must be distinct names from INSHOP_CLASSES. '
+            f"Received: {argument}={tuple(classes)!r}"
+        )
+    return [INSHOP_CLASSES.index(c) for c in classes]
+
+
+def labels_to_rgb(labels, classes=INSHOP_CLASSES, ignore_color=(255, 0, 255)):
+    """Paints class ids with the In-shop colours, for display.
+
+    Args:
+        labels: integer array `(H, W)` (or any shape) of ids into `classes`.
+        classes: the class names the ids refer to. Defaults to the 16
+            In-shop classes; pass `NINE_CLASSES` for reduced label maps.
+        ignore_color: RGB colour painted where the label is `IGNORE_LABEL`.
+            The default, magenta, is not in the table.
+
+    Returns:
+        uint8 array of shape `labels.shape + (3,)`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.datasets import labels_to_rgb
+    >>> labels_to_rgb(np.array([[0, 9]]))
+    array([[[  0,   0,   0],
+            [255,   0,   0]]], dtype=uint8)
+    """
+    labels = np.asarray(labels)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f'"labels" must hold integer class ids. Received: dtype {labels.dtype}'
+        )
+    palette = np.zeros((256, 3), dtype=np.uint8)
+    palette[: len(classes)] = INSHOP_COLORS[_class_ids(classes, "classes")]
+    palette[IGNORE_LABEL] = ignore_color
+    bad = ((labels < 0) | (labels >= len(classes))) & (labels != IGNORE_LABEL)
+    if bad.any():
+        raise ValueError(
+            f'"labels" must hold ids in [0, {len(classes) - 1}] or '
+            f"IGNORE_LABEL={IGNORE_LABEL}. Received values "
+            f"{np.unique(labels[bad])[:10].tolist()}"
+        )
+    return palette[labels.astype(np.intp)]
+
+
+def class_lookup_table(classes=NINE_CLASSES, discarded="ignore"):
+    """A 256-entry table from In-shop ids to ids in a reduced class set.
+
+    Args:
+        classes: the class names to keep, in their new id order.
+        discarded: `"ignore"` (default) labels the other classes
+            `IGNORE_LABEL` so losses and metrics skip them (a skirt is not
+            background); `"background"` folds them into `"background"`,
+            which must then be in `classes`.
+
+    Returns:
+        uint8 array of shape `(256,)`; entry `IGNORE_LABEL` stays
+        `IGNORE_LABEL`.
+    """
+    if discarded not in DISCARDED_MODES:
+        raise ValueError(
+            f'"discarded" must be one of {DISCARDED_MODES}. '
+            f"Received: discarded={discarded!r}"
+        )
+    ids = _class_ids(classes, "classes")
+    if discarded == "background" and "background" not in classes:
+        raise ValueError(
+            'discarded="background" needs "background" in "classes". '
+            f"Received: classes={tuple(classes)!r}"
+        )
+    fill = classes.index("background") if discarded == "background" else IGNORE_LABEL
+    table = np.full(256, IGNORE_LABEL, dtype=np.uint8)
+    table[: len(INSHOP_CLASSES)] = fill
+    table[ids] = np.arange(len(ids))
+    return table
+
+
+def remap_classes(labels, classes=NINE_CLASSES, discarded="ignore"):
+    """Reduces 16-class In-shop ids to a subset, by default the 9-class set.
+
+    Args:
+        labels: integer array of In-shop ids (and possibly `IGNORE_LABEL`).
+        classes: the class names to keep, in their new id order.
+        discarded: `"ignore"` (default) or `"background"`; see
+            `class_lookup_table`.
+
+    Returns:
+        uint8 array of the same shape with ids into `classes`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.datasets import remap_classes
+    >>> remap_classes(np.array([0, 1, 2, 13]))  # background, top, skirt, pants
+    array([  0,   1, 255,   6], dtype=uint8)
+    """
+    labels = np.asarray(labels)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f'"labels" must hold integer class ids. Received: dtype {labels.dtype}'
+        )
+    if labels.size and (labels.min() < 0 or labels.max() > 255):
+        raise ValueError(
+            '"labels" must hold In-shop ids in [0, 15] or 255. '
+            f"Received values in [{labels.min()}, {labels.max()}]"
+        )
+    return class_lookup_table(classes, discarded)[labels.astype(np.intp)]

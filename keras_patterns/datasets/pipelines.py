@@ -1,0 +1,332 @@
+"""`tf.data` input pipelines: segmentation pairs and P x K item batches.
+
+Pipelines use `tf.data` whatever the Keras backend (JAX and PyTorch models
+consume its batches through `model.fit` as NumPy arrays). Label maps are only
+ever resized with nearest-neighbour interpolation: bilinear resizing of masks
+invents classes along borders.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from keras_patterns.datasets.inshop import load_inshop
+from keras_patterns.datasets.inshop_classes import INSHOP_COLORS
+from keras_patterns.datasets.inshop_classes import NINE_CLASSES
+from keras_patterns.datasets.inshop_classes import class_lookup_table
+
+
+def _check_size(image_size):
+    if (
+        not isinstance(image_size, (tuple, list))
+        or len(image_size) != 2
+        or any(not isinstance(s, (int, np.integer)) or s < 8 for s in image_size)
+    ):
+        raise ValueError(
+            '"image_size" must be (height, width) with ints >= 8. '
+            f"Received: image_size={image_size!r}"
+        )
+    return tuple(int(s) for s in image_size)
+
+
+def _check_positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f'"{name}" must be a positive int. Received: {name}={value!r}')
+
+
+def _rgb_to_ids(rgb):
+    """In-graph colour-table lookup; unknown colours become 255 (ignore)."""
+    codes = tf.cast(rgb, tf.int32)
+    codes = codes[..., 0] * 65536 + codes[..., 1] * 256 + codes[..., 2]
+    table = INSHOP_COLORS.astype(np.int32)
+    keys = table[:, 0] * 65536 + table[:, 1] * 256 + table[:, 2]
+    matches = tf.equal(codes[..., None], tf.constant(keys))
+    ids = tf.argmax(tf.cast(matches, tf.int32), axis=-1, output_type=tf.int32)
+    return tf.where(tf.reduce_any(matches, axis=-1), ids, 255)
+
+
+def _decode_mask(path):
+    """Decodes a flat (grey ids) or original (RGB/RGBA colours) mask."""
+    raw = tf.io.decode_png(tf.io.read_file(path), channels=0)
+    channels = tf.shape(raw)[-1]
+    return tf.cond(
+        channels < 3,
+        lambda: tf.cast(raw[..., 0], tf.int32),
+        lambda: _rgb_to_ids(raw[..., :3]),
+    )
+
+
+def _decode_image(path):
+    image = tf.io.decode_image(
+        tf.io.read_file(path), channels=3, expand_animations=False
+    )
+    return tf.image.convert_image_dtype(image, tf.float32)
+
+
+def _segmentation_source(data):
+    """Returns `(dataset of (image uint8|path, 16-class ids|path), from_files)`."""
+    if isinstance(data, dict):
+        images, masks = np.asarray(data["images"]), np.asarray(data["masks"])
+        if images.ndim != 4 or masks.shape != images.shape[:3] or not len(images):
+            raise ValueError(
+                '"data" must hold "images" (N, H, W, 3) and "masks" (N, H, W) with '
+                f"N >= 1. Received shapes {images.shape} and {masks.shape}"
+            )
+        return tf.data.Dataset.from_tensor_slices((images, masks)), False, len(images)
+    records = load_inshop(data) if isinstance(data, (str, Path)) else list(data)
+    pairs = [(r["image_path"], r["mask_path"]) for r in records if r["mask_path"]]
+    if not pairs:
+        raise ValueError(
+            f'"data" has no image with a mask. Received {len(records)} record(s).'
+        )
+    images, masks = (list(column) for column in zip(*pairs, strict=True))
+    return tf.data.Dataset.from_tensor_slices((images, masks)), True, len(pairs)
+
+
+def _scale_crop(image, labels, size, scale_range, seed):
+    """Random rescale, then a random crop (padding with ignore) back to `size`."""
+    height, width = size
+    scale = tf.random.stateless_uniform([], seed, *scale_range)
+    new = tf.cast(tf.round(tf.constant(size, tf.float32) * scale), tf.int32)
+    image = tf.image.resize(image, new, method="bilinear", antialias=True)
+    labels = tf.image.resize(labels, new, method="nearest")
+    pad_h, pad_w = tf.maximum(height - new[0], 0), tf.maximum(width - new[1], 0)
+    paddings = [
+        [pad_h // 2, pad_h - pad_h // 2],
+        [pad_w // 2, pad_w - pad_w // 2],
+        [0, 0],
+    ]
+    image = tf.pad(image, paddings)
+    labels = tf.pad(labels + 1, paddings) - 1  # Padding becomes -1 ...
+    labels = tf.where(labels < 0, 255, labels)  # ... and then ignore.
+    stacked = tf.concat([image, tf.cast(labels, tf.float32)], axis=-1)
+    crop = tf.image.stateless_random_crop(stacked, [height, width, 4], seed + 1)
+    return crop[..., :3], tf.cast(crop[..., 3:], tf.int32)
+
+
+def segmentation_dataset(
+    data,
+    image_size,
+    batch_size,
+    classes=NINE_CLASSES,
+    discarded="ignore",
+    augment=False,
+    scale_range=(0.75, 1.5),
+    shuffle=None,
+    repeat=False,
+    seed=0,
+):
+    """A `tf.data.Dataset` of `(image, label_map)` batches for segmentation.
+
+    Images come out float32 in [0, 1], `(batch, H, W, 3)`; label maps int32
+    `(batch, H, W)` with ids into `classes` and `IGNORE_LABEL` (255) where a
+    loss or metric should not look. Images are resized bilinearly (with
+    antialiasing), label maps with nearest neighbour only.
+
+    Args:
+        data: the output of `make_pattern_garments` (a dict with `images`
+            and 16-class `masks`), a list of In-shop records, or a folder
+            read with `load_inshop` (either layout). Only images with a mask
+            are used; RGB colour masks are converted in the graph (unknown
+            colours become `IGNORE_LABEL`; `prepare_inshop` reports them).
+        image_size: `(height, width)` of the output.
+        batch_size: images per batch.
+        classes: class names kept, in id order (default: the 9-class set).
+        discarded: other classes become `"ignore"` (default) or
+            `"background"`.
+        augment: random horizontal flip and random scale-then-crop.
+        scale_range: the scale factor range of the augmentation.
+        shuffle: shuffle buffer (default: the whole data set when
+            `augment`, no shuffling otherwise).
+        repeat: repeat forever (use with `steps_per_epoch`).
+        seed: seed of shuffling and augmentation (deterministic).
+
+    Returns:
+        A batched, prefetched `tf.data.Dataset`.
+
+    Example:
+
+    >>> import keras_patterns as kp
+    >>> data = kp.datasets.make_pattern_garments(4, image_size=(64, 48))
+    >>> ds = kp.datasets.segmentation_dataset(data, (32, 24), batch_size=2)
+    >>> images, labels = next(iter(ds))
+    >>> tuple(images.shape), tuple(labels.shape)
+    ((2, 32, 24, 3), (2, 32, 24))
+    """
+    size = _check_size(image_size)
+    _check_positive(batch_size, "batch_size")
+    if len(scale_range) != 2 or not 0 < scale_range[0] <= scale_range[1]:
+        raise ValueError(
+            '"scale_range" must be (low, high) with 0 < low <= high. '
+            f"Received: scale_range={scale_range!r}"
+        )
+    lookup = tf.constant(class_lookup_table(classes, discarded).astype(np.int32))
+    dataset, from_files, count = _segmentation_source(data)
+    shuffle = (count if augment else 0) if shuffle is None else shuffle
+    if shuffle:
+        dataset = dataset.shuffle(shuffle, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+
+    def load(image, mask, element_seed):
+        if from_files:
+            image, mask = _decode_image(image), _decode_mask(mask)
+        else:
+            image = tf.image.convert_image_dtype(image, tf.float32)
+            mask = tf.cast(mask, tf.int32)
+        labels = tf.gather(lookup, tf.clip_by_value(mask, 0, 255))[..., None]
+        image = tf.image.resize(image, size, method="bilinear", antialias=True)
+        labels = tf.image.resize(labels, size, method="nearest")
+        if augment:
+            if tf.random.stateless_uniform([], element_seed) < 0.5:
+                image, labels = image[:, ::-1], labels[:, ::-1]
+            image, labels = _scale_crop(
+                image, labels, size, scale_range, element_seed + 2
+            )
+        image = tf.clip_by_value(image, 0.0, 1.0)
+        return tf.ensure_shape(image, (*size, 3)), tf.ensure_shape(labels[..., 0], size)
+
+    seeds = tf.data.Dataset.random(seed=seed).batch(2)
+    dataset = tf.data.Dataset.zip((dataset, seeds))
+    dataset = dataset.map(
+        lambda pair, s: load(pair[0], pair[1], tf.cast(s, tf.int32)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+class PKSampler:
+    """Index batches of P labels with K examples each, for metric learning.
+
+    Every batch holds `p` distinct labels and `k` examples of each, so every
+    anchor has `k - 1` positives and `(p - 1) * k` negatives. One epoch
+    visits every label with at least two examples once, in random order;
+    labels with fewer than `k` examples are sampled with replacement.
+
+    Args:
+        labels: integer (or string) label per example, shape `(N,)`.
+        p: labels per batch.
+        k: examples per label.
+        seed: random seed.
+
+    Example:
+
+    >>> from keras_patterns.datasets import PKSampler
+    >>> sampler = PKSampler([0, 0, 1, 1, 2, 2], p=2, k=2, seed=0)
+    >>> batch = next(iter(sampler))
+    >>> len(batch), len(sampler)
+    (4, 1)
+    """
+
+    def __init__(self, labels, p=8, k=4, seed=0):
+        _check_positive(p, "p")
+        _check_positive(k, "k")
+        if k < 2:
+            raise ValueError(
+                f'"k" must be at least 2 (an anchor needs a positive). Received: k={k}'
+            )
+        self.labels = np.asarray(labels)
+        if self.labels.ndim != 1:
+            raise ValueError(
+                f'"labels" must be one-dimensional. Received shape {self.labels.shape}'
+            )
+        groups = {}
+        for index, label in enumerate(self.labels.tolist()):
+            groups.setdefault(label, []).append(index)
+        self.groups = [np.array(v) for _, v in sorted(groups.items()) if len(v) >= 2]
+        if len(self.groups) < p:
+            raise ValueError(
+                f'"p" must not exceed the number of labels with two or more examples '
+                f"({len(self.groups)}). Received: p={p}"
+            )
+        self.p, self.k = p, k
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        return len(self.groups) // self.p
+
+    def __iter__(self):
+        order = self.rng.permutation(len(self.groups))
+        for start in range(0, len(self) * self.p, self.p):
+            batch = []
+            for g in order[start : start + self.p]:
+                members = self.groups[g]
+                batch.append(
+                    self.rng.choice(members, self.k, replace=len(members) < self.k)
+                )
+            yield np.concatenate(batch)
+
+
+def triplet_dataset(
+    data,
+    labels="item_id",
+    p=8,
+    k=4,
+    image_size=None,
+    repeat=True,
+    seed=0,
+    map_fn=None,
+):
+    """A `tf.data.Dataset` of P x K batches `(images, labels)`.
+
+    Args:
+        data: a dict of arrays (`images` plus the label key, as from
+            `make_pattern_garments`), a list of records with `image_path`,
+            or a folder read with `load_inshop`.
+        labels: the key (or record field) holding each example's label, for
+            example `"item_id"` (same product) or `"pattern"` (same family).
+        p: labels per batch.
+        k: examples per label.
+        image_size: `(height, width)` to resize to (required for files of
+            different sizes).
+        repeat: repeat epochs forever (use with `steps_per_epoch`).
+        seed: sampling seed.
+        map_fn: optional function `(image, label) -> (image, label)` applied
+            to each example (augmentation).
+
+    Returns:
+        A `tf.data.Dataset` of float32 images in [0, 1] `(p * k, H, W, 3)` and
+        integer labels `(p * k,)`.
+    """
+    if isinstance(data, dict):
+        images = np.asarray(data["images"])
+        values = np.asarray(data[labels])
+    else:
+        records = load_inshop(data) if isinstance(data, (str, Path)) else list(data)
+        images = np.array([r["image_path"] for r in records])
+        values = np.array([r[labels] for r in records])
+    _, ids = np.unique(values, return_inverse=True)
+    sampler = PKSampler(ids, p, k, seed)
+    from_files = images.dtype.kind in "US"
+    size = None if image_size is None else _check_size(image_size)
+    if from_files and size is None:
+        raise ValueError('"image_size" is required when images are read from files.')
+
+    def indices():
+        while True:
+            yield from sampler
+            if not repeat:
+                return
+
+    dataset = tf.data.Dataset.from_generator(
+        indices, output_signature=tf.TensorSpec((p * k,), tf.int64)
+    ).unbatch()
+    source = tf.constant(images)
+    targets = tf.constant(ids.astype(np.int32))
+
+    def load(index):
+        image = tf.gather(source, index)
+        image = (
+            _decode_image(image)
+            if from_files
+            else tf.image.convert_image_dtype(image, tf.float32)
+        )
+        if size is not None:
+            image = tf.image.resize(image, size, antialias=True)
+        label = tf.gather(targets, index)
+        return map_fn(image, label) if map_fn is not None else (image, label)
+
+    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.batch(p * k, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

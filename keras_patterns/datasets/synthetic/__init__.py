@@ -1,0 +1,17 @@
+"""Synthetic patterned garments: shop photographs with exact masks."""
+
+from keras_patterns.datasets.synthetic.generator import make_pattern_garments
+from keras_patterns.datasets.synthetic.generator import write_synthetic_inshop
+from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
+from keras_patterns.datasets.synthetic.patterns import pattern_swatch
+from keras_patterns.datasets.synthetic.patterns import render_pattern
+from keras_patterns.datasets.synthetic.patterns import sample_pattern
+
+__all__ = [
+    "PATTERN_FAMILIES",
+    "make_pattern_garments",
+    "pattern_swatch",
+    "render_pattern",
+    "sample_pattern",
+    "write_synthetic_inshop",
+]

@@ -1,0 +1,1 @@
+"""Stage 3, enhancement: super-resolution of small patches."""

@@ -1,0 +1,1 @@
+"""The composite: the five stages wired into one grouping workflow."""

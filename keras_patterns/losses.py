@@ -1,0 +1,3 @@
+"""Public Keras losses, re-exported from the stage that defines each one."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Public metrics, re-exported from the stage that defines each one."""
+
+__all__ = []

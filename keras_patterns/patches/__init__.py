@@ -1,0 +1,1 @@
+"""Stage 2, patch extraction: a patch that lies inside one garment."""

@@ -1,0 +1,1 @@
+"""Stage 1, segmentation: which pixels belong to which garment."""

@@ -1,0 +1,1 @@
+"""Utilities shared by every stage: image checks, file I/O, progress, sheets."""

@@ -1,0 +1,66 @@
+"""Checks and conversions for image arguments of public entry points.
+
+Public functions accept uint8 images in [0, 255] or floating images in
+[0, 1]; these helpers validate that contract once, with messages that name
+the argument, so no stage silently clips or rescales bad input.
+"""
+
+import numpy as np
+
+
+def check_image(image, name="image", batched=None, channels=(1, 3, 4)):
+    """Validates an image (or batch) array and returns it as a numpy array.
+
+    Args:
+        image: array-like, channels last.
+        name: argument name used in error messages.
+        batched: `True` requires `(N, H, W, C)`, `False` requires
+            `(H, W, C)`, `None` accepts either.
+        channels: allowed channel counts.
+
+    Returns:
+        The image as a numpy array (not copied when already one).
+    """
+    array = np.asarray(image)
+    ranks = {True: (4,), False: (3,), None: (3, 4)}[batched]
+    forms = {3: "(H, W, C)", 4: "(N, H, W, C)"}
+    if array.ndim not in ranks or array.shape[-1] not in channels:
+        expected = " or ".join(forms[r] for r in ranks)
+        raise ValueError(
+            f'"{name}" must have shape {expected} with C in {tuple(channels)}. '
+            f"Received: {name} with shape {array.shape}"
+        )
+    if array.size == 0:
+        raise ValueError(f'"{name}" must not be empty. Received shape {array.shape}')
+    if array.dtype == np.uint8:
+        return array
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(
+            f'"{name}" must be uint8 in [0, 255] or float in [0, 1]. '
+            f"Received: dtype {array.dtype}"
+        )
+    if not np.isfinite(array).all():
+        raise ValueError(f'"{name}" contains NaN or infinite values.')
+    low, high = float(array.min()), float(array.max())
+    if low < 0.0 or high > 1.0:
+        raise ValueError(
+            f'"{name}" is floating point, so it must lie in [0, 1]. '
+            f"Received values in [{low:.4g}, {high:.4g}] (pass uint8 for [0, 255])."
+        )
+    return array
+
+
+def to_uint8(image, name="image", **kwargs):
+    """Validates `image` and returns it as uint8 in [0, 255]."""
+    array = check_image(image, name, **kwargs)
+    if array.dtype == np.uint8:
+        return array
+    return np.round(array * 255.0).astype(np.uint8)
+
+
+def to_float(image, name="image", **kwargs):
+    """Validates `image` and returns it as float32 in [0, 1]."""
+    array = check_image(image, name, **kwargs)
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0
+    return array.astype(np.float32, copy=False)
