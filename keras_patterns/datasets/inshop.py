@@ -202,9 +202,9 @@ def read_mask(path, unknown="error"):
         image.load()
         if image.mode in ("L", "I", "I;16"):
             return check_label_ids(np.asarray(image), unknown, source=str(path))
-        if image.mode not in ("RGB", "RGBA"):
-            image = image.convert("RGB")
-        return rgb_mask_to_labels(np.asarray(image), unknown, source=str(path))
+        # RGBA decodes straight into packed 32-bit pixels (see rgb_mask_to_labels).
+        rgba = np.asarray(image.convert("RGBA"))
+        return rgb_mask_to_labels(rgba, unknown, source=str(path))
 
 
 def _check_choice(value, choices, argument):
@@ -394,7 +394,7 @@ def load_inshop(root, layout="auto", resolution="highres", missing="warn"):
     >>> import tempfile
     >>> import keras_patterns as kp
     >>> root = tempfile.mkdtemp()
-    >>> kp.datasets.write_synthetic_inshop(root, n_items=3, views_per_item=2)
+    >>> _ = kp.datasets.write_synthetic_inshop(root, n_items=3, views_per_item=2)
     >>> records = kp.datasets.load_inshop(root)
     >>> len(records), records[0].split in ("train", "query", "gallery")
     (6, True)

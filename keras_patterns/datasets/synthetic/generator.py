@@ -50,12 +50,12 @@ def _check_size(image_size):
         not isinstance(image_size, (tuple, list))
         or len(image_size) != 2
         or any(
-            isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 32
+            isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 16
             for s in image_size
         )
     ):
         raise ValueError(
-            '"image_size" must be (height, width) with both ints >= 32. '
+            '"image_size" must be (height, width) with both ints >= 16. '
             f"Received: image_size={image_size!r}"
         )
     return tuple(int(s) for s in image_size)
@@ -115,7 +115,7 @@ def make_pattern_garments(
 
     Args:
         n: number of scenes.
-        image_size: `(height, width)`, both at least 32.
+        image_size: `(height, width)`, both at least 16.
         seed: random seed; the output is a deterministic function of it.
         views_per_item: consecutive scenes showing the same item (front,
             side, back, full, additional views).

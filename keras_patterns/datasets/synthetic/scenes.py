@@ -152,7 +152,7 @@ def sample_item(rng, family=None):
         other = 0 if rng.random() < 0.6 else int(rng.integers(len(PATTERN_FAMILIES)))
         garments.append(_garment(name, other, rng))
     gender = "WOMEN" if "dress" in outfit or rng.random() < 0.6 else "MEN"
-    upper = outfit[0] in ("top", "outer") and rng.random() < 0.3
+    upper = outfit[0] in ("top", "outer", "dress") and rng.random() < 0.35
     gradient = rng.random() < 0.5
     light = random_color(rng, (0.72, 0.98), (0.0, 0.15))
     return Item(
@@ -200,14 +200,17 @@ class _Camera:
 
 def _camera(item, view, size, rng):
     height, width = size
+    # In-shop photographs frame the model tightly: full-body shots run from
+    # the hair to the shoes (sometimes cropping them), zoomed shots from the
+    # head to the hips.
     if item.framing == "upper":
-        scale, top = height * rng.uniform(1.5, 1.7), height * rng.uniform(0.02, 0.05)
+        scale, top = height * rng.uniform(1.5, 1.75), height * rng.uniform(0.0, 0.04)
     else:
-        scale, top = height * rng.uniform(0.86, 0.97), height * rng.uniform(0.01, 0.04)
+        scale, top = height * rng.uniform(0.95, 1.1), height * rng.uniform(-0.01, 0.03)
     if view == "full":
-        scale *= 0.82
-        top += height * 0.06
-    cx = width / 2 + width * rng.normal(0, 0.05)
+        scale *= 0.85
+        top += height * 0.05
+    cx = width / 2 + width * rng.normal(0, 0.04)
     return _Camera(cx, top, scale, 0.8 if view == "side" else 1.0)
 
 
