@@ -21,6 +21,7 @@ from keras_patterns.datasets.inshop_classes import class_lookup_table
 from keras_patterns.datasets.inshop_classes import labels_to_rgb
 from keras_patterns.datasets.inshop_classes import remap_classes
 from keras_patterns.datasets.inshop_classes import rgb_mask_to_labels
+from keras_patterns.datasets.inshop_lists import read_manifest
 from keras_patterns.datasets.pipelines import PKSampler
 from keras_patterns.datasets.pipelines import segmentation_dataset
 from keras_patterns.datasets.pipelines import triplet_dataset
@@ -49,6 +50,7 @@ __all__ = [
     "make_pattern_garments",
     "pattern_swatch",
     "prepare_inshop",
+    "read_manifest",
     "read_mask",
     "remap_classes",
     "rgb_mask_to_labels",

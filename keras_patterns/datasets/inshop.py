@@ -8,7 +8,6 @@ The flat layout is ``images/NNNN_LLV.jpg`` with ``masks/NNNN_LLV.png`` holding
 class ids as 8-bit grey levels.
 """
 
-import csv
 import dataclasses
 import re
 import warnings
@@ -19,6 +18,9 @@ from PIL import Image
 
 from keras_patterns.datasets.inshop_classes import check_label_ids
 from keras_patterns.datasets.inshop_classes import rgb_mask_to_labels
+from keras_patterns.datasets.inshop_lists import read_item_list
+from keras_patterns.datasets.inshop_lists import read_list_file
+from keras_patterns.datasets.inshop_lists import read_manifest
 
 PARTITION_FILE = "Eval/list_eval_partition.txt"
 BBOX_FILE = "Anno/list_bbox_inshop.txt"
@@ -111,77 +113,6 @@ class InshopRecords(list):
     def column(self, name):
         """One field of every record, as a list."""
         return [getattr(r, name) for r in self]
-
-
-def read_list_file(path, header, min_columns=None):
-    """Reads a DeepFashion list file: a count line, a header line, then rows.
-
-    Args:
-        path: the text file.
-        header: the expected header tokens.
-        min_columns: rows need at least this many fields (default: as many
-            as the header).
-
-    Returns:
-        A list of rows, each a list of strings.
-
-    Raises:
-        ValueError: the count line is not an integer or disagrees with the
-            number of rows, the header differs, or a row is too short; the
-            message names the file and the line.
-    """
-    path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if len(lines) < 2:
-        raise ValueError(
-            f"{path}: expected a count line and a header line, found {len(lines)} "
-            "line(s)."
-        )
-    try:
-        count = int(lines[0].strip())
-    except ValueError:
-        raise ValueError(
-            f"{path}:1: expected the number of rows, found {lines[0]!r}"
-        ) from None
-    tokens = lines[1].split()
-    if tokens != list(header):
-        raise ValueError(
-            f"{path}:2: expected the header {' '.join(header)!r}, found {lines[1]!r}"
-        )
-    rows = [line.split() for line in lines[2:]]
-    if count != len(rows):
-        raise ValueError(
-            f"{path}:1: the count line says {count} rows but the file holds "
-            f"{len(rows)}."
-        )
-    need = len(header) if min_columns is None else min_columns
-    for number, row in enumerate(rows, start=3):
-        if len(row) < need:
-            raise ValueError(
-                f"{path}:{number}: expected at least {need} fields, found {row!r}"
-            )
-    return rows
-
-
-def read_item_list(path):
-    """Reads ``list_item_inshop.txt``: a count line, then one item id a line."""
-    path = Path(path)
-    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
-    while lines and not lines[-1]:
-        lines.pop()
-    try:
-        count = int(lines[0])
-    except (IndexError, ValueError):
-        raise ValueError(f"{path}:1: expected the number of items.") from None
-    items = lines[1:]
-    if count != len(items):
-        raise ValueError(
-            f"{path}:1: the count line says {count} items but the file holds "
-            f"{len(items)}."
-        )
-    return items
 
 
 def read_mask(path, unknown="error"):
@@ -311,12 +242,6 @@ def _load_original(root, resolution):
         else:
             missing.append(record.image_path)
     return records, missing
-
-
-def read_manifest(path):
-    """Reads a manifest written by `prepare_inshop` into `{name: row}`."""
-    with open(path, newline="", encoding="utf-8") as f:
-        return {row["name"]: row for row in csv.DictReader(f)}
 
 
 def _load_flat(root):

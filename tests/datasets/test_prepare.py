@@ -68,7 +68,7 @@ def test_flat_output_is_faithful(source, tmp_path):
     flat = ds.load_inshop(tmp_path)
     assert len(flat) == 8 and all(r.mask_path for r in flat)
     for record in flat:
-        row = ds.inshop.read_manifest(tmp_path / "manifest.csv")[
+        row = ds.read_manifest(tmp_path / "manifest.csv")[
             Path(record.image_path).stem
         ]
         original = originals[str(root / row["source_image"])]
@@ -105,7 +105,7 @@ def test_unknown_ignore_converts_with_ignore_label(source, tmp_path):
     summary = ds.prepare_inshop(root, tmp_path, unknown="ignore", progress=False)
     assert len(summary.written) == 9 and len(summary.failed) == 1
     flat = {Path(r.image_path).stem: r for r in ds.load_inshop(tmp_path)}
-    rows = ds.inshop.read_manifest(tmp_path / "manifest.csv")
+    rows = ds.read_manifest(tmp_path / "manifest.csv")
     name = next(n for n, row in rows.items() if root / row["source_mask"] == bad)
     assert (ds.read_mask(flat[name].mask_path) == 255).sum() == 4
 
