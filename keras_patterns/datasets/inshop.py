@@ -21,6 +21,7 @@ from keras_patterns.datasets.inshop_classes import rgb_mask_to_labels
 from keras_patterns.datasets.inshop_lists import read_item_list
 from keras_patterns.datasets.inshop_lists import read_list_file
 from keras_patterns.datasets.inshop_lists import read_manifest
+from keras_patterns.utils.validation import check_choice
 
 PARTITION_FILE = "Eval/list_eval_partition.txt"
 BBOX_FILE = "Anno/list_bbox_inshop.txt"
@@ -136,14 +137,6 @@ def read_mask(path, unknown="error"):
         # RGBA decodes straight into packed 32-bit pixels (see rgb_mask_to_labels).
         rgba = np.asarray(image.convert("RGBA"))
         return rgb_mask_to_labels(rgba, unknown, source=str(path))
-
-
-def _check_choice(value, choices, argument):
-    if value not in choices:
-        raise ValueError(
-            f'"{argument}" must be one of {tuple(choices)}. '
-            f"Received: {argument}={value!r}"
-        )
 
 
 def _detect_layout(root):
@@ -325,9 +318,9 @@ def load_inshop(root, layout="auto", resolution="highres", missing="warn"):
     (6, True)
     """
     root = Path(root)
-    _check_choice(layout, LAYOUTS, "layout")
-    _check_choice(resolution, RESOLUTIONS, "resolution")
-    _check_choice(missing, MISSING_MODES, "missing")
+    check_choice(layout, LAYOUTS, "layout")
+    check_choice(resolution, RESOLUTIONS, "resolution")
+    check_choice(missing, MISSING_MODES, "missing")
     if not root.is_dir():
         raise FileNotFoundError(
             f'"root" must be a folder. Received: root={str(root)!r}'

@@ -8,6 +8,8 @@ the documentation for the cross-checks).
 
 import numpy as np
 
+from keras_patterns.utils.validation import check_choice
+
 INSHOP_CLASSES = (
     "background",
     "top",
@@ -127,13 +129,6 @@ def _pack_rgb(pixels):
     return rgb[..., 0] | (rgb[..., 1] << 8) | (rgb[..., 2] << 16)
 
 
-def _check_unknown(unknown):
-    if unknown not in UNKNOWN_MODES:
-        raise ValueError(
-            f'"unknown" must be one of {UNKNOWN_MODES}. Received: unknown={unknown!r}'
-        )
-
-
 def _raise_unknown(values, bad, source):
     found, counts = np.unique(values[bad], axis=0, return_counts=True)
     order = np.argsort(-counts, kind="stable")
@@ -167,7 +162,7 @@ def rgb_mask_to_labels(mask, unknown="error", source=None):
     array([[13, 13, 13],
            [13, 13, 13]], dtype=uint8)
     """
-    _check_unknown(unknown)
+    check_choice(unknown, UNKNOWN_MODES, "unknown")
     mask = np.asarray(mask)
     if mask.ndim != 3 or mask.shape[-1] not in (3, 4):
         raise ValueError(
@@ -201,7 +196,7 @@ def check_label_ids(labels, unknown="error", source=None):
     Returns:
         uint8 array of shape `(H, W)`.
     """
-    _check_unknown(unknown)
+    check_choice(unknown, UNKNOWN_MODES, "unknown")
     labels = np.asarray(labels)
     if labels.ndim != 2 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(
@@ -279,11 +274,7 @@ def class_lookup_table(classes=NINE_CLASSES, discarded="ignore"):
         uint8 array of shape `(256,)`; entry `IGNORE_LABEL` stays
         `IGNORE_LABEL`.
     """
-    if discarded not in DISCARDED_MODES:
-        raise ValueError(
-            f'"discarded" must be one of {DISCARDED_MODES}. '
-            f"Received: discarded={discarded!r}"
-        )
+    check_choice(discarded, DISCARDED_MODES, "discarded")
     ids = _class_ids(classes, "classes")
     if discarded == "background" and "background" not in classes:
         raise ValueError(

@@ -15,24 +15,8 @@ from keras_patterns.datasets.inshop import load_inshop
 from keras_patterns.datasets.inshop_classes import INSHOP_COLORS
 from keras_patterns.datasets.inshop_classes import NINE_CLASSES
 from keras_patterns.datasets.inshop_classes import class_lookup_table
-
-
-def _check_size(image_size):
-    if (
-        not isinstance(image_size, (tuple, list))
-        or len(image_size) != 2
-        or any(not isinstance(s, (int, np.integer)) or s < 8 for s in image_size)
-    ):
-        raise ValueError(
-            '"image_size" must be (height, width) with ints >= 8. '
-            f"Received: image_size={image_size!r}"
-        )
-    return tuple(int(s) for s in image_size)
-
-
-def _check_positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f'"{name}" must be a positive int. Received: {name}={value!r}')
+from keras_patterns.utils.validation import check_int
+from keras_patterns.utils.validation import check_size
 
 
 def _rgb_to_ids(rgb):
@@ -154,8 +138,8 @@ def segmentation_dataset(
     >>> tuple(images.shape), tuple(labels.shape)
     ((2, 32, 24, 3), (2, 32, 24))
     """
-    size = _check_size(image_size)
-    _check_positive(batch_size, "batch_size")
+    size = check_size(image_size, minimum=8)
+    check_int(batch_size, "batch_size")
     if len(scale_range) != 2 or not 0 < scale_range[0] <= scale_range[1]:
         raise ValueError(
             '"scale_range" must be (low, high) with 0 < low <= high. '
@@ -221,8 +205,8 @@ class PKSampler:
     """
 
     def __init__(self, labels, p=8, k=4, seed=0):
-        _check_positive(p, "p")
-        _check_positive(k, "k")
+        check_int(p, "p")
+        check_int(k, "k")
         if k < 2:
             raise ValueError(
                 f'"k" must be at least 2 (an anchor needs a positive). Received: k={k}'
@@ -300,7 +284,7 @@ def triplet_dataset(
     _, ids = np.unique(values, return_inverse=True)
     sampler = PKSampler(ids, p, k, seed)
     from_files = images.dtype.kind in "US"
-    size = None if image_size is None else _check_size(image_size)
+    size = None if image_size is None else check_size(image_size, minimum=8)
     if from_files and size is None:
         raise ValueError('"image_size" is required when images are read from files.')
 

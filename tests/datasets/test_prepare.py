@@ -68,9 +68,7 @@ def test_flat_output_is_faithful(source, tmp_path):
     flat = ds.load_inshop(tmp_path)
     assert len(flat) == 8 and all(r.mask_path for r in flat)
     for record in flat:
-        row = ds.read_manifest(tmp_path / "manifest.csv")[
-            Path(record.image_path).stem
-        ]
+        row = ds.read_manifest(tmp_path / "manifest.csv")[Path(record.image_path).stem]
         original = originals[str(root / row["source_image"])]
         assert (
             Path(record.image_path).read_bytes()

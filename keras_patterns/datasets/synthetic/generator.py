@@ -29,36 +29,11 @@ from keras_patterns.datasets.synthetic.scenes import render_view
 from keras_patterns.datasets.synthetic.scenes import sample_item
 from keras_patterns.utils.io import save_image_atomic
 from keras_patterns.utils.io import write_text_atomic
+from keras_patterns.utils.validation import check_choice
+from keras_patterns.utils.validation import check_int
+from keras_patterns.utils.validation import check_size
 
 LAYOUTS = ("inshop", "flat")
-
-
-def _positive_int(value, name, minimum=1):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        raise ValueError(
-            f'"{name}" must be an int >= {minimum}. Received: {name}={value!r}'
-        )
-    return int(value)
-
-
-def _check_size(image_size):
-    if (
-        not isinstance(image_size, (tuple, list))
-        or len(image_size) != 2
-        or any(
-            isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 16
-            for s in image_size
-        )
-    ):
-        raise ValueError(
-            '"image_size" must be (height, width) with both ints >= 16. '
-            f"Received: image_size={image_size!r}"
-        )
-    return tuple(int(s) for s in image_size)
 
 
 def _family_ids(families):
@@ -137,9 +112,9 @@ def make_pattern_garments(
     >>> data["pattern_names"][data["pattern"][1]]
     'horizontal_stripes'
     """
-    n = _positive_int(n, "n")
-    image_size = _check_size(image_size)
-    views_per_item = _positive_int(views_per_item, "views_per_item")
+    n = check_int(n, "n")
+    image_size = check_size(image_size, minimum=16)
+    views_per_item = check_int(views_per_item, "views_per_item")
     scenes = _Scenes(int(seed), image_size, _family_ids(families))
     images = np.empty((n, *image_size, 3), dtype=np.uint8)
     masks = np.empty((n, *image_size), dtype=np.uint8)
@@ -275,13 +250,10 @@ def write_synthetic_inshop(
     4
     """
     root = Path(root)
-    n_items = _positive_int(n_items, "n_items")
-    views_per_item = _positive_int(views_per_item, "views_per_item")
-    image_size = _check_size(image_size)
-    if layout not in LAYOUTS:
-        raise ValueError(
-            f'"layout" must be one of {LAYOUTS}. Received: layout={layout!r}'
-        )
+    n_items = check_int(n_items, "n_items")
+    views_per_item = check_int(views_per_item, "views_per_item")
+    image_size = check_size(image_size, minimum=16)
+    check_choice(layout, LAYOUTS, "layout")
     if not 0.0 <= mask_fraction <= 1.0:
         raise ValueError(
             '"mask_fraction" must lie in [0, 1]. '

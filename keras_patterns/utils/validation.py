@@ -1,0 +1,43 @@
+"""Argument checks whose errors name the argument, the value and the form.
+
+Error messages follow Keras: `ValueError: "rates" must be a tuple of
+positive ints. Received: rates=(6, -1)`.
+"""
+
+import numbers
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_int(value, name, minimum=1):
+    """Returns `value` as an int, or raises if it is not an int >= `minimum`."""
+    if not _is_int(value) or value < minimum:
+        raise ValueError(
+            f'"{name}" must be an int >= {minimum}. Received: {name}={value!r}'
+        )
+    return int(value)
+
+
+def check_size(value, name="image_size", minimum=1):
+    """Returns a `(height, width)` tuple of ints >= `minimum`, or raises."""
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) != 2
+        or not all(_is_int(v) and v >= minimum for v in value)
+    ):
+        raise ValueError(
+            f'"{name}" must be (height, width) with both ints >= {minimum}. '
+            f"Received: {name}={value!r}"
+        )
+    return int(value[0]), int(value[1])
+
+
+def check_choice(value, choices, name):
+    """Returns `value` if it is one of `choices`, or raises."""
+    if value not in choices:
+        raise ValueError(
+            f'"{name}" must be one of {tuple(choices)}. Received: {name}={value!r}'
+        )
+    return value
