@@ -1,5 +1,17 @@
 """Public Keras layers, re-exported from the stage that defines each one."""
 
 from keras_patterns.embedding.l2_normalize import L2Normalize
+from keras_patterns.segmentation.aspp import AtrousSpatialPyramidPooling
+from keras_patterns.segmentation.deeplab_v3_plus_layers import BackbonePreprocessing
+from keras_patterns.segmentation.deeplab_v3_plus_layers import BilinearUpsampling
+from keras_patterns.segmentation.deeplab_v3_plus_layers import CropToReference
+from keras_patterns.segmentation.deeplab_v3_plus_layers import PadToMultiple
 
-__all__ = ["L2Normalize"]
+__all__ = [
+    "AtrousSpatialPyramidPooling",
+    "BackbonePreprocessing",
+    "BilinearUpsampling",
+    "CropToReference",
+    "L2Normalize",
+    "PadToMultiple",
+]

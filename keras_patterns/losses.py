@@ -1,3 +1,7 @@
 """Public Keras losses, re-exported from the stage that defines each one."""
 
-__all__ = []
+from keras_patterns.segmentation.segmentation_loss import (
+    MaskedSparseCategoricalCrossentropy,
+)
+
+__all__ = ["MaskedSparseCategoricalCrossentropy"]

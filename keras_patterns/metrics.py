@@ -1,3 +1,5 @@
 """Public metrics, re-exported from the stage that defines each one."""
 
-__all__ = []
+from keras_patterns.segmentation.deeplab_v3_plus import mean_iou_metric
+
+__all__ = ["mean_iou_metric"]

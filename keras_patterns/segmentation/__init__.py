@@ -1,1 +1,33 @@
-"""Stage 1, segmentation: which pixels belong to which garment."""
+"""Stage 1, segmentation: which pixels belong to which garment.
+
+`DeepLabV3Plus` (dilated ResNet-50 or MobileNetV2 encoder, or any Keras
+model), its `AtrousSpatialPyramidPooling` context module, the
+`MaskedSparseCategoricalCrossentropy` loss that skips the ignore label, and
+`mean_iou_metric`.
+"""
+
+from keras_patterns.segmentation.aspp import AtrousSpatialPyramidPooling
+from keras_patterns.segmentation.backbones import build_encoder
+from keras_patterns.segmentation.backbones import dilated_clone
+from keras_patterns.segmentation.deeplab_v3_plus import DeepLabV3Plus
+from keras_patterns.segmentation.deeplab_v3_plus import mean_iou_metric
+from keras_patterns.segmentation.deeplab_v3_plus_layers import BackbonePreprocessing
+from keras_patterns.segmentation.deeplab_v3_plus_layers import BilinearUpsampling
+from keras_patterns.segmentation.deeplab_v3_plus_layers import CropToReference
+from keras_patterns.segmentation.deeplab_v3_plus_layers import PadToMultiple
+from keras_patterns.segmentation.segmentation_loss import (
+    MaskedSparseCategoricalCrossentropy,
+)
+
+__all__ = [
+    "AtrousSpatialPyramidPooling",
+    "BackbonePreprocessing",
+    "BilinearUpsampling",
+    "CropToReference",
+    "DeepLabV3Plus",
+    "MaskedSparseCategoricalCrossentropy",
+    "PadToMultiple",
+    "build_encoder",
+    "dilated_clone",
+    "mean_iou_metric",
+]

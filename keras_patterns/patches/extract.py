@@ -1,0 +1,201 @@
+"""Cutting patches that lie entirely inside one garment."""
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy import ndimage
+
+from keras_patterns.datasets.inshop_classes import CLOTHING_CLASSES
+from keras_patterns.datasets.inshop_classes import INSHOP_CLASSES
+from keras_patterns.patches.rectangles import largest_rectangle
+from keras_patterns.utils.images import check_image
+from keras_patterns.utils.progress import progress_bar
+from keras_patterns.utils.validation import check_int
+
+
+class Patch(NamedTuple):
+    """A rectangle cut from one garment region.
+
+    Attributes:
+        image: the pixels, same dtype as the source image, `(h, w, C)`.
+        box: `(top, left, bottom, right)` in the source image, `bottom` and
+            `right` exclusive: `source[top:bottom, left:right]` is `image`.
+        class_name: the garment class of the region.
+        coverage: the share of the region's area covered by its largest
+            rectangle (before any crop to `patch_size`), in (0, 1].
+        region_area: pixels in the garment region (connected component).
+    """
+
+    image: np.ndarray
+    box: tuple
+    class_name: str
+    coverage: float
+    region_area: int
+
+
+def _pair(value, name):
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return check_int(value[0], name), check_int(value[1], name)
+    value = check_int(value, name)
+    return value, value
+
+
+def _margin_pixels(margin, window):
+    """`margin` in pixels: an int as is, a float as a share of the region's side."""
+    if isinstance(margin, float):
+        if not 0.0 <= margin < 0.5:
+            raise ValueError(
+                f'A float "margin" must lie in [0, 0.5). Received: {margin}'
+            )
+        side = min(window[0].stop - window[0].start, window[1].stop - window[1].start)
+        return int(round(margin * side))
+    return margin
+
+
+def _interior(components, index, window, margin):
+    """The region `index` eroded by `margin`, in a window grown to hold the erosion.
+
+    Returns the boolean interior and the window's top-left corner. The image
+    border is a crop, not a seam: only the garment's own edges are eroded.
+    """
+    if margin <= 0:
+        return components[window] == index, (window[0].start, window[1].start)
+    height, width = components.shape
+    grown = (
+        slice(max(window[0].start - 1, 0), min(window[0].stop + 1, height)),
+        slice(max(window[1].start - 1, 0), min(window[1].stop + 1, width)),
+    )
+    region = components[grown] == index
+    interior = ndimage.binary_erosion(region, iterations=margin, border_value=1)
+    return interior, (grown[0].start, grown[1].start)
+
+
+def _centre_crop(box, size):
+    top, left, bottom, right = box
+    height, width = min(size[0], bottom - top), min(size[1], right - left)
+    top += (bottom - top - height) // 2
+    left += (right - left - width) // 2
+    return top, left, top + height, left + width
+
+
+def _class_ids(classes, label_names):
+    unknown = [c for c in classes if c not in label_names]
+    if unknown or not classes:
+        raise ValueError(
+            f'"classes" must be names from "label_names" {tuple(label_names)}. '
+            f"Received: classes={tuple(classes)!r}"
+        )
+    return [label_names.index(c) for c in classes]
+
+
+def extract_patches(
+    image,
+    labels,
+    classes=CLOTHING_CLASSES,
+    patch_size=None,
+    min_size=8,
+    max_patches=None,
+    margin=2,
+    label_names=INSHOP_CLASSES,
+):
+    """Cuts, from each garment region, the largest rectangle inside it.
+
+    A garment region is a 4-connected component of one class of `classes`.
+    Its interior, optionally shrunk by `margin` away from the garment's edges
+    (where seams, shadows and segmentation errors live), is searched for the
+    largest axis-aligned rectangle (exact, O(H W)). Rectangles smaller than
+    `min_size` are dropped; small ones above it are kept for the enhancement
+    stage to upscale. The result is deterministic.
+
+    Args:
+        image: `(H, W, C)`, uint8 or float in [0, 1].
+        labels: `(H, W)` integer label map: a ground-truth mask or a
+            predicted map, with ids into `label_names`.
+        classes: garment class names to cut from.
+        patch_size: `None` keeps the whole rectangle; an int or `(h, w)`
+            takes a centred crop of at most that size (no resizing, so the
+            pattern keeps its scale).
+        min_size: int or `(h, w)`: minimum rectangle size, before cropping.
+        max_patches: keep at most this many patches (the largest first).
+        margin: pixels (int) or share of the region's smaller side (float
+            below 0.5) to stay away from garment edges.
+        label_names: class names indexed by label id: `INSHOP_CLASSES` for
+            16-class masks, `NINE_CLASSES` for maps predicted in that set.
+
+    Returns:
+        A list of `Patch`, largest first.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_patterns as kp
+    >>> labels = np.zeros((40, 30), np.uint8)
+    >>> labels[5:35, 4:24] = kp.datasets.INSHOP_CLASSES.index("dress")
+    >>> image = np.zeros((40, 30, 3), np.uint8)
+    >>> [(p.box, p.class_name) for p in kp.patches.extract_patches(image, labels)]
+    [((7, 6, 33, 22), 'dress')]
+    """
+    image = check_image(image, "image", batched=False)
+    labels = np.asarray(labels)
+    if labels.shape != image.shape[:2] or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            '"labels" must be an integer map with the image\'s height and width '
+            f"{image.shape[:2]}. Received: shape {labels.shape}, dtype {labels.dtype}"
+        )
+    minimum = _pair(min_size, "min_size")
+    crop = None if patch_size is None else _pair(patch_size, "patch_size")
+    if max_patches is not None:
+        check_int(max_patches, "max_patches")
+    if isinstance(margin, int) and margin < 0:
+        raise ValueError(f'"margin" must not be negative. Received: margin={margin}')
+    candidates = []
+    for class_id in _class_ids(tuple(classes), tuple(label_names)):
+        components, count = ndimage.label(labels == class_id)
+        if not count:
+            continue
+        areas = np.bincount(components.ravel())
+        for index, window in enumerate(ndimage.find_objects(components), start=1):
+            pixels = _margin_pixels(margin, window)
+            interior, (row, col) = _interior(components, index, window, pixels)
+            box = largest_rectangle(interior)
+            if box is None:
+                continue
+            top, left = box[0] + row, box[1] + col
+            box = (top, left, top + box[2] - box[0], left + box[3] - box[1])
+            if box[2] - box[0] < minimum[0] or box[3] - box[1] < minimum[1]:
+                continue
+            candidates.append((box, label_names[class_id], int(areas[index])))
+    candidates.sort(key=lambda c: (-(c[0][2] - c[0][0]) * (c[0][3] - c[0][1]), c[0]))
+    patches = []
+    for box, name, region_area in candidates[:max_patches]:
+        area = (box[2] - box[0]) * (box[3] - box[1])
+        if crop is not None:
+            box = _centre_crop(box, crop)
+        pixels = image[box[0] : box[2], box[1] : box[3]].copy()
+        patches.append(Patch(pixels, box, name, area / region_area, region_area))
+    return patches
+
+
+def extract_patches_batch(images, label_maps, progress=False, **kwargs):
+    """Runs `extract_patches` over a data set.
+
+    Args:
+        images: a sequence (or array) of images.
+        label_maps: the matching label maps.
+        progress: show a progress bar.
+        **kwargs: arguments of `extract_patches`.
+
+    Returns:
+        A list with one list of `Patch` per image.
+    """
+    if len(images) != len(label_maps):
+        raise ValueError(
+            f'"images" and "label_maps" must have the same length. Received '
+            f"{len(images)} and {len(label_maps)}"
+        )
+    results = []
+    with progress_bar(len(images), "image", enabled=progress) as bar:
+        for image, labels in zip(images, label_maps, strict=True):
+            results.append(extract_patches(image, labels, **kwargs))
+            bar.update(1)
+    return results

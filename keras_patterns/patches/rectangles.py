@@ -1,0 +1,80 @@
+"""The largest axis-aligned rectangle inside a binary region, in O(H W).
+
+The classic method: for every row, the heights of the column runs of the
+region ending there form a histogram, and the largest rectangle of the
+region is the largest rectangle under one of these histograms. For each bar
+it spans from its nearest lower bar on the left to the one on the right.
+
+Instead of a Python stack per row, the nearest lower bars of all rows are
+found at once by pointer jumping: every bar starts pointing at its left
+neighbour and follows its neighbour's pointer while that neighbour is not
+lower. Everything between a bar and its pointer stays at least as high as
+the bar, so the final pointer is the nearest lower bar; the work is a few
+whole-array NumPy passes.
+"""
+
+import numpy as np
+
+
+def run_heights(mask):
+    """Height of the vertical run of `True` ending at each pixel, `(H, W)` int."""
+    mask = np.asarray(mask, bool)
+    counts = np.cumsum(mask, axis=0, dtype=np.int32)
+    resets = np.maximum.accumulate(np.where(mask, 0, counts), axis=0)
+    return counts - resets
+
+
+def nearest_lower_left(heights):
+    """Index of the nearest column to the left with a lower height, or -1."""
+    rows, width = heights.shape
+    row_index = np.arange(rows)[:, None]
+    left = np.broadcast_to(np.arange(width) - 1, (rows, width)).copy()
+    while True:
+        target = np.maximum(left, 0)
+        moving = (left >= 0) & (heights[row_index, target] >= heights)
+        if not moving.any():
+            return left
+        left = np.where(moving, left[row_index, target], left)
+
+
+def largest_rectangle(mask):
+    """The largest axis-aligned rectangle of `True` pixels in a 2-D mask.
+
+    Exact: the returned area equals that of an exhaustive search. Ties go to
+    the rectangle whose bottom-right corner comes first in row-major order.
+
+    Args:
+        mask: boolean array `(H, W)`.
+
+    Returns:
+        `(top, left, bottom, right)` with `bottom` and `right` exclusive, so
+        `mask[top:bottom, left:right]` is all `True`; `None` if the mask is
+        empty.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.patches import largest_rectangle
+    >>> mask = np.array([[0, 1, 1, 0],
+    ...                  [1, 1, 1, 0],
+    ...                  [1, 1, 1, 1]], bool)
+    >>> largest_rectangle(mask)
+    (0, 1, 3, 3)
+    """
+    mask = np.asarray(mask, bool)
+    if mask.ndim != 2:
+        raise ValueError(f'"mask" must be 2-D. Received shape {mask.shape}')
+    if not mask.any():
+        return None
+    heights = run_heights(mask)
+    left = nearest_lower_left(heights)
+    right = mask.shape[1] - 1 - nearest_lower_left(heights[:, ::-1])[:, ::-1]
+    areas = heights * (right - left - 1)
+    row, col = np.unravel_index(np.argmax(areas), areas.shape)
+    height = heights[row, col]
+    return (
+        int(row - height + 1),
+        int(left[row, col] + 1),
+        int(row + 1),
+        int(right[row, col]),
+    )

@@ -1,0 +1,237 @@
+"""Encoders for DeepLabV3+: dilated ResNet-50, dilated MobileNetV2, any model.
+
+DeepLab reaches an output stride of 16 or 8 by **dilating** the last
+stage(s) of the classifier instead of striding: the strided convolution of a
+stage becomes stride 1 and every later 3x3 convolution is dilated by the
+stride it gave up, so the receptive field is kept and no layer (and no
+pretrained weight) is thrown away. Both built-in encoders are
+`keras.applications` networks rebuilt that way with `clone_model`, so their
+layer names, and hence ImageNet weights loaded by name, are Keras' own.
+"""
+
+import dataclasses
+
+import keras
+import numpy as np
+
+from keras_patterns.utils.validation import check_choice
+
+OUTPUT_STRIDES = (8, 16)
+
+
+@dataclasses.dataclass(frozen=True)
+class Encoder:
+    """An encoder model with outputs `[low_level, high_level]` and facts about it."""
+
+    model: keras.Model
+    low_stride: int
+    high_stride: int
+    preprocessing: str
+
+
+def _resnet50_plan(output_stride):
+    """Layer config changes turning ResNet-50's last stage(s) into dilated ones."""
+    stages = {16: {"conv5": 2}, 8: {"conv4": 2, "conv5": 4}}[output_stride]
+    changes = {}
+    for stage, rate in stages.items():
+        for name in (f"{stage}_block1_0_conv", f"{stage}_block1_1_conv"):
+            changes[name] = {"strides": (1, 1)}
+        blocks = 6 if stage == "conv4" else 3
+        for block in range(1, blocks + 1):
+            changes[f"{stage}_block{block}_2_conv"] = {"dilation_rate": (rate, rate)}
+    return changes
+
+
+def _mobilenet_v2_plan(output_stride):
+    """The same for MobileNetV2, whose strided blocks are 6 and 13.
+
+    As in DeepLab's MobileNetV2, the block that would exceed the output
+    stride keeps its own rate and stops striding (its explicit zero padding
+    becomes symmetric), and the blocks after it are dilated.
+    """
+    strided = {16: (13,), 8: (6, 13)}[output_stride]
+    changes, rate = {}, 1
+    for block in range(1, 17):
+        if block in strided:
+            changes[f"block_{block}_pad"] = {"padding": ((rate, rate), (rate, rate))}
+            changes[f"block_{block}_depthwise"] = {
+                "strides": (1, 1),
+                "dilation_rate": (rate, rate),
+            }
+            rate *= 2
+        elif rate > 1:
+            changes[f"block_{block}_depthwise"] = {"dilation_rate": (rate, rate)}
+    return changes
+
+
+BUILTIN = {
+    "resnet50": (
+        keras.applications.ResNet50,
+        _resnet50_plan,
+        "conv2_block3_out",
+        "conv5_block3_out",
+        "caffe",
+    ),
+    "mobilenet_v2": (
+        keras.applications.MobileNetV2,
+        _mobilenet_v2_plan,
+        "block_3_expand_relu",
+        "block_16_project_BN",
+        "tf",
+    ),
+}
+
+
+def dilated_clone(model, changes):
+    """Rebuilds `model` with per-layer config `changes`, keeping its weights.
+
+    Args:
+        model: a functional `keras.Model`.
+        changes: `{layer_name: {config_key: value}}`; shapes of weights must
+            not change (strides, dilation and padding do not change them).
+
+    Returns:
+        The rebuilt model, with every layer's weights copied by name.
+    """
+    unknown = sorted(set(changes) - {layer.name for layer in model.layers})
+    if unknown:
+        raise ValueError(f"Layers {unknown} are not in model {model.name!r}.")
+
+    def clone(layer):
+        config = layer.get_config()
+        config.update(changes.get(layer.name, {}))
+        return layer.__class__.from_config(config)
+
+    rebuilt = keras.models.clone_model(model, clone_function=clone)
+    for layer in model.layers:
+        if layer.weights:
+            rebuilt.get_layer(layer.name).set_weights(layer.get_weights())
+    return rebuilt
+
+
+def _builtin_encoder(name, output_stride, input_shape, weights):
+    application, plan, low, high, preprocessing = BUILTIN[name]
+    if input_shape[-1] != 3:
+        raise ValueError(
+            f'The "{name}" backbone takes RGB images: "input_shape" must end in 3. '
+            f"Received: input_shape={input_shape}"
+        )
+    if (
+        isinstance(weights, str)
+        and weights != "imagenet"
+        and not weights.endswith(".h5")
+    ):
+        raise ValueError(
+            '"backbone_weights" must be None, "imagenet" or the path of a Keras '
+            f"weights file (.h5) of the backbone without its top. Received: {weights!r}"
+        )
+    base = application(include_top=False, weights=weights, input_shape=input_shape)
+    model = dilated_clone(base, plan(output_stride))
+    encoder = keras.Model(
+        model.inputs,
+        [model.get_layer(low).output, model.get_layer(high).output],
+        name=f"{name}_encoder",
+    )
+    return Encoder(encoder, 4, output_stride, preprocessing)
+
+
+def _probe_strides(encoder, input_shape):
+    """Measures the strides of both outputs by running the encoder once."""
+    height = input_shape[0] or 64
+    width = input_shape[1] or 64
+    probe = np.zeros((1, height, width, input_shape[-1]), "float32")
+    low, high = encoder.predict_on_batch(probe)
+    return height // low.shape[1], height // high.shape[1], width // high.shape[2]
+
+
+def _pyramid_features(backbone, output_stride):
+    """KerasHub (`pyramid_outputs`) or KerasCV (`pyramid_level_inputs`) levels."""
+    level = {8: "P3", 16: "P4", 32: "P5"}.get(output_stride)
+    outputs = getattr(backbone, "pyramid_outputs", None)
+    if outputs:
+        return outputs["P2"], outputs[level]
+    names = getattr(backbone, "pyramid_level_inputs", None)
+    if names:
+        return (
+            backbone.get_layer(names["P2"]).output,
+            backbone.get_layer(names[level]).output,
+        )
+    return None
+
+
+def _custom_encoder(
+    backbone, output_stride, input_shape, low_name, high_name, preprocessing
+):
+    if low_name is not None and high_name is not None:
+        features = (
+            backbone.get_layer(low_name).output,
+            backbone.get_layer(high_name).output,
+        )
+    else:
+        features = _pyramid_features(backbone, output_stride)
+        if features is None:
+            raise ValueError(
+                "A keras.Model backbone needs `low_level_feature` and "
+                "`high_level_feature`, the names of its stride-4 layer and of its "
+                "deepest layer (or KerasHub/KerasCV pyramid outputs). Received "
+                f"low_level_feature={low_name!r}, high_level_feature={high_name!r}"
+            )
+    encoder = keras.Model(
+        backbone.inputs, list(features), name=f"{backbone.name}_encoder"
+    )
+    low_stride, high_stride, high_stride_w = _probe_strides(encoder, input_shape)
+    if low_stride != 4 or high_stride != high_stride_w or high_stride % 4:
+        raise ValueError(
+            "The low-level feature must have stride 4 and the high-level one a "
+            f"multiple of 4. Measured strides: {low_stride} and {high_stride}"
+        )
+    return Encoder(encoder, low_stride, high_stride, preprocessing or "none")
+
+
+def build_encoder(
+    backbone,
+    output_stride=16,
+    input_shape=(None, None, 3),
+    weights=None,
+    low_level_feature=None,
+    high_level_feature=None,
+    preprocessing=None,
+):
+    """Builds the encoder of DeepLabV3+.
+
+    Args:
+        backbone: `"resnet50"`, `"mobilenet_v2"` or a `keras.Model`.
+        output_stride: 16 or 8 (built-in backbones are dilated to reach it).
+        input_shape: `(height, width, channels)`, `None` for any size.
+        weights: built-in backbones only: `None` (random), `"imagenet"` or
+            the path of a `.weights.h5` file saved from the matching
+            `keras.applications` model with `include_top=False`.
+        low_level_feature: for a `keras.Model`, the name of its stride-4 layer.
+        high_level_feature: for a `keras.Model`, the name of its deepest layer.
+        preprocessing: for a `keras.Model`, the `BackbonePreprocessing` mode.
+
+    Returns:
+        An `Encoder`.
+    """
+    check_choice(output_stride, OUTPUT_STRIDES, "output_stride")
+    if isinstance(backbone, str):
+        check_choice(backbone, tuple(BUILTIN), "backbone")
+        return _builtin_encoder(backbone, output_stride, tuple(input_shape), weights)
+    if not isinstance(backbone, keras.Model):
+        raise ValueError(
+            f'"backbone" must be one of {tuple(BUILTIN)} or a keras.Model. '
+            f"Received: backbone={backbone!r}"
+        )
+    if weights is not None:
+        raise ValueError(
+            '"backbone_weights" applies to built-in backbones only; load weights '
+            "into your keras.Model before passing it."
+        )
+    return _custom_encoder(
+        backbone,
+        output_stride,
+        input_shape,
+        low_level_feature,
+        high_level_feature,
+        preprocessing,
+    )

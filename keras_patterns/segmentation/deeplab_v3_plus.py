@@ -1,0 +1,268 @@
+"""DeepLabV3+: semantic segmentation of garments at any input size."""
+
+import keras
+import numpy as np
+
+from keras_patterns.datasets.inshop_classes import IGNORE_LABEL
+from keras_patterns.segmentation.aspp import AtrousSpatialPyramidPooling
+from keras_patterns.segmentation.backbones import build_encoder
+from keras_patterns.segmentation.deeplab_v3_plus_layers import BackbonePreprocessing
+from keras_patterns.segmentation.deeplab_v3_plus_layers import BilinearUpsampling
+from keras_patterns.segmentation.deeplab_v3_plus_layers import CropToReference
+from keras_patterns.segmentation.deeplab_v3_plus_layers import PadToMultiple
+from keras_patterns.segmentation.segmentation_loss import (
+    MaskedSparseCategoricalCrossentropy,
+)
+from keras_patterns.utils.images import to_float
+from keras_patterns.utils.validation import check_int
+
+
+def _conv_bn_relu(x, filters, kernel_size, name):
+    x = keras.layers.Conv2D(
+        filters,
+        kernel_size,
+        padding="same",
+        use_bias=False,
+        kernel_initializer="he_normal",
+        name=f"{name}_conv",
+    )(x)
+    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+
+@keras.saving.register_keras_serializable(package="keras_patterns")
+class DeepLabV3Plus(keras.Model):
+    """DeepLabV3+ semantic segmentation: logits at the input's resolution.
+
+    An encoder (dilated ResNet-50, dilated MobileNetV2, or any Keras model)
+    gives stride-4 low-level features and high-level features at the output
+    stride; ASPP gathers context from the latter; the decoder projects the
+    low-level features to `low_level_filters` channels, concatenates them
+    with the ASPP output upsampled to stride 4, refines with two 3x3
+    convolution blocks and predicts logits, upsampled to the input size.
+
+    Inputs are float images in [0, 1], `(batch, H, W, C)`, of **any** size:
+    the model pads them internally to a multiple of the output stride and
+    crops the logits back, so a 100x100 image gives 100x100 logits. The
+    backbone's own preprocessing lives inside the model. The output is
+    float32 logits `(batch, H, W, num_classes)`.
+
+    Args:
+        num_classes: number of classes (9 for `NINE_CLASSES`).
+        backbone: `"resnet50"`, `"mobilenet_v2"` or a `keras.Model` (with
+            `low_level_feature` and `high_level_feature`, or a KerasHub /
+            KerasCV backbone exposing pyramid outputs).
+        output_stride: 16 or 8; built-in backbones dilate their last
+            stage(s) to reach it.
+        input_shape: `(H, W, C)`; `None` dimensions take any size.
+        backbone_weights: built-in backbones only: `None`, `"imagenet"`, or
+            the path of a `.weights.h5` file of the matching
+            `keras.applications` model without top. Weights load by layer
+            name. A saved model keeps its weights, so the config stores
+            `None`.
+        low_level_feature: name of the stride-4 layer of a custom backbone.
+        high_level_feature: name of the deepest layer of a custom backbone.
+        preprocessing: custom backbones: `"caffe"`, `"tf"`, `"torch"` or
+            `"none"` (default); built-in backbones use their own.
+        aspp_filters: channels of the ASPP branches.
+        aspp_rates: ASPP dilation rates; default (6, 12, 18) at stride 16 and
+            (12, 24, 36) at stride 8.
+        aspp_dropout: dropout after the ASPP projection.
+        decoder_filters: channels of the two decoder convolutions.
+        low_level_filters: channels of the projected low-level features.
+        **kwargs: standard `keras.Model` arguments (`name`, `dtype`).
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_patterns as kp
+    >>> model = kp.models.DeepLabV3Plus(num_classes=9, backbone="mobilenet_v2",
+    ...                                 aspp_filters=32, decoder_filters=32)
+    >>> model(np.zeros((1, 100, 100, 3), "float32")).shape
+    (1, 100, 100, 9)
+
+    Reference:
+        Chen et al., "Encoder-Decoder with Atrous Separable Convolution for
+        Semantic Image Segmentation", ECCV 2018 (arXiv:1802.02611).
+    """
+
+    def __init__(
+        self,
+        num_classes,
+        backbone="resnet50",
+        output_stride=16,
+        input_shape=(None, None, 3),
+        backbone_weights=None,
+        low_level_feature=None,
+        high_level_feature=None,
+        preprocessing=None,
+        aspp_filters=256,
+        aspp_rates=None,
+        aspp_dropout=0.1,
+        decoder_filters=256,
+        low_level_filters=48,
+        **kwargs,
+    ):
+        check_int(num_classes, "num_classes", minimum=2)
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 3:
+            raise ValueError(
+                '"input_shape" must be (height, width, channels). '
+                f"Received: input_shape={input_shape}"
+            )
+        # === Layers ===
+        encoder = build_encoder(
+            backbone,
+            output_stride,
+            input_shape,
+            backbone_weights,
+            low_level_feature,
+            high_level_feature,
+            preprocessing,
+        )
+        rates = aspp_rates or tuple(r * 16 // encoder.high_stride for r in (6, 12, 18))
+        aspp = AtrousSpatialPyramidPooling(
+            aspp_filters, rates, aspp_dropout, name="aspp"
+        )
+
+        # === Functional Model ===
+        images = keras.Input(shape=input_shape, name="images")
+        x = BackbonePreprocessing(encoder.preprocessing, name="preprocessing")(images)
+        x = PadToMultiple(encoder.high_stride, name="pad")(x)
+        low, high = encoder.model(x)
+        x = aspp(high)
+        x = BilinearUpsampling(
+            encoder.high_stride // encoder.low_stride, name="aspp_up"
+        )(x)
+        low = _conv_bn_relu(low, low_level_filters, 1, "decoder_low_level")
+        x = keras.layers.Concatenate(name="decoder_concat")([x, low])
+        x = _conv_bn_relu(x, decoder_filters, 3, "decoder_block1")
+        x = _conv_bn_relu(x, decoder_filters, 3, "decoder_block2")
+        x = keras.layers.Conv2D(num_classes, 1, name="logits")(x)
+        x = BilinearUpsampling(encoder.low_stride, name="logits_up")(x)
+        x = CropToReference(name="crop")(x, images)
+        logits = keras.layers.Activation(
+            "linear", dtype="float32", name="float32_logits"
+        )(x)
+        super().__init__(inputs=images, outputs=logits, **kwargs)
+
+        # === Config ===
+        self.backbone = encoder.model
+        self.num_classes = num_classes
+        self.backbone_spec = backbone
+        self.output_stride = encoder.high_stride
+        self.image_shape = input_shape
+        self.low_level_feature = low_level_feature
+        self.high_level_feature = high_level_feature
+        self.preprocessing = preprocessing
+        self.aspp_filters = aspp_filters
+        self.aspp_rates = tuple(rates)
+        self.aspp_dropout = aspp_dropout
+        self.decoder_filters = decoder_filters
+        self.low_level_filters = low_level_filters
+
+    def get_config(self):
+        backbone = self.backbone_spec
+        if not isinstance(backbone, str):
+            backbone = keras.saving.serialize_keras_object(backbone)
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "num_classes": self.num_classes,
+            "backbone": backbone,
+            "output_stride": self.output_stride,
+            "input_shape": self.image_shape,
+            "backbone_weights": None,
+            "low_level_feature": self.low_level_feature,
+            "high_level_feature": self.high_level_feature,
+            "preprocessing": self.preprocessing,
+            "aspp_filters": self.aspp_filters,
+            "aspp_rates": self.aspp_rates,
+            "aspp_dropout": self.aspp_dropout,
+            "decoder_filters": self.decoder_filters,
+            "low_level_filters": self.low_level_filters,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("backbone"), dict):
+            config["backbone"] = keras.saving.deserialize_keras_object(
+                config["backbone"]
+            )
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
+        return cls(**config)
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Configures training, with defaults that fit segmentation.
+
+        Args:
+            optimizer: `"auto"` is AdamW (learning rate 1e-3, weight decay 1e-4).
+            loss: `"auto"` is `MaskedSparseCategoricalCrossentropy` (logits,
+                skipping `IGNORE_LABEL`).
+            metrics: `"auto"` is `keras.metrics.MeanIoU` over the classes,
+                skipping `IGNORE_LABEL`, named `"mean_iou"`.
+            **kwargs: other `keras.Model.compile` arguments.
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(1e-3, weight_decay=1e-4)
+        if loss == "auto":
+            loss = MaskedSparseCategoricalCrossentropy(ignore_class=IGNORE_LABEL)
+        if metrics == "auto":
+            metrics = [mean_iou_metric(self.num_classes)]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def predict_labels(self, images, batch_size=8):
+        """Predicts a label map for each image, at the image's own size.
+
+        Args:
+            images: one image `(H, W, 3)`, a batch array `(N, H, W, 3)` or
+                a list of images of any sizes; uint8 in [0, 255] or float
+                in [0, 1].
+            batch_size: images per forward pass (same-size images only are
+                batched together).
+
+        Returns:
+            uint8 label maps: `(N, H, W)` for a batch array, a list of
+            `(H, W)` arrays for a list, one `(H, W)` array for one image.
+        """
+        check_int(batch_size, "batch_size")
+        single = not isinstance(images, (list, tuple)) and np.ndim(images) == 3
+        batched = not isinstance(images, (list, tuple)) and np.ndim(images) == 4
+        items = [images] if single else list(images)
+        if not items:
+            raise ValueError(
+                '"images" must hold at least one image. Received: 0 images'
+            )
+        channels = (self.image_shape[-1],)
+        arrays = [
+            to_float(image, f"images[{i}]", batched=False, channels=channels)
+            for i, image in enumerate(items)
+        ]
+        results = [None] * len(arrays)
+        by_shape = {}
+        for index, array in enumerate(arrays):
+            by_shape.setdefault(array.shape, []).append(index)
+        for indices in by_shape.values():
+            for start in range(0, len(indices), batch_size):
+                chunk = indices[start : start + batch_size]
+                logits = self.predict_on_batch(np.stack([arrays[i] for i in chunk]))
+                labels = np.argmax(keras.ops.convert_to_numpy(logits), axis=-1)
+                for i, label_map in zip(chunk, labels, strict=True):
+                    results[i] = label_map.astype(np.uint8)
+        if single:
+            return results[0]
+        return np.stack(results) if batched else results
+
+
+def mean_iou_metric(num_classes, name="mean_iou"):
+    """`keras.metrics.MeanIoU` for logits, skipping `IGNORE_LABEL` pixels."""
+    return keras.metrics.MeanIoU(
+        num_classes=num_classes,
+        ignore_class=IGNORE_LABEL,
+        sparse_y_true=True,
+        sparse_y_pred=False,
+        name=name,
+    )

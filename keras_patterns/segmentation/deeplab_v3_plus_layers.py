@@ -1,0 +1,196 @@
+"""Shape-agnostic helper layers of DeepLabV3+.
+
+The model must take any height and width, also when TensorFlow traces it
+with unknown spatial dimensions (as `predict` does after seeing a few
+sizes). `keras.ops.image.resize` needs static sizes there, so upsampling by
+an integer factor is written here with slicing and reshapes only: exact
+bilinear interpolation with half-pixel centres, identical to
+`tf.image.resize` / `jax.image.resize`, on every backend.
+"""
+
+import keras
+from keras import ops
+
+PREPROCESSING_MODES = ("caffe", "tf", "torch", "none")
+
+
+def _upsample_axis(x, factor, axis):
+    """Bilinear x`factor` along spatial `axis` (1 or 2), half-pixel centres."""
+    first = ops.take(x, [0], axis=axis)
+    last = ops.take(x, [-1], axis=axis)
+    padded = ops.concatenate([first, x, last], axis=axis)  # edge clamping
+    size = ops.shape(x)[axis]
+    phases = []
+    for p in range(factor):
+        offset = (p + 0.5) / factor - 0.5  # source position of phase p, in [-0.5, 0.5)
+        if offset < 0:
+            low, weight = 0, offset + 1.0  # between x[j - 1] and x[j]
+        else:
+            low, weight = 1, offset  # between x[j] and x[j + 1]
+        a = _window(padded, low, size, axis)
+        b = _window(padded, low + 1, size, axis)
+        phases.append(a * (1.0 - weight) + b * weight)
+    stacked = ops.stack(phases, axis=axis + 1)
+    shape = ops.shape(x)
+    new_shape = [shape[0], shape[1], shape[2], shape[3]]
+    new_shape[axis] = shape[axis] * factor
+    return ops.reshape(stacked, new_shape)
+
+
+def _window(x, start, size, axis):
+    if axis == 1:
+        return x[:, start : start + size]
+    return x[:, :, start : start + size]
+
+
+@keras.saving.register_keras_serializable(package="keras_patterns")
+class BilinearUpsampling(keras.layers.Layer):
+    """Bilinear upsampling by an integer factor that works with unknown sizes.
+
+    Equivalent to `keras.layers.UpSampling2D(factor, interpolation="bilinear")`
+    (half-pixel centres, edges clamped), but written with slicing and
+    reshapes, so TensorFlow can trace it with unknown height and width.
+
+    Args:
+        factor: positive int, the same for height and width.
+        **kwargs: standard `keras.layers.Layer` arguments.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_patterns as kp
+    >>> layer = kp.layers.BilinearUpsampling(2)
+    >>> np.asarray(layer(np.array([[[[0.0], [1.0]]]])))[0, 0, :, 0]
+    array([0.  , 0.25, 0.75, 1.  ], dtype=float32)
+    """
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
+            raise ValueError(
+                f'"factor" must be a positive int. Received: factor={factor!r}'
+            )
+        self.factor = factor
+
+    def call(self, inputs):
+        if self.factor == 1:
+            return inputs
+        x = _upsample_axis(inputs, self.factor, axis=1)
+        return _upsample_axis(x, self.factor, axis=2)
+
+    def compute_output_shape(self, input_shape):
+        def scale(d):
+            return None if d is None else d * self.factor
+
+        return (
+            input_shape[0],
+            scale(input_shape[1]),
+            scale(input_shape[2]),
+            input_shape[3],
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"factor": self.factor})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_patterns")
+class PadToMultiple(keras.layers.Layer):
+    """Zero-pads height and width at the bottom and right to a multiple.
+
+    Args:
+        multiple: positive int.
+        **kwargs: standard `keras.layers.Layer` arguments.
+    """
+
+    def __init__(self, multiple, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(multiple, bool) or not isinstance(multiple, int) or multiple < 1:
+            raise ValueError(
+                f'"multiple" must be a positive int. Received: multiple={multiple!r}'
+            )
+        self.multiple = multiple
+
+    def call(self, inputs):
+        shape = ops.shape(inputs)
+        pad_h = (self.multiple - shape[1] % self.multiple) % self.multiple
+        pad_w = (self.multiple - shape[2] % self.multiple) % self.multiple
+        return ops.pad(inputs, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]])
+
+    def compute_output_shape(self, input_shape):
+        def pad(d):
+            return None if d is None else d + (-d) % self.multiple
+
+        return (
+            input_shape[0],
+            pad(input_shape[1]),
+            pad(input_shape[2]),
+            input_shape[3],
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"multiple": self.multiple})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_patterns")
+class CropToReference(keras.layers.Layer):
+    """Crops the top-left `(H, W)` of `inputs`, taking `H, W` from `reference`."""
+
+    def call(self, inputs, reference):
+        shape = ops.shape(reference)
+        return inputs[:, : shape[1], : shape[2]]
+
+    def compute_output_shape(self, inputs_shape, reference_shape):
+        return (
+            inputs_shape[0],
+            reference_shape[1],
+            reference_shape[2],
+            inputs_shape[3],
+        )
+
+
+@keras.saving.register_keras_serializable(package="keras_patterns")
+class BackbonePreprocessing(keras.layers.Layer):
+    """Maps images in [0, 1] to the input range a backbone was trained with.
+
+    Living inside the model, it makes a saved model self-contained: callers
+    always feed float images in [0, 1].
+
+    Args:
+        mode: `"caffe"` (ResNet: BGR, 0-255, ImageNet means subtracted),
+            `"tf"` (MobileNet, EfficientNet: [-1, 1]), `"torch"` (ImageNet
+            mean and standard deviation) or `"none"`.
+        **kwargs: standard `keras.layers.Layer` arguments.
+    """
+
+    def __init__(self, mode="tf", **kwargs):
+        super().__init__(**kwargs)
+        if mode not in PREPROCESSING_MODES:
+            raise ValueError(
+                f'"mode" must be one of {PREPROCESSING_MODES}. Received: mode={mode!r}'
+            )
+        self.mode = mode
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype)
+        if self.mode == "caffe":
+            x = ops.flip(x, axis=-1) * 255.0
+            return x - ops.convert_to_tensor([103.939, 116.779, 123.68], x.dtype)
+        if self.mode == "tf":
+            return x * 2.0 - 1.0
+        if self.mode == "torch":
+            mean = ops.convert_to_tensor([0.485, 0.456, 0.406], x.dtype)
+            std = ops.convert_to_tensor([0.229, 0.224, 0.225], x.dtype)
+            return (x - mean) / std
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"mode": self.mode})
+        return config

@@ -1,0 +1,165 @@
+import itertools
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+import keras_patterns as kp
+from keras_patterns.patches.rectangles import run_heights
+
+RNG = np.random.default_rng(0)
+TOP = kp.datasets.INSHOP_CLASSES.index("top")
+PANTS = kp.datasets.INSHOP_CLASSES.index("pants")
+
+
+def brute_force_area(mask):
+    """Largest all-True rectangle by exhaustive search (prefix sums)."""
+    h, w = mask.shape
+    s = np.zeros((h + 1, w + 1), int)
+    s[1:, 1:] = mask.cumsum(0).cumsum(1)
+    best = 0
+    for t, b in itertools.combinations(range(h + 1), 2):
+        for left, r in itertools.combinations(range(w + 1), 2):
+            area = (b - t) * (r - left)
+            if area > best and s[b, r] - s[t, r] - s[b, left] + s[t, left] == area:
+                best = area
+    return best
+
+
+def random_mask(shape, density, smooth, rng):
+    noise = rng.random(shape)
+    if smooth:
+        noise = ndimage.uniform_filter(noise, 3)
+    return noise < density
+
+
+def test_run_heights():
+    mask = np.array([[1, 0], [1, 1], [0, 1]], bool)
+    np.testing.assert_array_equal(run_heights(mask), [[1, 0], [2, 1], [0, 2]])
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_largest_rectangle_equals_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(1, 10, size=2))
+    mask = random_mask(shape, rng.uniform(0.3, 0.95), seed % 2 == 0, rng)
+    box = kp.patches.largest_rectangle(mask)
+    best = brute_force_area(mask)
+    if best == 0:
+        assert box is None
+        return
+    top, left, bottom, right = box
+    assert mask[top:bottom, left:right].all()
+    assert (bottom - top) * (right - left) == best
+
+
+def test_largest_rectangle_large_and_adversarial():
+    staircase = np.tri(300, 300, dtype=bool)  # monotone histograms
+    top, left, bottom, right = kp.patches.largest_rectangle(staircase)
+    assert (bottom - top) * (right - left) == max(
+        (300 - t) * (t + 1) for t in range(300)
+    )
+    full = np.ones((50, 70), bool)
+    assert kp.patches.largest_rectangle(full) == (0, 0, 50, 70)
+    assert kp.patches.largest_rectangle(np.zeros((4, 4), bool)) is None
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_patches_lie_inside_their_region(seed):
+    rng = np.random.default_rng(100 + seed)
+    labels = np.zeros((48, 40), np.uint8)
+    for class_id in (TOP, PANTS, 5, 8):
+        labels[random_mask((48, 40), 0.45, True, rng)] = class_id
+    image = rng.integers(0, 256, (48, 40, 3), dtype=np.uint8)
+    patches = kp.patches.extract_patches(image, labels, min_size=2, margin=0)
+    assert patches
+    for patch in patches:
+        top, left, bottom, right = patch.box
+        class_id = kp.datasets.INSHOP_CLASSES.index(patch.class_name)
+        assert (labels[top:bottom, left:right] == class_id).all()
+        np.testing.assert_array_equal(patch.image, image[top:bottom, left:right])
+        components, _ = ndimage.label(labels == class_id)
+        assert len(np.unique(components[top:bottom, left:right])) == 1
+        assert 0 < patch.coverage <= 1
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_region_rectangles_reach_95_percent_of_brute_force(seed):
+    rng = np.random.default_rng(200 + seed)
+    labels = np.where(random_mask((9, 8), 0.6, seed % 2 == 0, rng), TOP, 0).astype(
+        np.uint8
+    )
+    components, count = ndimage.label(labels == TOP)
+    patches = kp.patches.extract_patches(
+        np.zeros((9, 8, 3), np.uint8), labels, min_size=1, margin=0
+    )
+    assert len(patches) == count
+    found = sorted((p.box[2] - p.box[0]) * (p.box[3] - p.box[1]) for p in patches)
+    best = sorted(brute_force_area(components == i) for i in range(1, count + 1))
+    assert all(f >= 0.95 * b for f, b in zip(found, best, strict=True))
+
+
+def test_margin_keeps_away_from_garment_edges_not_the_frame():
+    labels = np.zeros((40, 40), np.uint8)
+    labels[10:30, 0:25] = TOP  # touches the left border of the image
+    patch = kp.patches.extract_patches(np.zeros((40, 40, 3)), labels, margin=3)[0]
+    assert patch.box == (13, 0, 27, 22)
+    relative = kp.patches.extract_patches(np.zeros((40, 40, 3)), labels, margin=0.1)[0]
+    assert relative.box == (12, 0, 28, 23)
+
+
+def test_min_size_max_patches_patch_size_and_order():
+    labels = np.zeros((60, 60), np.uint8)
+    labels[0:40, 0:30] = TOP
+    labels[45:60, 40:60] = PANTS
+    labels[50:55, 0:5] = TOP  # too small
+    image = np.arange(60 * 60 * 3, dtype=np.float32).reshape(60, 60, 3) / (60 * 60 * 3)
+    patches = kp.patches.extract_patches(image, labels, margin=0, min_size=8)
+    assert [p.class_name for p in patches] == ["top", "pants"]
+    assert patches[0].box == (0, 0, 40, 30) and patches[0].image.dtype == np.float32
+    assert patches[0].coverage == 1.0 and patches[0].region_area == 1200
+    only = kp.patches.extract_patches(
+        image, labels, margin=0, max_patches=1, min_size=8
+    )
+    assert len(only) == 1 and only[0].class_name == "top"
+    cropped = kp.patches.extract_patches(
+        image, labels, margin=0, patch_size=(20, 20), min_size=8
+    )
+    assert cropped[0].box == (10, 5, 30, 25) and cropped[0].image.shape == (20, 20, 3)
+    assert cropped[1].box == (45, 40, 60, 60)  # smaller than patch_size: kept whole
+    again = kp.patches.extract_patches(
+        image, labels, margin=0, patch_size=(20, 20), min_size=8
+    )
+    assert [p.box for p in again] == [p.box for p in cropped]
+
+
+def test_on_synthetic_masks_and_predicted_nine_class_maps():
+    data = kp.datasets.make_pattern_garments(6, image_size=(256, 192), seed=5)
+    results = kp.patches.extract_patches_batch(data["images"], data["masks"])
+    for i, patches in enumerate(results):
+        assert patches, i
+        assert data["garment"][i] in {p.class_name for p in patches}
+    nine = kp.datasets.remap_classes(data["masks"][0])
+    from_nine = kp.patches.extract_patches(
+        data["images"][0], nine, label_names=kp.datasets.NINE_CLASSES
+    )
+    assert [p.box for p in from_nine] == [p.box for p in results[0]]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"labels": np.zeros((5, 5), np.uint8)}, "labels"),
+        ({"classes": ("cape",)}, "classes"),
+        ({"min_size": 0}, "min_size"),
+        ({"margin": 0.7}, "margin"),
+        ({"max_patches": 0}, "max_patches"),
+        ({"image": np.zeros((8, 8, 3)) + 2.0}, "image"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    labels = np.full((8, 8), TOP, np.uint8)
+    args = {"image": np.zeros((8, 8, 3), np.uint8), "labels": labels, "min_size": 2}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        kp.patches.extract_patches(**args)

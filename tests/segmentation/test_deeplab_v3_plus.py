@@ -1,0 +1,159 @@
+import keras
+import numpy as np
+import pytest
+
+import keras_patterns as kp
+from tests.helpers import fast_run_eagerly
+from tests.helpers import run_model_test
+
+SMALL = {"aspp_filters": 8, "decoder_filters": 8, "low_level_filters": 4}
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    return kp.models.DeepLabV3Plus(5, backbone="mobilenet_v2", **SMALL)
+
+
+def test_shared_checks_mobilenet():
+    model = kp.models.DeepLabV3Plus(3, backbone="mobilenet_v2", **SMALL)
+    x = np.random.default_rng(0).random((2, 40, 36, 3)).astype("float32")
+    restored_model = run_model_test(model, x, (2, 40, 36, 3))
+    assert restored_model.num_classes == 3
+
+
+def test_any_input_size(small_model):
+    for shape in [(1, 100, 100, 3), (2, 37, 53, 3), (1, 16, 16, 3)]:
+        assert small_model(np.zeros(shape, "float32")).shape == shape[:3] + (5,)
+    assert str(small_model.output.dtype) == "float32"
+
+
+def _aspp_input_side(model, size):
+    probe = keras.Model(model.input, model.get_layer("aspp").input)
+    return probe(np.zeros((1, size, size, 3), "float32")).shape[1]
+
+
+@pytest.mark.parametrize("backbone", ["resnet50", "mobilenet_v2"])
+@pytest.mark.parametrize("stride", [16, 8])
+def test_output_stride_is_real(backbone, stride):
+    model = kp.models.DeepLabV3Plus(2, backbone=backbone, output_stride=stride, **SMALL)
+    assert _aspp_input_side(model, 128) == 128 // stride
+    assert model.aspp_rates == {16: (6, 12, 18), 8: (12, 24, 36)}[stride]
+
+
+def test_resnet50_keeps_all_four_stages_dilated():
+    model = kp.models.DeepLabV3Plus(9, backbone="resnet50", output_stride=16)
+    encoder = model.backbone
+    names = {layer.name for layer in encoder.layers}
+    for stage, blocks in [(2, 3), (3, 4), (4, 6), (5, 3)]:
+        assert all(f"conv{stage}_block{b}_out" in names for b in range(1, blocks + 1))
+    assert encoder.outputs[1].shape[-1] == 2048
+    assert encoder.get_layer("conv5_block1_1_conv").strides == (1, 1)
+    assert encoder.get_layer("conv5_block2_2_conv").dilation_rate == (2, 2)
+    assert encoder.get_layer("conv4_block1_1_conv").strides == (2, 2)
+    reference = keras.applications.ResNet50(include_top=False, weights=None)
+    assert encoder.count_params() == reference.count_params()
+    print("ResNet-50 DeepLabV3+ parameters:", model.count_params())
+    assert model.count_params() == 40_432_969
+
+
+def test_backbone_weights_load_by_name(tmp_path):
+    reference = keras.applications.ResNet50(include_top=False, weights=None)
+    path = str(tmp_path / "resnet50_notop.weights.h5")
+    reference.save_weights(path)
+    model = kp.models.DeepLabV3Plus(
+        4, backbone="resnet50", backbone_weights=path, **SMALL
+    )
+    compared = 0
+    for layer in reference.layers:
+        if layer.weights:
+            ours = model.backbone.get_layer(layer.name).get_weights()
+            for a, b in zip(ours, layer.get_weights(), strict=True):
+                np.testing.assert_array_equal(a, b)
+            compared += 1
+    assert compared > 100
+    assert model.get_config()["backbone_weights"] is None
+    with pytest.raises(ValueError, match="backbone_weights"):
+        kp.models.DeepLabV3Plus(4, backbone="resnet50", backbone_weights="weights.bin")
+
+
+def test_custom_backbone_by_layer_names():
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="s2")(inputs)
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="s4")(x)
+    x = keras.layers.Conv2D(16, 3, strides=2, padding="same", name="s8")(x)
+    x = keras.layers.Conv2D(16, 3, strides=2, padding="same", name="s16")(x)
+    backbone = keras.Model(inputs, x, name="tiny")
+    model = kp.models.DeepLabV3Plus(
+        3, backbone=backbone, low_level_feature="s4", high_level_feature="s16", **SMALL
+    )
+    assert model.output_stride == 16
+    assert model(np.zeros((1, 50, 30, 3), "float32")).shape == (1, 50, 30, 3)
+    run_model_test(
+        model, np.random.default_rng(1).random((2, 32, 32, 3)), (2, 32, 32, 3)
+    )
+    with pytest.raises(ValueError, match="low_level_feature"):
+        kp.models.DeepLabV3Plus(3, backbone=backbone)
+    with pytest.raises(ValueError, match="stride 4"):
+        kp.models.DeepLabV3Plus(
+            3, backbone=backbone, low_level_feature="s8", high_level_feature="s16"
+        )
+
+
+def test_pyramid_backbone_duck_typing():
+    """A KerasHub-style backbone exposing `pyramid_outputs` needs no names."""
+    inputs = keras.Input((None, None, 3))
+    levels, x = {}, inputs
+    for level in range(1, 6):
+        x = keras.layers.Conv2D(4 * level, 3, strides=2, padding="same")(x)
+        levels[f"P{level}"] = x
+    backbone = keras.Model(inputs, x)
+    backbone.pyramid_outputs = levels
+    model = kp.models.DeepLabV3Plus(2, backbone=backbone, output_stride=8, **SMALL)
+    assert model.output_stride == 8
+    assert model(np.zeros((1, 24, 24, 3), "float32")).shape == (1, 24, 24, 2)
+
+
+def test_predict_labels_keeps_each_size(small_model):
+    rng = np.random.default_rng(2)
+    images = [
+        rng.integers(0, 256, (30, 20, 3), dtype=np.uint8),
+        rng.integers(0, 256, (17, 41, 3), dtype=np.uint8),
+        rng.integers(0, 256, (30, 20, 3), dtype=np.uint8),
+    ]
+    labels = small_model.predict_labels(images, batch_size=2)
+    assert [m.shape for m in labels] == [(30, 20), (17, 41), (30, 20)]
+    assert all(m.dtype == np.uint8 and m.max() < 5 for m in labels)
+    floats = small_model.predict_labels(np.stack([images[0], images[2]]) / 255.0)
+    np.testing.assert_array_equal(floats, np.stack([labels[0], labels[2]]))
+    expected = np.argmax(np.asarray(small_model(images[1][None] / 255.0)), -1)[0]
+    np.testing.assert_array_equal(small_model.predict_labels(images[1]), expected)
+    with pytest.raises(ValueError, match="images"):
+        small_model.predict_labels(np.zeros((4, 4, 3), np.float32) + 2.0)
+    with pytest.raises(ValueError, match="images"):
+        small_model.predict_labels([np.zeros((4, 4, 1), np.uint8)])
+
+
+def test_compile_defaults_and_a_training_step():
+    data = kp.datasets.make_pattern_garments(4, image_size=(64, 48))
+    batches = kp.datasets.segmentation_dataset(data, (64, 48), batch_size=2)
+    model = kp.models.DeepLabV3Plus(9, backbone="mobilenet_v2", **SMALL)
+    model.compile(run_eagerly=fast_run_eagerly())
+    history = model.fit(batches, epochs=1, verbose=0, shuffle=False)
+    assert np.isfinite(history.history["loss"][0])
+    assert 0.0 <= history.history["mean_iou"][0] <= 1.0
+    assert isinstance(model.loss, kp.losses.MaskedSparseCategoricalCrossentropy)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"num_classes": 1}, "num_classes"),
+        ({"num_classes": 3, "backbone": "vgg"}, "backbone"),
+        ({"num_classes": 3, "output_stride": 32}, "output_stride"),
+        ({"num_classes": 3, "input_shape": (64, 64)}, "input_shape"),
+        ({"num_classes": 3, "input_shape": (64, 64, 1)}, "input_shape"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        kp.models.DeepLabV3Plus(**kwargs)
