@@ -47,7 +47,9 @@ def confusion(model, images, masks, num_classes):
     truth = kp.datasets.remap_classes(masks)
     valid = truth != kp.datasets.IGNORE_LABEL
     index = truth[valid].astype(np.int64) * num_classes + predicted[valid]
-    return np.bincount(index, minlength=num_classes**2).reshape(num_classes, num_classes)
+    return np.bincount(index, minlength=num_classes**2).reshape(
+        num_classes, num_classes
+    )
 
 
 def iou_from_confusion(matrix):
@@ -62,19 +64,28 @@ def main():
     parser.add_argument("--test", type=int, default=200, help="held-out scenes")
     parser.add_argument("--steps", type=int, default=900, help="optimiser steps")
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--minutes", type=float, default=9.5, help="training time limit")
+    parser.add_argument(
+        "--minutes", type=float, default=9.5, help="training time limit"
+    )
     parser.add_argument("--learning-rate", type=float, default=2e-3)
-    parser.add_argument("--filters", type=int, default=128, help="ASPP/decoder channels")
+    parser.add_argument(
+        "--filters", type=int, default=128, help="ASPP/decoder channels"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny run (smoke test)")
     args = parser.parse_args()
     if args.quick:
         args.train, args.test, args.steps, args.minutes = 64, 16, 4, 2.0
 
     start = time.perf_counter()
-    train = kp.datasets.make_pattern_garments(args.train, SIZE, seed=0, views_per_item=2)
+    train = kp.datasets.make_pattern_garments(
+        args.train, SIZE, seed=0, views_per_item=2
+    )
     test = kp.datasets.make_pattern_garments(args.test, SIZE, seed=12345)
-    print(f"data: {args.train} train / {args.test} held-out scenes at {SIZE[0]}x{SIZE[1]} "
-          f"({time.perf_counter() - start:.0f} s)")
+    print(
+        f"data: {args.train} train / {args.test} held-out scenes "
+        f"at {SIZE[0]}x{SIZE[1]} "
+        f"({time.perf_counter() - start:.0f} s)"
+    )
     batches = kp.datasets.segmentation_dataset(
         train, SIZE, args.batch_size, augment=True, scale_range=(0.8, 1.25), repeat=True
     )
@@ -91,7 +102,9 @@ def main():
         0.0, args.steps - warmup, warmup_target=args.learning_rate, warmup_steps=warmup
     )
     model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4))
-    print(f"model: DeepLabV3+ MobileNetV2, random init, {model.count_params():,} params")
+    print(
+        f"model: DeepLabV3+ MobileNetV2, random init, {model.count_params():,} params"
+    )
 
     limit = TimeLimit(args.minutes * 60)
     epochs = 10
@@ -105,14 +118,18 @@ def main():
     )
     seconds = time.perf_counter() - began
     steps = int(model.optimizer.iterations.numpy())
-    print(f"trained {steps} steps ({steps * args.batch_size:,} images) in {seconds:.0f} s")
+    print(
+        f"trained {steps} steps ({steps * args.batch_size:,} images) in {seconds:.0f} s"
+    )
 
     matrix = confusion(model, test["images"], test["masks"], num_classes)
     ious = iou_from_confusion(matrix)
     for name, iou in zip(kp.datasets.NINE_CLASSES, ious, strict=True):
         print(f"  IoU {name:10s} {iou:.3f}")
-    print(f"mean IoU (9 classes, {args.test} held-out scenes): {np.nanmean(ious):.3f} "
-          "(target >= 0.60)")
+    print(
+        f"mean IoU (9 classes, {args.test} held-out scenes): {np.nanmean(ious):.3f} "
+        "(target >= 0.60)"
+    )
     print(f"pixel accuracy: {np.trace(matrix) / matrix.sum():.3f}")
 
 

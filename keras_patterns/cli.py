@@ -2,7 +2,8 @@
 
 Subcommands: `demo` (the main job on the embedded synthetic data),
 `synthetic` (write synthetic scenes in an In-shop layout), `prepare-inshop`
-(original layout to flat layout) and `contact-sheet` (look at a data set).
+(original layout to flat layout), `convert-esrgan` (official ESRGAN weights
+to Keras) and `contact-sheet` (look at a data set).
 Run `keras-patterns SUBCOMMAND --help` for each one's options.
 """
 
@@ -96,6 +97,19 @@ def _cmd_prepare(args):
     return 1 if summary.failed and args.strict else 0
 
 
+def _cmd_convert_esrgan(args):
+    from keras_patterns.enhancement import RRDBNet
+
+    model = RRDBNet.from_torch_checkpoint(args.checkpoint, key=args.key)
+    model.save(args.output)
+    print(
+        f"saved {args.output}: RRDBNet(scale={model.scale}, num_blocks={model.num_blocks}, "
+        f"filters={model.filters}, growth={model.growth}), "
+        f"{model.count_params():,} parameters"
+    )
+    return 0
+
+
 def _cmd_contact_sheet(args):
     from keras_patterns.datasets.preview import preview_sheet
 
@@ -163,6 +177,20 @@ def build_parser():
         "--strict", action="store_true", help="exit with status 1 if any pair failed"
     )
     prepare.set_defaults(run=_cmd_prepare)
+
+    convert = sub.add_parser(
+        "convert-esrgan",
+        help="convert an official ESRGAN / Real-ESRGAN .pth checkpoint to .keras",
+        description="Read an ESRGAN (RRDB_trunk...) or BasicSR / Real-ESRGAN "
+        "(body..., params_ema) checkpoint with PyTorch (weights_only=True) and save "
+        "the equivalent keras_patterns.models.RRDBNet.",
+    )
+    convert.add_argument("checkpoint", help=".pth file")
+    convert.add_argument("output", help=".keras file to write")
+    convert.add_argument(
+        "--key", default=None, help="wrapper key (default: params_ema, else params)"
+    )
+    convert.set_defaults(run=_cmd_convert_esrgan)
 
     sheet = sub.add_parser(
         "contact-sheet",

@@ -1,6 +1,10 @@
 """Public Keras layers, re-exported from the stage that defines each one."""
 
 from keras_patterns.embedding.l2_normalize import L2Normalize
+from keras_patterns.enhancement.rrdb_layers import RRDB
+from keras_patterns.enhancement.rrdb_layers import PixelUnshuffle
+from keras_patterns.enhancement.rrdb_layers import ResidualDenseBlock
+from keras_patterns.enhancement.rrdb_net import NearestUpsampling
 from keras_patterns.segmentation.aspp import AtrousSpatialPyramidPooling
 from keras_patterns.segmentation.deeplab_v3_plus_layers import BackbonePreprocessing
 from keras_patterns.segmentation.deeplab_v3_plus_layers import BilinearUpsampling
@@ -13,5 +17,9 @@ __all__ = [
     "BilinearUpsampling",
     "CropToReference",
     "L2Normalize",
+    "NearestUpsampling",
     "PadToMultiple",
+    "PixelUnshuffle",
+    "RRDB",
+    "ResidualDenseBlock",
 ]

@@ -1,7 +1,13 @@
 """Public Keras losses, re-exported from the stage that defines each one."""
 
+from keras_patterns.enhancement.sr_losses import PerceptualLoss
+from keras_patterns.enhancement.sr_losses import RelativisticAverageLoss
 from keras_patterns.segmentation.segmentation_loss import (
     MaskedSparseCategoricalCrossentropy,
 )
 
-__all__ = ["MaskedSparseCategoricalCrossentropy"]
+__all__ = [
+    "MaskedSparseCategoricalCrossentropy",
+    "PerceptualLoss",
+    "RelativisticAverageLoss",
+]

@@ -101,7 +101,8 @@ def test_every_module_is_short():
 
 
 @pytest.mark.parametrize(
-    "command", [None, "demo", "synthetic", "prepare-inshop", "contact-sheet"]
+    "command",
+    [None, "demo", "synthetic", "prepare-inshop", "convert-esrgan", "contact-sheet"],
 )
 def test_help(command, capsys):
     argv = ["--help"] if command is None else [command, "--help"]
@@ -111,7 +112,13 @@ def test_help(command, capsys):
     out = capsys.readouterr().out
     assert "usage: keras-patterns" in out
     if command is None:
-        for sub in ("demo", "synthetic", "prepare-inshop", "contact-sheet"):
+        for sub in (
+            "demo",
+            "synthetic",
+            "prepare-inshop",
+            "convert-esrgan",
+            "contact-sheet",
+        ):
             assert sub in out
 
 

@@ -157,3 +157,14 @@ def test_compile_defaults_and_a_training_step():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         kp.models.DeepLabV3Plus(**kwargs)
+
+
+def test_encoder_batch_norm_momentum_suits_training_from_scratch():
+    """MobileNetV2 ships momentum 0.999, too slow for short runs; we use 0.99."""
+    encoder = kp.segmentation.build_encoder("mobilenet_v2").model
+    momenta = {
+        layer.momentum
+        for layer in encoder.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    }
+    assert momenta == {0.99}

@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+
+import keras_patterns as kp
+
+RNG = np.random.default_rng(0)
+
+
+def small(scale=4, seed=0):
+    model = kp.models.RRDBNet(scale=scale, num_blocks=1, filters=8, growth=4)
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        weight.assign(rng.normal(0, 0.2, weight.shape))
+    return model
+
+
+def untiled(model, image, clip=True):
+    multiple = model.input_multiple
+    pad = [(0, (-image.shape[0]) % multiple), (0, (-image.shape[1]) % multiple), (0, 0)]
+    padded = np.pad(image, pad, mode="reflect")
+    out = np.asarray(model(padded[None]))[0]
+    out = out[: image.shape[0] * model.scale, : image.shape[1] * model.scale]
+    return np.clip(out, 0, 1) if clip else out
+
+
+@pytest.mark.parametrize("scale", [4, 2, 1])
+def test_tiled_equals_untiled_with_enough_overlap(scale):
+    model = small(scale)
+    image = RNG.random((37, 45, 3)).astype("float32")
+    tiled = kp.enhancement.upscale(
+        model, image, tile=16, overlap=model.receptive_radius
+    )
+    assert tiled.shape == (37 * scale, 45 * scale, 3) and tiled.dtype == np.float32
+    np.testing.assert_allclose(tiled, untiled(model, image), atol=1e-4, rtol=0)
+
+
+def test_no_seam_on_a_smooth_gradient_with_the_default_overlap():
+    model = kp.models.RRDBNet(
+        scale=4, num_blocks=2, filters=16, growth=8
+    )  # default init
+    y, x = np.mgrid[0:64, 0:80].astype("float32")
+    image = np.stack([x / 80, y / 64, (x + y) / 144], axis=-1)
+    reference = np.asarray(model(image[None]))[0]
+    tiled = kp.enhancement.upscale(model, image, tile=24, overlap=16)
+    inside = (reference >= 0) & (reference <= 1)
+    assert np.abs(tiled - reference)[inside].max() < 0.5 / 255
+    # Across each tile border the output is as smooth as inside tiles.
+    steps = np.abs(np.diff(tiled, axis=1)).max(axis=(0, 2))
+    borders = [24 * 4 * k - 1 for k in (1, 2, 3)]
+    assert steps[borders].max() <= steps.max()
+
+
+def test_uint8_grey_rgba_lists_and_batches():
+    model = small(4)
+    rgb = RNG.integers(0, 256, (9, 7, 3), dtype=np.uint8)
+    out = kp.enhancement.upscale(model, rgb, tile=8)
+    assert out.dtype == np.uint8 and out.shape == (36, 28, 3)
+    expected = np.round(untiled(model, rgb / np.float32(255)) * 255)
+    assert np.abs(out.astype(int) - expected).max() <= 1
+    grey = RNG.integers(0, 256, (6, 5), dtype=np.uint8)
+    assert kp.enhancement.upscale(model, grey).shape == (24, 20)
+    rgba = RNG.random((6, 5, 4)).astype("float32")
+    out = kp.enhancement.upscale(model, rgba)
+    assert out.shape == (24, 20, 4)
+    alpha = np.clip(
+        untiled(model, np.repeat(rgba[..., 3:], 3, -1), clip=False).mean(-1), 0, 1
+    )
+    np.testing.assert_allclose(out[..., 3], alpha, atol=1e-4)
+    bicubic = kp.enhancement.upscale(model, rgba, alpha="bicubic")
+    np.testing.assert_allclose(bicubic[..., :3], out[..., :3])
+    sizes = kp.enhancement.upscale(model, [rgb, rgb[:4, :3]])
+    assert [s.shape for s in sizes] == [(36, 28, 3), (16, 12, 3)]
+    batch = kp.enhancement.upscale(model, np.stack([rgb, rgb]))
+    assert batch.shape == (2, 36, 28, 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"image": np.zeros((4, 4, 3)) + 3.0}, "image"),
+        ({"image": np.zeros((4, 4, 5), np.uint8)}, "image"),
+        ({"tile": 0}, "tile"),
+        ({"overlap": -1}, "overlap"),
+        ({"alpha": "nearest"}, "alpha"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    args = {"generator": small(4), "image": np.zeros((4, 4, 3), np.uint8)}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        kp.enhancement.upscale(**args)
+
+
+def test_tile_must_fit_pixel_unshuffle():
+    with pytest.raises(ValueError, match="multiple of 4"):
+        kp.enhancement.upscale(small(1), np.zeros((8, 8, 3), np.uint8), tile=6)
