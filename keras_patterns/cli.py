@@ -103,7 +103,8 @@ def _cmd_convert_esrgan(args):
     model = RRDBNet.from_torch_checkpoint(args.checkpoint, key=args.key)
     model.save(args.output)
     print(
-        f"saved {args.output}: RRDBNet(scale={model.scale}, num_blocks={model.num_blocks}, "
+        f"saved {args.output}: RRDBNet(scale={model.scale}, "
+        f"num_blocks={model.num_blocks}, "
         f"filters={model.filters}, growth={model.growth}), "
         f"{model.count_params():,} parameters"
     )

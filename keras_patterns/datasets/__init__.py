@@ -29,6 +29,7 @@ from keras_patterns.datasets.prepare import PrepareSummary
 from keras_patterns.datasets.prepare import prepare_inshop
 from keras_patterns.datasets.synthetic import PATTERN_FAMILIES
 from keras_patterns.datasets.synthetic import make_pattern_garments
+from keras_patterns.datasets.synthetic import make_pattern_patches
 from keras_patterns.datasets.synthetic import pattern_swatch
 from keras_patterns.datasets.synthetic import write_synthetic_inshop
 
@@ -48,6 +49,7 @@ __all__ = [
     "labels_to_rgb",
     "load_inshop",
     "make_pattern_garments",
+    "make_pattern_patches",
     "pattern_swatch",
     "prepare_inshop",
     "read_manifest",

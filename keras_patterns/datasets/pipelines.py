@@ -9,12 +9,12 @@ invents classes along borders.
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
 from keras_patterns.datasets.inshop import load_inshop
 from keras_patterns.datasets.inshop_classes import INSHOP_COLORS
 from keras_patterns.datasets.inshop_classes import NINE_CLASSES
 from keras_patterns.datasets.inshop_classes import class_lookup_table
+from keras_patterns.utils.lazy_tensorflow import tf
 from keras_patterns.utils.validation import check_int
 from keras_patterns.utils.validation import check_size
 

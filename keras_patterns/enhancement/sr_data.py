@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
+from keras_patterns.utils.lazy_tensorflow import tf
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 

@@ -6,10 +6,12 @@ from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
 from keras_patterns.datasets.synthetic.patterns import pattern_swatch
 from keras_patterns.datasets.synthetic.patterns import render_pattern
 from keras_patterns.datasets.synthetic.patterns import sample_pattern
+from keras_patterns.datasets.synthetic.swatches import make_pattern_patches
 
 __all__ = [
     "PATTERN_FAMILIES",
     "make_pattern_garments",
+    "make_pattern_patches",
     "pattern_swatch",
     "render_pattern",
     "sample_pattern",

@@ -36,7 +36,7 @@ from keras_patterns.utils.validation import check_size
 LAYOUTS = ("inshop", "flat")
 
 
-def _family_ids(families):
+def family_ids(families):
     if families is None:
         return list(range(len(PATTERN_FAMILIES)))
     ids = []
@@ -115,7 +115,7 @@ def make_pattern_garments(
     n = check_int(n, "n")
     image_size = check_size(image_size, minimum=16)
     views_per_item = check_int(views_per_item, "views_per_item")
-    scenes = _Scenes(int(seed), image_size, _family_ids(families))
+    scenes = _Scenes(int(seed), image_size, family_ids(families))
     images = np.empty((n, *image_size, 3), dtype=np.uint8)
     masks = np.empty((n, *image_size), dtype=np.uint8)
     meta = {
@@ -259,7 +259,7 @@ def write_synthetic_inshop(
             '"mask_fraction" must lie in [0, 1]. '
             f"Received: mask_fraction={mask_fraction!r}"
         )
-    scenes = _Scenes(int(seed), image_size, _family_ids(families))
+    scenes = _Scenes(int(seed), image_size, family_ids(families))
     rng = np.random.default_rng([int(seed), 2**31 - 1])
     splits = _splits(n_items, views_per_item, rng)
     has_mask = rng.random((n_items, views_per_item)) < mask_fraction
