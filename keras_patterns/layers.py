@@ -1,5 +1,7 @@
 """Public Keras layers, re-exported from the stage that defines each one."""
 
+from keras_patterns.embedding.embedding_layers import GeneralizedMeanPooling
+from keras_patterns.embedding.embedding_layers import ImageRangeScaling
 from keras_patterns.embedding.l2_normalize import L2Normalize
 from keras_patterns.enhancement.rrdb_layers import RRDB
 from keras_patterns.enhancement.rrdb_layers import PixelUnshuffle
@@ -16,6 +18,8 @@ __all__ = [
     "BackbonePreprocessing",
     "BilinearUpsampling",
     "CropToReference",
+    "GeneralizedMeanPooling",
+    "ImageRangeScaling",
     "L2Normalize",
     "NearestUpsampling",
     "PadToMultiple",

@@ -193,3 +193,25 @@ def run_model_test(
             "model has no trainable weights"
         )
     return model
+
+
+def gradient(fn, x):
+    """d fn(x) / dx with the active backend's own mechanism, as NumPy."""
+    backend = keras.backend.backend()
+    x = np.asarray(x, "float32")
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        variable = tf.Variable(x)
+        with tf.GradientTape() as tape:
+            value = fn(variable)
+        return tape.gradient(value, variable).numpy()
+    if backend == "jax":
+        import jax
+
+        return np.asarray(jax.grad(lambda v: fn(v))(x))
+    import torch
+
+    tensor = torch.tensor(x, requires_grad=True)
+    fn(tensor).backward()
+    return tensor.grad.numpy()

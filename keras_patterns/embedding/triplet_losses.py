@@ -261,7 +261,7 @@ class TripletLoss(_TripletBase):
     >>> import numpy as np
     >>> import keras_patterns as kp
     >>> triplet = np.array([[[0.0, 0.0], [0.0, 1.0], [0.0, 3.0]]])
-    >>> float(kp.losses.TripletLoss(margin=2.0, distance="l2")(None, triplet))
+    >>> float(kp.losses.TripletLoss(margin=2.0, distance="l2")(np.zeros(1), triplet))
     0.0
     """
 

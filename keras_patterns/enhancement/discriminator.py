@@ -3,6 +3,7 @@
 import keras
 
 from keras_patterns.enhancement.rrdb_layers import torch_default_init
+from keras_patterns.utils.serialization import ArgumentsConfig
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 
@@ -25,7 +26,7 @@ def _conv(x, filters, kernel, strides, name, bias=False):
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
-class VGGStyleDiscriminator(keras.Model):
+class VGGStyleDiscriminator(ArgumentsConfig, keras.Model):
     """VGG-style discriminator of ESRGAN: an image to one real/fake logit.
 
     Five stages of a 3x3 convolution and a 4x4 stride-2 convolution (64,
@@ -45,7 +46,7 @@ class VGGStyleDiscriminator(keras.Model):
     >>> import numpy as np
     >>> import keras_patterns as kp
     >>> d = kp.models.VGGStyleDiscriminator(input_size=128, filters=8)
-    >>> d(np.zeros((2, 128, 128, 3), "float32")).shape
+    >>> tuple(d(np.zeros((2, 128, 128, 3), "float32")).shape)
     (2, 1)
 
     Reference:
@@ -78,19 +79,9 @@ class VGGStyleDiscriminator(keras.Model):
         self.filters = filters
         self.in_channels = in_channels
 
-    def get_config(self):
+    def _arguments(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
             "input_size": self.input_size,
             "filters": self.filters,
             "in_channels": self.in_channels,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)

@@ -48,7 +48,7 @@ class ResidualDenseBlock(keras.layers.Layer):
     >>> import numpy as np
     >>> import keras_patterns as kp
     >>> block = kp.layers.ResidualDenseBlock(filters=8, growth=4)
-    >>> block(np.zeros((1, 5, 5, 8), "float32")).shape
+    >>> tuple(block(np.zeros((1, 5, 5, 8), "float32")).shape)
     (1, 5, 5, 8)
 
     Reference:
@@ -124,7 +124,8 @@ class RRDB(keras.layers.Layer):
 
     >>> import numpy as np
     >>> import keras_patterns as kp
-    >>> kp.layers.RRDB(filters=8, growth=4)(np.zeros((2, 6, 6, 8), "float32")).shape
+    >>> block = kp.layers.RRDB(filters=8, growth=4)
+    >>> tuple(block(np.zeros((2, 6, 6, 8), "float32")).shape)
     (2, 6, 6, 8)
 
     Reference:

@@ -6,6 +6,7 @@ from keras import ops
 from keras_patterns.enhancement.rrdb_layers import RRDB
 from keras_patterns.enhancement.rrdb_layers import PixelUnshuffle
 from keras_patterns.enhancement.rrdb_layers import torch_default_init
+from keras_patterns.utils.serialization import ArgumentsConfig
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 
@@ -42,7 +43,7 @@ def _lrelu(x, name):
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
-class RRDBNet(keras.Model):
+class RRDBNet(ArgumentsConfig, keras.Model):
     """The ESRGAN generator (RRDBNet): images in [0, 1] to images `scale` times larger.
 
     A first convolution, a trunk of `num_blocks` RRDBs, a trunk convolution
@@ -73,7 +74,7 @@ class RRDBNet(keras.Model):
     >>> import numpy as np
     >>> import keras_patterns as kp
     >>> net = kp.models.RRDBNet(scale=4, num_blocks=1, filters=8, growth=4)
-    >>> net(np.zeros((1, 6, 5, 3), "float32")).shape
+    >>> tuple(net(np.zeros((1, 6, 5, 3), "float32")).shape)
     (1, 24, 20, 3)
     >>> kp.models.RRDBNet().count_params()
     16697987
@@ -146,11 +147,8 @@ class RRDBNet(keras.Model):
         unshuffled = 1 + 15 * self.num_blocks + 1 + 2
         return unshuffled * self.input_multiple + self.input_multiple - 1
 
-    def get_config(self):
+    def _arguments(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
             "scale": self.scale,
             "num_blocks": self.num_blocks,
             "filters": self.filters,
@@ -158,13 +156,6 @@ class RRDBNet(keras.Model):
             "in_channels": self.in_channels,
             "out_channels": self.out_channels,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
 
     @classmethod
     def from_torch_checkpoint(cls, path_or_state_dict, key=None, **kwargs):

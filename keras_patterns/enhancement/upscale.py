@@ -132,7 +132,7 @@ def upscale(generator, image, tile=128, overlap=16, batch_size=4, alpha="model")
     >>> import numpy as np
     >>> import keras_patterns as kp
     >>> net = kp.models.RRDBNet(num_blocks=1, filters=8, growth=4)
-    >>> kp.enhancement.upscale(net, np.zeros((10, 7, 3), np.uint8), tile=4).shape
+    >>> tuple(kp.enhancement.upscale(net, np.zeros((10, 7, 3), np.uint8), tile=4).shape)
     (40, 28, 3)
     """
     check_int(tile, "tile")

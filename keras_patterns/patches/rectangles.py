@@ -40,8 +40,9 @@ def nearest_lower_left(heights):
 def largest_rectangle(mask):
     """The largest axis-aligned rectangle of `True` pixels in a 2-D mask.
 
-    Exact: the returned area equals that of an exhaustive search. Ties go to
-    the rectangle whose bottom-right corner comes first in row-major order.
+    Exact: the returned area equals that of an exhaustive search. Ties are
+    broken deterministically (the first maximum in row-major order of the
+    cell where the rectangle's lowest bar stands).
 
     Args:
         mask: boolean array `(H, W)`.
@@ -59,7 +60,7 @@ def largest_rectangle(mask):
     ...                  [1, 1, 1, 0],
     ...                  [1, 1, 1, 1]], bool)
     >>> largest_rectangle(mask)
-    (0, 1, 3, 3)
+    (1, 0, 3, 3)
     """
     mask = np.asarray(mask, bool)
     if mask.ndim != 2:

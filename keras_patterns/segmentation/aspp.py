@@ -68,7 +68,7 @@ class AtrousSpatialPyramidPooling(keras.layers.Layer):
     >>> import numpy as np
     >>> import keras_patterns as kp
     >>> aspp = kp.layers.AtrousSpatialPyramidPooling(filters=32, rates=(2, 4))
-    >>> aspp(np.zeros((1, 9, 7, 64), "float32")).shape
+    >>> tuple(aspp(np.zeros((1, 9, 7, 64), "float32")).shape)
     (1, 9, 7, 32)
 
     Reference:

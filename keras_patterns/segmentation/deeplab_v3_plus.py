@@ -14,6 +14,8 @@ from keras_patterns.segmentation.segmentation_loss import (
     MaskedSparseCategoricalCrossentropy,
 )
 from keras_patterns.utils.images import to_float
+from keras_patterns.utils.serialization import ArgumentsConfig
+from keras_patterns.utils.serialization import nested
 from keras_patterns.utils.validation import check_int
 
 
@@ -31,7 +33,7 @@ def _conv_bn_relu(x, filters, kernel_size, name):
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
-class DeepLabV3Plus(keras.Model):
+class DeepLabV3Plus(ArgumentsConfig, keras.Model):
     """DeepLabV3+ semantic segmentation: logits at the input's resolution.
 
     An encoder (dilated ResNet-50, dilated MobileNetV2, or any Keras model)
@@ -78,13 +80,15 @@ class DeepLabV3Plus(keras.Model):
     >>> import keras_patterns as kp
     >>> model = kp.models.DeepLabV3Plus(num_classes=9, backbone="mobilenet_v2",
     ...                                 aspp_filters=32, decoder_filters=32)
-    >>> model(np.zeros((1, 100, 100, 3), "float32")).shape
+    >>> tuple(model(np.zeros((1, 100, 100, 3), "float32")).shape)
     (1, 100, 100, 9)
 
     Reference:
         Chen et al., "Encoder-Decoder with Atrous Separable Convolution for
         Semantic Image Segmentation", ECCV 2018 (arXiv:1802.02611).
     """
+
+    NESTED = ("backbone",)
 
     def __init__(
         self,
@@ -161,16 +165,10 @@ class DeepLabV3Plus(keras.Model):
         self.decoder_filters = decoder_filters
         self.low_level_filters = low_level_filters
 
-    def get_config(self):
-        backbone = self.backbone_spec
-        if not isinstance(backbone, str):
-            backbone = keras.saving.serialize_keras_object(backbone)
+    def _arguments(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
             "num_classes": self.num_classes,
-            "backbone": backbone,
+            "backbone": nested(self.backbone_spec),
             "output_stride": self.output_stride,
             "input_shape": self.image_shape,
             "backbone_weights": None,
@@ -183,17 +181,6 @@ class DeepLabV3Plus(keras.Model):
             "decoder_filters": self.decoder_filters,
             "low_level_filters": self.low_level_filters,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("backbone"), dict):
-            config["backbone"] = keras.saving.deserialize_keras_object(
-                config["backbone"]
-            )
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
 
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
         """Configures training, with defaults that fit segmentation.

@@ -11,7 +11,7 @@ bilinear interpolation with half-pixel centres, identical to
 import keras
 from keras import ops
 
-PREPROCESSING_MODES = ("caffe", "tf", "torch", "none")
+PREPROCESSING_MODES = ("caffe", "tf", "torch", "scale255", "none")
 
 
 def _upsample_axis(x, factor, axis):
@@ -161,8 +161,9 @@ class BackbonePreprocessing(keras.layers.Layer):
 
     Args:
         mode: `"caffe"` (ResNet: BGR, 0-255, ImageNet means subtracted),
-            `"tf"` (MobileNet, EfficientNet: [-1, 1]), `"torch"` (ImageNet
-            mean and standard deviation) or `"none"`.
+            `"tf"` (MobileNet: [-1, 1]), `"torch"` (ImageNet mean and
+            standard deviation), `"scale255"` (EfficientNet, which
+            normalises inside: 0-255) or `"none"`.
         **kwargs: standard `keras.layers.Layer` arguments.
     """
 
@@ -181,6 +182,8 @@ class BackbonePreprocessing(keras.layers.Layer):
             return x - ops.convert_to_tensor([103.939, 116.779, 123.68], x.dtype)
         if self.mode == "tf":
             return x * 2.0 - 1.0
+        if self.mode == "scale255":
+            return x * 255.0
         if self.mode == "torch":
             mean = ops.convert_to_tensor([0.485, 0.456, 0.406], x.dtype)
             std = ops.convert_to_tensor([0.229, 0.224, 0.225], x.dtype)

@@ -352,7 +352,7 @@ def pattern_swatch(family, size=(96, 96), seed=0, scale=1.0):
     Example:
 
     >>> from keras_patterns.datasets import pattern_swatch
-    >>> pattern_swatch("houndstooth", (32, 48)).shape
+    >>> tuple(pattern_swatch("houndstooth", (32, 48)).shape)
     (32, 48, 3)
     """
     rng = np.random.default_rng(seed)

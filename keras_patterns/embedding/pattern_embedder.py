@@ -1,0 +1,179 @@
+"""PatternEmbedder: an image patch to a unit vector that describes its pattern."""
+
+import keras
+
+from keras_patterns.embedding.embedding_layers import GeneralizedMeanPooling
+from keras_patterns.embedding.embedding_layers import ImageRangeScaling
+from keras_patterns.embedding.l2_normalize import L2Normalize
+from keras_patterns.segmentation.deeplab_v3_plus_layers import BackbonePreprocessing
+from keras_patterns.utils.images import to_float
+from keras_patterns.utils.serialization import ArgumentsConfig
+from keras_patterns.utils.serialization import nested
+from keras_patterns.utils.validation import check_choice
+from keras_patterns.utils.validation import check_int
+
+POOLINGS = ("gem", "avg")
+
+
+def texture_cnn(input_shape=(None, None, 3), width=32, name="texture_cnn"):
+    """A small convolutional backbone for training pattern embedders from scratch.
+
+    Five stages of two 3x3 convolutions with batch normalisation and ReLU,
+    each stage but the last halving the resolution (stride 16 overall) and
+    doubling the channels from `width`. Cheap enough to train on a CPU in
+    minutes, and it keeps enough resolution for fine weaves.
+    """
+    images = keras.Input(input_shape)
+    x = images
+    for stage in range(5):
+        filters = width * 2 ** min(stage, 3)
+        for i in range(2):
+            strides = 2 if i == 0 and stage > 0 else 1
+            x = keras.layers.Conv2D(
+                filters,
+                3,
+                strides=strides,
+                padding="same",
+                use_bias=False,
+                name=f"stage{stage}_conv{i}",
+            )(x)
+            x = keras.layers.BatchNormalization(
+                momentum=0.9, name=f"stage{stage}_bn{i}"
+            )(x)
+            x = keras.layers.ReLU(name=f"stage{stage}_relu{i}")(x)
+    return keras.Model(images, x, name=name)
+
+
+BUILTIN = {
+    "texture_cnn": (lambda shape, weights: texture_cnn(shape), "none"),
+    "mobilenet_v2": (
+        lambda shape, weights: keras.applications.MobileNetV2(
+            include_top=False, weights=weights, input_shape=shape
+        ),
+        "tf",
+    ),
+    "resnet50": (
+        lambda shape, weights: keras.applications.ResNet50(
+            include_top=False, weights=weights, input_shape=shape
+        ),
+        "caffe",
+    ),
+    "efficientnet_b0": (
+        lambda shape, weights: keras.applications.EfficientNetB0(
+            include_top=False, weights=weights, input_shape=shape
+        ),
+        "scale255",
+    ),
+}
+
+
+@keras.saving.register_keras_serializable(package="keras_patterns")
+class PatternEmbedder(ArgumentsConfig, keras.Model):
+    """Maps image patches to L2-normalised vectors, close for similar patterns.
+
+    A backbone (a `keras.applications` network, a small `"texture_cnn"` for
+    training from scratch, or any `keras.Model` of images), a pooling
+    (generalised mean by default, which weighs strong texture responses
+    more than averaging does), a linear projection and `L2Normalize`.
+    Images may be uint8 in [0, 255] or float in [0, 1], of any size of at
+    least 32 pixels; the range check and the backbone's own preprocessing
+    live inside the model, so a saved embedder is self-contained.
+
+    Args:
+        backbone: `"texture_cnn"`, `"mobilenet_v2"`, `"resnet50"`,
+            `"efficientnet_b0"` or a `keras.Model` taking images.
+        embedding_dim: size of the embeddings.
+        input_shape: `(H, W, 3)`; `None` dimensions take any size.
+        backbone_weights: `keras.applications` backbones: `None` (random),
+            `"imagenet"` or a weights file path. Not stored in the config:
+            a saved model keeps its weights.
+        pooling: `"gem"` or `"avg"`.
+        preprocessing: for a `keras.Model` backbone, its input range
+            (`BackbonePreprocessing` mode: `"none"` keeps [0, 1]).
+        **kwargs: standard `keras.Model` arguments.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_patterns as kp
+    >>> embedder = kp.models.PatternEmbedder("texture_cnn", embedding_dim=16)
+    >>> vectors = embedder.embed(np.zeros((2, 48, 48, 3), np.uint8))
+    >>> vectors.shape
+    (2, 16)
+    """
+
+    NESTED = ("backbone",)
+
+    def __init__(
+        self,
+        backbone="texture_cnn",
+        embedding_dim=128,
+        input_shape=(None, None, 3),
+        backbone_weights=None,
+        pooling="gem",
+        preprocessing=None,
+        **kwargs,
+    ):
+        check_int(embedding_dim, "embedding_dim")
+        check_choice(pooling, POOLINGS, "pooling")
+        input_shape = tuple(input_shape)
+        # === Layers ===
+        if isinstance(backbone, str):
+            check_choice(backbone, tuple(BUILTIN), "backbone")
+            build, mode = BUILTIN[backbone]
+            network = build(input_shape, backbone_weights)
+        elif isinstance(backbone, keras.Model):
+            network, mode = backbone, preprocessing or "none"
+        else:
+            raise ValueError(
+                f'"backbone" must be one of {tuple(BUILTIN)} or a keras.Model. '
+                f"Received: backbone={backbone!r}"
+            )
+        if pooling == "gem":
+            pool = GeneralizedMeanPooling(name="gem_pooling")
+        else:
+            pool = keras.layers.GlobalAveragePooling2D(name="avg_pooling")
+
+        # === Functional Model ===
+        images = keras.Input(shape=input_shape, name="images")
+        x = ImageRangeScaling(name="range")(images)
+        x = BackbonePreprocessing(mode, name="preprocessing")(x)
+        x = pool(network(x))
+        x = keras.layers.Dense(embedding_dim, name="projection")(x)
+        embeddings = L2Normalize(dtype="float32", name="l2_normalize")(x)
+        super().__init__(inputs=images, outputs=embeddings, **kwargs)
+
+        # === Config ===
+        self.backbone = network
+        self.backbone_spec = backbone
+        self.embedding_dim = embedding_dim
+        self.image_shape = input_shape
+        self.pooling = pooling
+        self.preprocessing = preprocessing
+
+    def embed(self, images, batch_size=64):
+        """Embeds images (uint8 or float in [0, 1]) into a `(N, D)` NumPy array.
+
+        Args:
+            images: a batch `(N, H, W, 3)` or a list of same-size images.
+            batch_size: images per forward pass.
+        """
+        array = to_float(
+            images if not isinstance(images, list) else list(images),
+            "images",
+            batched=True,
+            channels=(3,),
+        )
+        return keras.ops.convert_to_numpy(
+            self.predict(array, batch_size=batch_size, verbose=0)
+        )
+
+    def _arguments(self):
+        return {
+            "backbone": nested(self.backbone_spec),
+            "embedding_dim": self.embedding_dim,
+            "input_shape": self.image_shape,
+            "backbone_weights": None,
+            "pooling": self.pooling,
+            "preprocessing": self.preprocessing,
+        }

@@ -1,0 +1,47 @@
+"""Config plumbing shared by the functional models built from their arguments."""
+
+import keras
+
+
+def nested(obj):
+    """A nested layer or model as it goes into a config (names stay names)."""
+    return (
+        obj
+        if isinstance(obj, (str, type(None)))
+        else keras.saving.serialize_keras_object(obj)
+    )
+
+
+class ArgumentsConfig:
+    """Mixin for `keras.Model` subclasses whose config is their `__init__` arguments.
+
+    As in KerasHub, such a model builds its functional graph in `__init__`,
+    so `from_config` simply calls the constructor again. Subclasses define
+    `_arguments()` returning their arguments (nested layers through
+    `nested`) and list in `NESTED` the arguments that may hold a serialised
+    Keras object.
+    """
+
+    NESTED = ()
+
+    def _arguments(self):
+        raise TypeError(f"{type(self).__name__} must define _arguments().")
+
+    def get_config(self):
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+        }
+        config.update(self._arguments())
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in cls.NESTED:
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
+        return cls(**config)

@@ -1,0 +1,144 @@
+import keras
+import numpy as np
+import pytest
+
+import keras_patterns as kp
+from tests.helpers import fast_run_eagerly
+from tests.helpers import run_layer_test
+from tests.helpers import run_model_test
+
+RNG = np.random.default_rng(0)
+
+
+def test_generalized_mean_pooling():
+    x = RNG.random((2, 3, 4, 5)).astype("float32")
+    out = np.asarray(kp.layers.GeneralizedMeanPooling(p=3.0)(x))
+    np.testing.assert_allclose(out, np.mean(x**3, axis=(1, 2)) ** (1 / 3), rtol=1e-5)
+    run_layer_test(
+        kp.layers.GeneralizedMeanPooling,
+        {"p": 2.0},
+        x,
+        (2, 5),
+        expected_num_trainable_weights=1,
+    )
+
+
+def test_image_range_scaling():
+    layer = kp.layers.ImageRangeScaling()
+    images = np.stack([np.full((4, 4, 3), 255.0), np.full((4, 4, 3), 0.5)]).astype(
+        "float32"
+    )
+    np.testing.assert_allclose(np.asarray(layer(images))[:, 0, 0, 0], [1.0, 0.5])
+
+
+def test_embedder_shared_checks_and_unit_norm():
+    model = kp.models.PatternEmbedder("texture_cnn", embedding_dim=8)
+    x = RNG.random((3, 40, 36, 3)).astype("float32")
+    run_model_test(model, x, (3, 8), loss="mse")
+    vectors = np.asarray(model(x))
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+
+
+def test_uint8_and_float_inputs_agree_and_any_size():
+    model = kp.models.PatternEmbedder("texture_cnn", embedding_dim=8)
+    images = RNG.integers(0, 256, (2, 48, 48, 3), dtype=np.uint8)
+    np.testing.assert_allclose(
+        model.embed(images), model.embed(images / 255.0), atol=1e-5
+    )
+    for size in [(32, 32), (57, 91)]:
+        assert model.embed(np.zeros((1, *size, 3), np.uint8)).shape == (1, 8)
+    with pytest.raises(ValueError, match="images"):
+        model.embed(np.zeros((1, 32, 32, 1), np.uint8))
+
+
+@pytest.mark.parametrize("backbone", ["mobilenet_v2", "efficientnet_b0"])
+def test_keras_applications_backbones(backbone):
+    model = kp.models.PatternEmbedder(backbone, embedding_dim=4, pooling="avg")
+    assert model(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 4)
+
+
+def test_custom_backbone_and_save_load(tmp_path):
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(6, 3, strides=2, padding="same")(inputs)
+    backbone = keras.Model(inputs, x)
+    model = kp.models.PatternEmbedder(backbone, embedding_dim=5, preprocessing="tf")
+    x = RNG.random((2, 32, 32, 3)).astype("float32")
+    model.save(tmp_path / "embedder.keras")
+    restored = keras.saving.load_model(tmp_path / "embedder.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(restored(x)), np.asarray(model(x)), atol=1e-6)
+    with pytest.raises(ValueError, match="backbone"):
+        kp.models.PatternEmbedder("vgg")
+    with pytest.raises(ValueError, match="pooling"):
+        kp.models.PatternEmbedder(pooling="max")
+
+
+def labelled_batches():
+    data = kp.datasets.make_pattern_patches(24, (32, 32), views_per_item=4, seed=1)
+    return data["images"].astype("float32") / 255.0, data["item_id"]
+
+
+def test_siamese_on_labelled_batches_logs_health_metrics(tmp_path):
+    images, labels = labelled_batches()
+    embedder = kp.models.PatternEmbedder("texture_cnn", embedding_dim=8)
+    siamese = kp.models.SiameseModel(embedder)
+    siamese.compile(run_eagerly=fast_run_eagerly())
+    history = siamese.fit(
+        images, labels, batch_size=12, epochs=2, shuffle=False, verbose=0
+    )
+    logs = history.history
+    for name in (
+        "loss",
+        "positive_distance",
+        "negative_distance",
+        "active_triplets",
+        "recall_at_1",
+    ):
+        assert np.all(np.isfinite(logs[name])), name
+    assert 0.0 <= logs["active_triplets"][-1] <= 1.0
+    siamese.save(tmp_path / "siamese.keras")
+    restored = keras.saving.load_model(tmp_path / "siamese.keras", safe_mode=True)
+    np.testing.assert_allclose(
+        np.asarray(restored(images[:4])), np.asarray(siamese(images[:4])), atol=1e-5
+    )
+
+
+def test_siamese_on_explicit_triplets():
+    images, labels = labelled_batches()
+    anchors, positives = images[0::4], images[1::4]
+    negatives = np.roll(images[2::4], 1, axis=0)
+    embedder = kp.models.PatternEmbedder("texture_cnn", embedding_dim=8)
+    siamese = kp.models.SiameseModel(embedder)
+    siamese.compile(triplets=True, margin=0.5, run_eagerly=fast_run_eagerly())
+    assert siamese((anchors, positives, negatives)).shape == (6, 3, 8)
+    before = [keras.ops.convert_to_numpy(w) for w in embedder.trainable_weights]
+    logs = siamese.fit(
+        (anchors, positives, negatives), epochs=1, batch_size=6, verbose=0
+    ).history
+    assert np.isfinite(logs["loss"][0]) and "active_triplets" in logs
+    assert any(
+        not np.array_equal(a, keras.ops.convert_to_numpy(b))
+        for a, b in zip(before, embedder.trainable_weights, strict=True)
+    )
+
+
+def test_training_separates_patterns():
+    """A few hundred steps put same-family patches closer than others."""
+    data = kp.datasets.make_pattern_patches(
+        96,
+        (32, 32),
+        views_per_item=1,
+        seed=2,
+        families=["horizontal_stripes", "polka_dots", "houndstooth"],
+    )
+    images, labels = data["images"].astype("float32") / 255.0, data["pattern"]
+    embedder = kp.models.PatternEmbedder("texture_cnn", embedding_dim=16)
+    siamese = kp.models.SiameseModel(embedder)
+    siamese.compile(optimizer=keras.optimizers.Adam(3e-3))
+    before = kp.metrics.evaluate_retrieval(
+        None, (embedder.embed(images), labels), ks=(1,)
+    )
+    siamese.fit(images, labels, batch_size=48, epochs=25, verbose=0)
+    after = kp.metrics.evaluate_retrieval(
+        None, (embedder.embed(images), labels), ks=(1,)
+    )
+    assert after["map@r"] > max(0.6, before["map@r"] + 0.3)
