@@ -25,19 +25,7 @@ from sklearn.metrics import adjusted_rand_score  # noqa: E402
 from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
 
 import keras_patterns as kp  # noqa: E402
-
-
-class TimeLimit(keras.callbacks.Callback):
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if time.perf_counter() - self.start > self.seconds:
-            self.model.stop_training = True
+from keras_patterns.utils.callbacks import TimeLimit  # noqa: E402
 
 
 def real_texture_check(embedder, size):

@@ -25,21 +25,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import keras_patterns as kp  # noqa: E402
+from keras_patterns.utils.callbacks import TimeLimit  # noqa: E402
 
 SCALE = 4
-
-
-class TimeLimit(keras.callbacks.Callback):
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if time.perf_counter() - self.start > self.seconds:
-            self.model.stop_training = True
 
 
 def scene_crops(n_scenes, seed, size=128):

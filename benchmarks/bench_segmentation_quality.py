@@ -20,26 +20,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keras_patterns as kp  # noqa: E402
+from keras_patterns.utils.callbacks import TimeLimit  # noqa: E402
 
 SIZE = (128, 96)
-
-
-class TimeLimit(keras.callbacks.Callback):
-    """Stops training once `seconds` have passed (checked after each batch)."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-        self.start = None
-        self.stopped_at = None
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if time.perf_counter() - self.start > self.seconds:
-            self.model.stop_training = True
-            self.stopped_at = batch
 
 
 def confusion(model, images, masks, num_classes):

@@ -26,9 +26,13 @@ from keras_patterns import metrics
 from keras_patterns import models
 from keras_patterns import patches
 from keras_patterns import segmentation
+from keras_patterns.grouping import GroupingResult
+from keras_patterns.grouping import PatternGrouper
 from keras_patterns.version import __version__
 
 __all__ = [
+    "GroupingResult",
+    "PatternGrouper",
     "__version__",
     "clustering",
     "datasets",

@@ -1,1 +1,11 @@
-"""Stage 5, clustering: groups of embedding vectors."""
+"""Stage 5, clustering: groups of embedding vectors.
+
+`KMeans` is a scikit-learn estimator for embeddings (Lloyd, mini-batch with
+`partial_fit`, or faiss; Euclidean or spherical), which can choose k by
+silhouette; `elbow_plot` draws the scores it used.
+"""
+
+from keras_patterns.clustering.kmeans import KMeans
+from keras_patterns.clustering.plots import elbow_plot
+
+__all__ = ["KMeans", "elbow_plot"]

@@ -1,1 +1,12 @@
-"""The composite: the five stages wired into one grouping workflow."""
+"""The composite: the five stages wired into one grouping workflow.
+
+`PatternGrouper` chains segmentation, patch extraction, enhancement,
+embedding and clustering, entering at any stage; `GroupingResult` holds the
+groups and the failures, and writes CSV, JSON and contact sheets.
+"""
+
+from keras_patterns.grouping.grouping_result import GroupedItem
+from keras_patterns.grouping.grouping_result import GroupingResult
+from keras_patterns.grouping.pattern_grouper import PatternGrouper
+
+__all__ = ["GroupedItem", "GroupingResult", "PatternGrouper"]

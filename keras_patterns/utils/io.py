@@ -111,3 +111,16 @@ def encode_png_gray(labels):
             _png_chunk(b"IEND", b""),
         ]
     )
+
+
+def save_model_atomic(model, path):
+    """`model.save(path)` (a `.keras` file), atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        staged = tmp.with_name(tmp.name + ".keras")  # Keras insists on the suffix
+        try:
+            model.save(staged)
+            staged.replace(tmp)
+        finally:
+            staged.unlink(missing_ok=True)
+    return path

@@ -1,0 +1,299 @@
+"""k-means over embeddings, as a scikit-learn estimator."""
+
+import numpy as np
+from sklearn import cluster as sk_cluster
+from sklearn.base import BaseEstimator
+from sklearn.base import ClusterMixin
+from sklearn.base import TransformerMixin
+from sklearn.metrics import silhouette_score
+from sklearn.utils.validation import check_array
+from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_random_state
+
+METRICS = ("euclidean", "cosine")
+METHODS = ("lloyd", "minibatch", "faiss")
+
+
+def _normalize(x):
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def _spherical_lloyd(x, k, rng, n_init, max_iter, tol):
+    """Spherical k-means: unit centroids, assignment by cosine similarity."""
+    best = None
+    for _ in range(n_init):
+        centers, _ = sk_cluster.kmeans_plusplus(x, k, random_state=rng)
+        centers = _normalize(centers)
+        for iteration in range(1, max_iter + 1):
+            labels = np.argmax(x @ centers.T, axis=1)
+            sums = np.zeros_like(centers)
+            np.add.at(sums, labels, x)
+            empty = np.linalg.norm(sums, axis=1) == 0
+            sums[empty] = x[rng.choice(len(x), empty.sum(), replace=False)]
+            updated = _normalize(sums)
+            shift = np.abs(updated - centers).max()
+            centers, n_iter = updated, iteration
+            if shift <= tol:
+                break
+        labels = np.argmax(x @ centers.T, axis=1)
+        inertia = float(np.sum(1.0 - np.sum(x * centers[labels], axis=1)))
+        if best is None or inertia < best[2]:
+            best = (centers, labels, inertia, n_iter)
+    return best
+
+
+class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+    """k-means for embeddings: Lloyd, mini-batch or faiss; Euclidean or cosine.
+
+    A scikit-learn estimator (`fit`, `predict`, `fit_predict`, `transform`,
+    `get_params` / `set_params`). `metric="cosine"` is spherical k-means:
+    the vectors and the centroids live on the unit sphere and assignment is
+    by cosine similarity. `n_clusters="auto"` tries every k in `k_range`
+    and keeps the best silhouette score (computed on a sample when there are
+    many vectors), exposing every score in `k_scores_`.
+
+    Args:
+        n_clusters: number of clusters, or `"auto"`.
+        k_range: `(low, high)`, both included, for `"auto"`.
+        metric: `"euclidean"` or `"cosine"`.
+        method: `"lloyd"` (scikit-learn's `KMeans`), `"minibatch"`
+            (`MiniBatchKMeans`, with `partial_fit` for catalogues that do not
+            fit in memory) or `"faiss"` (the optional `faiss` extra).
+        random_state: seed, for reproducible clusters.
+        n_init: restarts (`"auto"`: scikit-learn's choice).
+        max_iter: iterations per run.
+        tol: convergence tolerance.
+        batch_size: mini-batch size (`"minibatch"`).
+        silhouette_samples: vectors the silhouette is computed on, at most.
+
+    Attributes:
+        cluster_centers_: `(k, D)` centroids (unit vectors for cosine).
+        labels_: cluster of each training vector.
+        inertia_: sum of squared distances (cosine: of `1 - cos`) to centroids.
+        n_clusters_: the k used (chosen, for `"auto"`).
+        k_scores_: `{k: silhouette}` for `"auto"`.
+        k_inertias_: `{k: inertia}` for `"auto"` (the elbow curve).
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.clustering import KMeans
+    >>> x = np.concatenate([np.zeros((5, 2)), np.ones((5, 2)) * 10])
+    >>> KMeans(2, random_state=0).fit(x).n_clusters_
+    2
+    """
+
+    def __init__(
+        self,
+        n_clusters=8,
+        k_range=(2, 20),
+        metric="euclidean",
+        method="lloyd",
+        random_state=None,
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        batch_size=1024,
+        silhouette_samples=5000,
+    ):
+        self.n_clusters = n_clusters
+        self.k_range = k_range
+        self.metric = metric
+        self.method = method
+        self.random_state = random_state
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.batch_size = batch_size
+        self.silhouette_samples = silhouette_samples
+
+    # === Validation ===
+
+    def _check_params(self, n_samples):
+        if self.metric not in METRICS:
+            raise ValueError(
+                f'"metric" must be one of {METRICS}. Received: {self.metric!r}'
+            )
+        if self.method not in METHODS:
+            raise ValueError(
+                f'"method" must be one of {METHODS}. Received: {self.method!r}'
+            )
+        if self.n_clusters == "auto":
+            low, high = self.k_range
+            if not 2 <= low <= high:
+                raise ValueError(
+                    f'"k_range" must be (low, high) with 2 <= low <= high. '
+                    f"Received: {self.k_range!r}"
+                )
+            return list(range(low, min(high, n_samples - 1) + 1))
+        if isinstance(self.n_clusters, bool) or not isinstance(
+            self.n_clusters, (int, np.integer)
+        ):
+            raise ValueError(
+                f'"n_clusters" must be an int or "auto". Received: {self.n_clusters!r}'
+            )
+        if not 1 <= self.n_clusters <= n_samples:
+            raise ValueError(
+                f'"n_clusters" must lie in [1, {n_samples}] (the number of '
+                f"vectors). Received: {self.n_clusters}"
+            )
+        return [int(self.n_clusters)]
+
+    def _prepare(self, x, reset=True):
+        x = check_array(x, dtype=[np.float64, np.float32], ensure_min_samples=1)
+        if not reset and x.shape[1] != self.cluster_centers_.shape[1]:
+            raise ValueError(
+                f"X has {x.shape[1]} features; the model was fitted with "
+                f"{self.cluster_centers_.shape[1]}."
+            )
+        return _normalize(x) if self.metric == "cosine" else x
+
+    # === Fitting ===
+
+    def _fit_k(self, x, k, rng):
+        n_init = 3 if self.n_init == "auto" else self.n_init
+        if isinstance(rng, int) or rng is None:
+            rng = check_random_state(rng)
+        if self.metric == "cosine" and self.method == "lloyd":
+            return _spherical_lloyd(x, k, rng, n_init, self.max_iter, self.tol)
+        if self.method == "faiss":
+            return self._fit_faiss(x, k, rng, n_init)
+        if self.method == "minibatch":
+            model = sk_cluster.MiniBatchKMeans(
+                k,
+                batch_size=self.batch_size,
+                random_state=rng,
+                n_init=self.n_init,
+                max_iter=self.max_iter,
+                tol=self.tol,
+            )
+        else:
+            model = sk_cluster.KMeans(
+                k,
+                random_state=rng,
+                n_init=self.n_init,
+                max_iter=self.max_iter,
+                tol=self.tol,
+            )
+        model.fit(x)
+        centers = model.cluster_centers_
+        if self.metric == "cosine":
+            centers = _normalize(centers)
+        return centers, model.labels_, float(model.inertia_), int(model.n_iter_)
+
+    def _fit_faiss(self, x, k, rng, n_init):
+        try:
+            import faiss
+        except ImportError as error:
+            raise ImportError(
+                'method="faiss" needs faiss: pip install "keras-patterns[faiss]"'
+            ) from error
+        index = faiss.Kmeans(
+            x.shape[1],
+            k,
+            niter=self.max_iter,
+            nredo=n_init,
+            seed=int(rng.randint(2**31 - 1)),
+            spherical=self.metric == "cosine",
+        )
+        index.train(np.ascontiguousarray(x, dtype=np.float32))
+        distances, labels = index.index.search(np.ascontiguousarray(x, np.float32), 1)
+        return (
+            index.centroids.astype(x.dtype),
+            labels[:, 0],
+            float(distances.sum()),
+            self.max_iter,
+        )
+
+    def fit(self, X, y=None):
+        """Clusters `X` `(n_samples, n_features)`; returns `self`."""
+        x = self._prepare(X)
+        candidates = self._check_params(len(x))
+        seed = check_random_state(self.random_state).randint(2**31 - 1)
+        self.k_scores_, self.k_inertias_ = {}, {}
+        best = None
+        for k in candidates:
+            # One k: the caller's random_state as is, so "lloyd" reproduces
+            # scikit-learn's KMeans exactly; several: one seed for all.
+            state = self.random_state if len(candidates) == 1 else seed
+            centers, labels, inertia, n_iter = self._fit_k(
+                x, k, check_random_state(state)
+            )
+            if len(candidates) > 1:
+                sample = min(self.silhouette_samples, len(x))
+                score = (
+                    silhouette_score(
+                        x,
+                        labels,
+                        sample_size=sample,
+                        random_state=seed,
+                        metric=self.metric,
+                    )
+                    if len(set(labels)) > 1
+                    else -1.0
+                )
+                self.k_scores_[k], self.k_inertias_[k] = float(score), inertia
+                if best is not None and score <= best[0]:
+                    continue
+            else:
+                score = None
+            best = (score, k, centers, labels, inertia, n_iter)
+        (
+            _,
+            self.n_clusters_,
+            self.cluster_centers_,
+            self.labels_,
+            self.inertia_,
+            self.n_iter_,
+        ) = best
+        self.n_features_in_ = x.shape[1]
+        return self
+
+    def partial_fit(self, X, y=None):
+        """Updates a mini-batch k-means with one chunk (`method="minibatch"`)."""
+        if self.method != "minibatch" or self.n_clusters == "auto":
+            raise ValueError(
+                'partial_fit needs method="minibatch" and an int n_clusters. '
+                f"Received: method={self.method!r}, n_clusters={self.n_clusters!r}"
+            )
+        x = self._prepare(X, reset=not hasattr(self, "cluster_centers_"))
+        if not hasattr(self, "_online"):
+            self._online = sk_cluster.MiniBatchKMeans(
+                self.n_clusters,
+                batch_size=self.batch_size,
+                random_state=self.random_state,
+                n_init="auto" if self.n_init == "auto" else self.n_init,
+            )
+        self._online.partial_fit(x)
+        centers = self._online.cluster_centers_
+        self.cluster_centers_ = (
+            _normalize(centers) if self.metric == "cosine" else centers
+        )
+        self.labels_ = (
+            self.predict(x) if self.metric == "cosine" else self._online.labels_
+        )
+        self.n_clusters_ = int(self.n_clusters)
+        self.n_features_in_ = x.shape[1]
+        return self
+
+    # === Prediction ===
+
+    def transform(self, X):
+        """Distances `(n_samples, k)` to the centroids (cosine: `1 - cos`)."""
+        check_is_fitted(self, "cluster_centers_")
+        x = self._prepare(X, reset=False)
+        if self.metric == "cosine":
+            return 1.0 - x @ self.cluster_centers_.T
+        squared = (
+            (x**2).sum(1)[:, None]
+            + (self.cluster_centers_**2).sum(1)[None]
+            - 2 * x @ self.cluster_centers_.T
+        )
+        return np.sqrt(np.maximum(squared, 0.0))
+
+    def predict(self, X):
+        """The nearest centroid of each vector."""
+        return np.argmin(self.transform(X), axis=1)
+
+    def fit_predict(self, X, y=None):
+        return self.fit(X).labels_

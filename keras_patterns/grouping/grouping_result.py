@@ -1,0 +1,236 @@
+"""GroupingResult: what `PatternGrouper.group` found, for programs and people."""
+
+import csv
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PIL import ImageDraw
+
+from keras_patterns.utils.io import atomic_path
+from keras_patterns.utils.io import write_text_atomic
+from keras_patterns.utils.visualization import contact_sheet
+
+CSV_COLUMNS = (
+    "index",
+    "source",
+    "group",
+    "class_name",
+    "top",
+    "left",
+    "bottom",
+    "right",
+    "enhanced",
+    "status",
+)
+
+
+@dataclasses.dataclass
+class GroupedItem:
+    """One input of `PatternGrouper.group`.
+
+    Attributes:
+        index: position in the input.
+        source: the file path, or `"#<index>"` for arrays.
+        group: the group id, or -1 if the input failed.
+        box: `(top, left, bottom, right)` of the patch in the photo (the
+            whole image for patch inputs), or `None`.
+        class_name: the garment the patch was cut from (`None` for patches).
+        enhanced: whether the patch went through super-resolution.
+        embedding: the patch's embedding, or `None`.
+        patch: the patch as embedded, uint8, or `None`.
+        thumbnail: a small copy of the input with the box drawn, for sheets.
+        error: why the input failed, or `None`.
+    """
+
+    index: int
+    source: str
+    group: int = -1
+    box: tuple | None = None
+    class_name: str | None = None
+    enhanced: bool = False
+    embedding: np.ndarray | None = None
+    patch: np.ndarray | None = None
+    thumbnail: np.ndarray | None = None
+    error: str | None = None
+
+    @property
+    def ok(self):
+        return self.error is None
+
+
+def thumbnail(image, box=None, height=128):
+    """A small copy of `image` (uint8) with `box` drawn in red."""
+    pil = Image.fromarray(image)
+    scale = height / pil.height
+    pil = pil.resize((max(1, round(pil.width * scale)), height), Image.BILINEAR)
+    if box is not None:
+        top, left, bottom, right = (round(v * scale) for v in box)
+        ImageDraw.Draw(pil).rectangle(
+            (left, top, right - 1, bottom - 1), outline=(220, 30, 30), width=2
+        )
+    return np.asarray(pil)
+
+
+class GroupingResult:
+    """Groups of products sharing a pattern, and the inputs that failed.
+
+    Attributes:
+        items: a `GroupedItem` per input, in input order.
+        centroids: `(k, D)` group centroids in embedding space.
+    """
+
+    def __init__(self, items, centroids):
+        self.items = list(items)
+        self.centroids = np.asarray(centroids)
+
+    def __len__(self):
+        return len(self.items)
+
+    def __repr__(self):
+        return (
+            f"GroupingResult({len(self.items)} inputs, {len(self.groups)} groups, "
+            f"{len(self.failures)} failed)"
+        )
+
+    @property
+    def assignments(self):
+        """Group id per input, -1 for failed inputs."""
+        return np.array([item.group for item in self.items], dtype=np.int64)
+
+    @property
+    def groups(self):
+        """`{group id: [input indices]}` for the non-empty groups."""
+        members = {}
+        for item in self.items:
+            if item.ok:
+                members.setdefault(item.group, []).append(item.index)
+        return dict(sorted(members.items()))
+
+    @property
+    def failures(self):
+        """`[(source, reason)]` for every input that could not be grouped."""
+        return [(item.source, item.error) for item in self.items if not item.ok]
+
+    @property
+    def embeddings(self):
+        """`(n_ok, D)` embeddings of the grouped inputs, in input order."""
+        return np.stack([item.embedding for item in self.items if item.ok])
+
+    def to_csv(self, path):
+        """Writes one row per input (index, source, group, box, class, status)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for item in self.items:
+            box = item.box if item.box is not None else ("", "", "", "")
+            writer.writerow(
+                [
+                    item.index,
+                    item.source,
+                    item.group,
+                    item.class_name or "",
+                    *box,
+                    int(item.enhanced),
+                    item.error or "ok",
+                ]
+            )
+        write_text_atomic(path, out.getvalue())
+        return Path(path)
+
+    def to_json(self, path, embeddings=False):
+        """Writes inputs and groups (members, centroid) as JSON.
+
+        Args:
+            path: output file.
+            embeddings: also write each input's embedding.
+        """
+        items = []
+        for item in self.items:
+            entry = {
+                "index": item.index,
+                "source": item.source,
+                "group": item.group,
+                "box": list(item.box) if item.box is not None else None,
+                "class_name": item.class_name,
+                "enhanced": item.enhanced,
+                "error": item.error,
+            }
+            if embeddings and item.embedding is not None:
+                entry["embedding"] = [round(float(v), 6) for v in item.embedding]
+            items.append(entry)
+        groups = [
+            {
+                "group": int(g),
+                "members": members,
+                "centroid": [round(float(v), 6) for v in self.centroids[g]],
+            }
+            for g, members in self.groups.items()
+        ]
+        write_text_atomic(
+            path, json.dumps({"items": items, "groups": groups}, indent=1)
+        )
+        return Path(path)
+
+    def contact_sheet(self, path, per_group=8, groups=None):
+        """Saves PNG sheets: per group, its patches and the products they came from.
+
+        Args:
+            path: a `.png` file (one sheet with every group, a row pair per
+                group) or a folder (one `group_XX.png` per group).
+            per_group: members shown per group.
+            groups: the group ids to show (default: all).
+
+        Returns:
+            The list of written files.
+        """
+        path = Path(path)
+        chosen = {g: m for g, m in self.groups.items() if groups is None or g in groups}
+        if not chosen:
+            raise ValueError("There is no group to show: every input failed.")
+        sheets = {
+            g: self._group_tiles(members[:per_group], per_group)
+            for g, members in chosen.items()
+        }
+        written = []
+        if path.suffix.lower() == ".png":
+            tiles, captions = [], []
+            for g, (group_tiles, group_captions) in sheets.items():
+                tiles += group_tiles
+                captions += [f"group {g}"] + group_captions[1:]
+            image = contact_sheet(
+                tiles, captions, columns=2 * per_group, thumb_height=96
+            )
+            written.append(self._save(image, path))
+        else:
+            for g, (group_tiles, group_captions) in sheets.items():
+                image = contact_sheet(
+                    group_tiles, group_captions, columns=2 * per_group, thumb_height=128
+                )
+                written.append(self._save(image, path / f"group_{g:02d}.png"))
+        return written
+
+    def _group_tiles(self, members, per_group):
+        tiles, captions = [], []
+        for index in members:
+            item = self.items[index]
+            tiles += [
+                item.patch,
+                item.thumbnail if item.thumbnail is not None else item.patch,
+            ]
+            captions += [
+                f"#{index} {item.class_name or ''}"[:18],
+                Path(item.source).name[:18],
+            ]
+        blank = np.full((96, 96, 3), 255, np.uint8)  # keeps every group on its own row
+        missing = 2 * per_group - len(tiles)
+        return tiles + [blank] * missing, captions + [""] * missing
+
+    @staticmethod
+    def _save(image, path):
+        with atomic_path(path) as tmp:
+            image.save(tmp, format="PNG")
+        return path

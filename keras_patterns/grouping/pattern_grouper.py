@@ -1,0 +1,360 @@
+"""PatternGrouper: the five stages wired into one grouping workflow."""
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+from PIL import Image
+
+from keras_patterns.clustering.kmeans import KMeans
+from keras_patterns.datasets.inshop_classes import INSHOP_CLASSES
+from keras_patterns.datasets.inshop_classes import NINE_CLASSES
+from keras_patterns.enhancement.upscale import upscale
+from keras_patterns.grouping.grouping_result import GroupedItem
+from keras_patterns.grouping.grouping_result import GroupingResult
+from keras_patterns.grouping.grouping_result import thumbnail
+from keras_patterns.grouping.inputs import list_inputs
+from keras_patterns.grouping.inputs import load_input
+from keras_patterns.patches.extract import extract_patches
+from keras_patterns.utils.io import atomic_path
+from keras_patterns.utils.io import save_model_atomic
+from keras_patterns.utils.io import write_text_atomic
+from keras_patterns.utils.progress import progress_bar
+from keras_patterns.utils.validation import check_int
+
+GARMENTS = ("top", "dress", "outer", "pants")
+COMPONENTS = ("segmenter", "enhancer", "embedder")
+FORMAT_VERSION = 1
+
+
+def _resize(image, size, resample=Image.BICUBIC):
+    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), resample))
+
+
+def _centre_square(patch):
+    height, width = patch.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    return patch[top : top + side, left : left + side]
+
+
+class PatternGrouper:
+    """Groups product photographs (or patches) by the pattern of their fabric.
+
+    Chains the stages: an optional **segmenter** labels garment pixels, the
+    **patch extractor** cuts the largest rectangle inside the product's
+    garment, an optional **enhancer** upscales patches smaller than
+    `enhance_below`, the **embedder** maps each patch to a vector, and the
+    **clusterer** groups the vectors. Enter at any stage: with a segmenter,
+    inputs are photographs; without one, they are patches (enhanced when
+    small, or not at all without an enhancer).
+
+    Args:
+        segmenter: a `DeepLabV3Plus` (or any model with `predict_labels`),
+            or `None` when the inputs are patches.
+        enhancer: an `RRDBNet` (or any super-resolution model), or `None`
+            (small patches are then resized bicubically).
+        embedder: a `PatternEmbedder` (or any model with `embed`).
+        clusterer: a `keras_patterns.clustering.KMeans`; default
+            `KMeans("auto", metric="cosine")`, fitted by `fit`.
+        patch_size: side of the square patches given to the embedder.
+        enhance_below: patches whose shorter side is below this are enhanced.
+        segment_size: `(height, width)` photos are resized to for the
+            segmenter (the size it was trained at); `None` keeps them.
+        classes: garment classes a patch may come from.
+        label_names: class names of the segmenter's ids (default: the 9-class
+            set for 9 outputs, else the 16 In-shop classes).
+        min_patch: smallest patch side kept, in photo pixels.
+        margin: pixels kept away from garment edges.
+        batch_size: inputs processed together.
+        progress: show progress bars.
+
+    Example:
+
+    >>> import keras_patterns as kp
+    >>> patches = kp.datasets.make_pattern_patches(12, (48, 48))["images"]
+    >>> embedder = kp.models.PatternEmbedder("texture_cnn", embedding_dim=16)
+    >>> grouper = kp.PatternGrouper(embedder=embedder, progress=False,
+    ...                             clusterer=kp.clustering.KMeans(3, random_state=0))
+    >>> result = grouper.fit(patches).group(patches)
+    >>> len(result.groups) <= 3, result.failures
+    (True, [])
+    """
+
+    def __init__(
+        self,
+        segmenter=None,
+        enhancer=None,
+        embedder=None,
+        clusterer=None,
+        *,
+        patch_size=64,
+        enhance_below=48,
+        segment_size=None,
+        classes=GARMENTS,
+        label_names=None,
+        min_patch=8,
+        margin=2,
+        batch_size=32,
+        progress=True,
+    ):
+        if embedder is None:
+            raise ValueError(
+                '"embedder" is required: a PatternEmbedder (or any model '
+                "with an embed(images) method)."
+            )
+        self.segmenter = segmenter
+        self.enhancer = enhancer
+        self.embedder = embedder
+        self.clusterer = clusterer
+        self.patch_size = check_int(patch_size, "patch_size", minimum=32)
+        self.enhance_below = check_int(enhance_below, "enhance_below", minimum=0)
+        self.segment_size = None if segment_size is None else tuple(segment_size)
+        self.classes = tuple(classes)
+        if label_names is None:
+            outputs = getattr(segmenter, "num_classes", len(NINE_CLASSES))
+            label_names = (
+                NINE_CLASSES if outputs == len(NINE_CLASSES) else INSHOP_CLASSES
+            )
+        self.label_names = tuple(label_names)
+        self.min_patch = check_int(min_patch, "min_patch")
+        self.margin = margin
+        self.batch_size = check_int(batch_size, "batch_size")
+        self.progress = progress
+
+    # === Stages ===
+
+    def _label_maps(self, photos):
+        if self.segment_size is None:
+            return self.segmenter.predict_labels(photos, batch_size=self.batch_size)
+        small = [_resize(photo, self.segment_size, Image.BILINEAR) for photo in photos]
+        maps = self.segmenter.predict_labels(
+            np.stack(small), batch_size=self.batch_size
+        )
+        return [
+            _resize(labels, photo.shape[:2], Image.NEAREST)
+            for labels, photo in zip(maps, photos, strict=True)
+        ]
+
+    def _cut(self, item, photo, labels, garment):
+        classes = self.classes if garment is None else (garment,)
+        patches = extract_patches(
+            photo,
+            labels,
+            classes=classes,
+            min_size=self.min_patch,
+            max_patches=1,
+            margin=self.margin,
+            label_names=self.label_names,
+        )
+        if not patches:
+            item.error = (
+                f"no garment patch of at least {self.min_patch} pixels "
+                f"(classes {', '.join(classes)})"
+            )
+            return None
+        item.box, item.class_name = patches[0].box, patches[0].class_name
+        return patches[0].image
+
+    def _finish(self, patch, item):
+        """Square crop; enhancement when small; resize to `patch_size`."""
+        square = _centre_square(patch)
+        if square.shape[0] < self.enhance_below and self.enhancer is not None:
+            square = upscale(self.enhancer, square, tile=64, overlap=16)
+            item.enhanced = True
+        if square.shape[0] != self.patch_size:
+            square = _resize(square, (self.patch_size, self.patch_size))
+        return square
+
+    def _process(self, images, garments):
+        entries = list_inputs(images)
+        if garments is not None and len(garments) != len(entries):
+            raise ValueError(
+                f'"garments" must hold one class name (or None) per input: '
+                f"{len(entries)} inputs, {len(garments)} garments"
+            )
+        items = []
+        with progress_bar(len(entries), "image", self.progress) as bar:
+            for start in range(0, len(entries), self.batch_size):
+                chunk = entries[start : start + self.batch_size]
+                items += self._process_chunk(chunk, start, garments)
+                bar.update(len(chunk))
+        return items
+
+    def _process_chunk(self, chunk, start, garments):
+        items, images = [], []
+        for offset, (source, entry) in enumerate(chunk):
+            item = GroupedItem(index=start + offset, source=source)
+            try:
+                images.append(load_input(entry))
+            except ValueError as error:
+                item.error = str(error)
+                images.append(None)
+            items.append(item)
+        alive = [i for i, image in enumerate(images) if image is not None]
+        maps = (
+            self._label_maps([images[i] for i in alive])
+            if self.segmenter and alive
+            else {}
+        )
+        patches = {}
+        for position, i in enumerate(alive):
+            item, image = items[i], images[i]
+            if self.segmenter is not None:
+                garment = None if garments is None else garments[item.index]
+                patch = self._cut(item, image, maps[position], garment)
+            else:
+                patch, item.box = image, (0, 0, *image.shape[:2])
+            if patch is not None:
+                patches[i] = self._finish(patch, item)
+                item.patch = patches[i]
+                item.thumbnail = thumbnail(image, item.box if self.segmenter else None)
+        if patches:
+            vectors = self.embedder.embed(np.stack(list(patches.values())))
+            for i, vector in zip(patches, vectors, strict=True):
+                items[i].embedding = vector
+        return items
+
+    # === Public API ===
+
+    def fit(self, images, garments=None):
+        """Embeds `images` and fits the clusterer on them; returns `self`.
+
+        Args:
+            images: photos (with a segmenter) or patches: a folder, paths,
+                arrays or a batch array.
+            garments: optional class name per input (from catalogue
+                metadata) naming the garment to cut the patch from;
+                otherwise the largest garment region is used.
+        """
+        items = self._process(images, garments)
+        ok = [item for item in items if item.ok]
+        if not ok:
+            raise ValueError(
+                "No input could be embedded: "
+                + "; ".join(f"{item.source}: {item.error}" for item in items[:5])
+            )
+        if self.clusterer is None:
+            self.clusterer = KMeans(
+                "auto",
+                k_range=(2, min(20, len(ok) - 1)),
+                metric="cosine",
+                random_state=0,
+            )
+        self.clusterer.fit(np.stack([item.embedding for item in ok]))
+        return self
+
+    def group(self, images, garments=None):
+        """Groups `images` with the fitted clusterer; returns a `GroupingResult`.
+
+        Inputs that cannot be read or hold no garment are kept in the result
+        with `group=-1` and the reason in `failures`; nothing is dropped.
+        """
+        if self.clusterer is None or not hasattr(self.clusterer, "cluster_centers_"):
+            raise ValueError(
+                "The grouper is not fitted: call fit() (or load a fitted one)."
+            )
+        items = self._process(images, garments)
+        ok = [item for item in items if item.ok]
+        if ok:
+            groups = self.clusterer.predict(np.stack([item.embedding for item in ok]))
+            for item, group in zip(ok, groups, strict=True):
+                item.group = int(group)
+        return GroupingResult(items, self.clusterer.cluster_centers_)
+
+    def predict(self, images, garments=None):
+        """Assigns new products to the existing groups.
+
+        Returns:
+            The group id of each input, -1 where the input failed.
+        """
+        return self.group(images, garments).assignments
+
+    # === Persistence ===
+
+    def _config(self):
+        params = self.clusterer.get_params()
+        return {
+            "format": FORMAT_VERSION,
+            "patch_size": self.patch_size,
+            "enhance_below": self.enhance_below,
+            "segment_size": list(self.segment_size) if self.segment_size else None,
+            "classes": list(self.classes),
+            "label_names": list(self.label_names),
+            "min_patch": self.min_patch,
+            "margin": self.margin,
+            "batch_size": self.batch_size,
+            "components": {
+                name: f"{name}.keras" if getattr(self, name) is not None else None
+                for name in COMPONENTS
+            },
+            "clusterer": {
+                "params": {
+                    k: list(v) if isinstance(v, tuple) else v for k, v in params.items()
+                },
+                "n_clusters_": int(self.clusterer.n_clusters_),
+            },
+        }
+
+    def save(self, directory):
+        """Saves the models (`.keras`), the clusterer and a JSON config.
+
+        Every file is written atomically; `PatternGrouper.load(directory)`
+        reads them back.
+        """
+        if not isinstance(self.clusterer, KMeans) or not hasattr(
+            self.clusterer, "cluster_centers_"
+        ):
+            raise ValueError(
+                "save() needs a fitted keras_patterns.clustering.KMeans clusterer."
+            )
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in COMPONENTS:
+            model = getattr(self, name)
+            if model is not None:
+                save_model_atomic(model, directory / f"{name}.keras")
+        with atomic_path(directory / "clusterer.npz") as tmp, open(tmp, "wb") as f:
+            np.savez(f, cluster_centers=self.clusterer.cluster_centers_)
+        write_text_atomic(
+            directory / "config.json", json.dumps(self._config(), indent=1)
+        )
+        return directory
+
+    @classmethod
+    def load(cls, directory, progress=True):
+        """Loads a grouper written by `save` (models with `safe_mode=True`)."""
+        directory = Path(directory)
+        if not (directory / "config.json").is_file():
+            raise FileNotFoundError(
+                f"{directory} holds no config.json written by PatternGrouper.save"
+            )
+        config = json.loads((directory / "config.json").read_text())
+        models = {
+            name: keras.saving.load_model(directory / file, safe_mode=True)
+            if file
+            else None
+            for name, file in config["components"].items()
+        }
+        params = dict(config["clusterer"]["params"])
+        params["k_range"] = tuple(params["k_range"])
+        clusterer = KMeans(**params)
+        clusterer.cluster_centers_ = np.load(directory / "clusterer.npz")[
+            "cluster_centers"
+        ]
+        clusterer.n_clusters_ = config["clusterer"]["n_clusters_"]
+        clusterer.n_features_in_ = clusterer.cluster_centers_.shape[1]
+        return cls(
+            **models,
+            clusterer=clusterer,
+            patch_size=config["patch_size"],
+            enhance_below=config["enhance_below"],
+            segment_size=config["segment_size"],
+            classes=config["classes"],
+            label_names=config["label_names"],
+            min_patch=config["min_patch"],
+            margin=config["margin"],
+            batch_size=config["batch_size"],
+            progress=progress,
+        )

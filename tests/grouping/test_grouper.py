@@ -1,0 +1,232 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+import keras_patterns as kp
+from keras_patterns.grouping import demo
+
+
+class OracleSegmenter:
+    """A test double that returns the true 9-class mask of known photos."""
+
+    num_classes = 9
+
+    def __init__(self, images, masks):
+        self.table = {
+            image.tobytes(): kp.datasets.remap_classes(mask)
+            for image, mask in zip(images, masks, strict=True)
+        }
+
+    def predict_labels(self, images, batch_size=8):
+        return [
+            self.table.get(
+                np.asarray(image).tobytes(), np.zeros(np.shape(image)[:2], np.uint8)
+            )
+            for image in images
+        ]
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return kp.datasets.make_pattern_garments(
+        12, (256, 192), seed=4, families=["polka_dots", "plaid", "chevron"]
+    )
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return kp.models.PatternEmbedder("texture_cnn", embedding_dim=8)
+
+
+def write_folder(folder, catalogue):
+    folder.mkdir()
+    for i, image in enumerate(catalogue["images"]):
+        Image.fromarray(image).save(
+            folder / f"p{i:02d}.png"
+        )  # lossless: oracle keys match
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    Image.fromarray(np.full((256, 192, 3), 240, np.uint8)).save(folder / "blank.png")
+    return folder
+
+
+def test_failures_are_reported_and_everything_else_grouped(
+    tmp_path, catalogue, embedder
+):
+    folder = write_folder(tmp_path / "photos", catalogue)
+    grouper = kp.PatternGrouper(
+        OracleSegmenter(catalogue["images"], catalogue["masks"]),
+        embedder=embedder,
+        clusterer=kp.clustering.KMeans(3, random_state=0),
+        progress=False,
+    )
+    result = grouper.fit(folder).group(folder)
+    assert len(result) == 14
+    failures = dict(result.failures)
+    assert set(failures) == {str(folder / "broken.jpg"), str(folder / "blank.png")}
+    assert "unreadable image" in failures[str(folder / "broken.jpg")]
+    assert "no garment patch" in failures[str(folder / "blank.png")]
+    ok = [item for item in result.items if item.ok]
+    assert len(ok) == 12 and all(0 <= item.group < 3 for item in ok)
+    for item in ok:
+        top, left, bottom, right = item.box
+        photo = np.asarray(Image.open(item.source))
+        mask = OracleSegmenter(catalogue["images"], catalogue["masks"]).predict_labels(
+            [photo]
+        )[0]
+        assert (
+            mask[top:bottom, left:right]
+            == kp.datasets.NINE_CLASSES.index(item.class_name)
+        ).all()
+        assert item.patch.shape == (64, 64, 3) and np.isclose(
+            np.linalg.norm(item.embedding), 1
+        )
+
+
+def test_garment_hints_choose_the_product(catalogue, embedder):
+    photos = list(catalogue["images"])
+    grouper = kp.PatternGrouper(
+        OracleSegmenter(photos, catalogue["masks"]),
+        embedder=embedder,
+        clusterer=kp.clustering.KMeans(2, random_state=0),
+        progress=False,
+    )
+    hinted = grouper.fit(photos, garments=list(catalogue["garment"])).group(
+        photos, garments=list(catalogue["garment"])
+    )
+    assert [item.class_name for item in hinted.items] == list(catalogue["garment"])
+    with pytest.raises(ValueError, match="garments"):
+        grouper.group(photos, garments=["top"])
+
+
+def test_patch_entry_enhances_small_patches_only(embedder):
+    enhancer = kp.models.RRDBNet(num_blocks=1, filters=8, growth=4)
+    patches = kp.datasets.make_pattern_patches(6, (64, 64), seed=1)["images"]
+    small = kp.datasets.make_pattern_patches(6, (20, 20), seed=2)["images"]
+    grouper = kp.PatternGrouper(
+        enhancer=enhancer,
+        embedder=embedder,
+        enhance_below=48,
+        clusterer=kp.clustering.KMeans(2, random_state=0),
+        progress=False,
+    )
+    result = grouper.fit(list(patches) + list(small)).group(list(patches) + list(small))
+    assert [item.enhanced for item in result.items] == [False] * 6 + [True] * 6
+    assert all(
+        item.box == (0, 0, *item.patch.shape[:2]) or item.enhanced
+        for item in result.items
+    )
+    plain = kp.PatternGrouper(
+        embedder=embedder,
+        progress=False,
+        clusterer=kp.clustering.KMeans(2, random_state=0),
+    )
+    assert not any(item.enhanced for item in plain.fit(small).group(small).items)
+
+
+def test_save_load_predict_round_trip(tmp_path, catalogue, embedder):
+    segmenter = kp.models.DeepLabV3Plus(
+        9,
+        backbone="mobilenet_v2",
+        aspp_filters=8,
+        decoder_filters=8,
+        low_level_filters=4,
+    )
+    enhancer = kp.models.RRDBNet(num_blocks=1, filters=8, growth=4)
+    # An untrained segmenter labels garments at random; the oracle keeps this
+    # test about persistence, and the real models travel through save/load.
+    grouper = kp.PatternGrouper(
+        segmenter,
+        enhancer,
+        embedder,
+        kp.clustering.KMeans(3, metric="cosine", random_state=0),
+        classes=kp.datasets.NINE_CLASSES[1:],
+        min_patch=4,
+        progress=False,
+    )
+    photos = list(catalogue["images"])
+    before = grouper.fit(photos).predict(photos)
+    grouper.save(tmp_path / "grouper")
+    files = sorted(p.name for p in (tmp_path / "grouper").iterdir())
+    assert files == [
+        "clusterer.npz",
+        "config.json",
+        "embedder.keras",
+        "enhancer.keras",
+        "segmenter.keras",
+    ]
+    restored = kp.PatternGrouper.load(tmp_path / "grouper", progress=False)
+    np.testing.assert_array_equal(restored.predict(photos), before)
+    assert json.loads((tmp_path / "grouper/config.json").read_text())["format"] == 1
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        kp.PatternGrouper.load(tmp_path)
+
+
+def test_result_outputs(tmp_path, catalogue, embedder):
+    photos = list(catalogue["images"])
+    grouper = kp.PatternGrouper(
+        OracleSegmenter(photos, catalogue["masks"]),
+        embedder=embedder,
+        clusterer=kp.clustering.KMeans(3, random_state=0),
+        progress=False,
+    )
+    result = grouper.fit(photos).group(photos + [np.zeros((4, 4, 3), np.uint8)])
+    rows = result.to_csv(tmp_path / "g.csv").read_text()
+    assert rows.splitlines()[0].startswith("index,source,group,class_name,top,left")
+    assert len(rows.splitlines()) == 14
+    assert rows.splitlines()[-1].startswith("12,#12,-1,")
+    assert "no garment patch of at least 8 pixels" in rows.splitlines()[-1]
+    data = json.loads(result.to_json(tmp_path / "g.json", embeddings=True).read_text())
+    assert {g["group"] for g in data["groups"]} == set(result.groups)
+    assert len(data["items"][0]["embedding"]) == 8
+    sheet = result.contact_sheet(tmp_path / "sheet.png", per_group=4)
+    assert Image.open(sheet[0]).width > 200
+    per_group = result.contact_sheet(tmp_path / "sheets")
+    assert len(per_group) == len(result.groups)
+    assert result.embeddings.shape == (12, 8)
+
+
+def test_argument_checks(embedder):
+    with pytest.raises(ValueError, match="embedder"):
+        kp.PatternGrouper()
+    with pytest.raises(ValueError, match="patch_size"):
+        kp.PatternGrouper(embedder=embedder, patch_size=16)
+    with pytest.raises(ValueError, match="not fitted"):
+        kp.PatternGrouper(embedder=embedder, progress=False).group(
+            [np.zeros((40, 40, 3))]
+        )
+    with pytest.raises(ValueError, match="No input"):
+        kp.PatternGrouper(
+            OracleSegmenter([], []), embedder=embedder, progress=False
+        ).fit([np.zeros((40, 40, 3), np.uint8)])
+
+
+def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
+    tiny = {
+        "photos_per_family": 1,
+        "seg_steps": 2,
+        "seg_scenes": 16,
+        "sr_steps": 2,
+        "emb_steps": 2,
+        "emb_items": 64,
+        "emb_size": 32,
+    }
+    monkeypatch.setitem(demo.BUDGETS, "quick", tiny)
+    summary = demo.run_demo(tmp_path, quick=True, progress=False, log=lambda *a: None)
+    assert summary["photos"] == 16
+    assert {"nmi", "ari", "segmenter_mean_iou", "enhancer_psnr_db", "seconds"} <= set(
+        summary
+    )
+    for name in (
+        "summary.json",
+        "groups.csv",
+        "groups.json",
+        "contact_sheet.png",
+        "catalogue.csv",
+        "grouper/config.json",
+    ):
+        assert (tmp_path / name).is_file(), name
+    restored = kp.PatternGrouper.load(tmp_path / "grouper", progress=False)
+    assert isinstance(restored.segmenter, keras.Model)
