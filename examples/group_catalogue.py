@@ -59,7 +59,7 @@ def main():
     grouper.clusterer = kp.clustering.KMeans(
         clusters, k_range=(2, 20), metric="cosine", random_state=0
     )
-    result = grouper.fit(files, garments=garments).group(files, garments=garments)
+    result = grouper.fit_group(files, garments=garments)
     result.to_csv(out / "groups.csv")
     result.to_json(out / "groups.json")
     result.contact_sheet(out / "contact_sheets")

@@ -296,4 +296,5 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         return np.argmin(self.transform(X), axis=1)
 
     def fit_predict(self, X, y=None):
+        """Fits on `X` and returns its cluster labels, shape `(n,)`."""
         return self.fit(X).labels_

@@ -143,7 +143,9 @@ def run_demo(out, quick=False, seed=0, progress=True, log=print):
     result = clock.run(
         "grouping",
         f"grouping {len(files)} photos",
-        lambda: grouper.fit(files, garments=garments).group(files, garments=garments),
+        grouper.fit_group,
+        files,
+        garments=garments,
     )
     return _report(
         out,

@@ -81,11 +81,14 @@ class GroupingResult:
     Attributes:
         items: a `GroupedItem` per input, in input order.
         centroids: `(k, D)` group centroids in embedding space.
+        timings: seconds spent in each stage (read, segment, cut, enhance,
+            train (when `fit` trained the embedder), embed, cluster).
     """
 
-    def __init__(self, items, centroids):
+    def __init__(self, items, centroids, timings=None):
         self.items = list(items)
         self.centroids = np.asarray(centroids)
+        self.timings = dict(timings or {})
 
     def __len__(self):
         return len(self.items)
@@ -103,7 +106,7 @@ class GroupingResult:
 
     @property
     def groups(self):
-        """`{group id: [input indices]}` for the non-empty groups."""
+        """``{group id: [input indices]}`` for the non-empty groups."""
         members = {}
         for item in self.items:
             if item.ok:

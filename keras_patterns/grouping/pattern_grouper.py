@@ -1,6 +1,8 @@
 """PatternGrouper: the five stages wired into one grouping workflow."""
 
+import contextlib
 import json
+import time
 from pathlib import Path
 
 import keras
@@ -11,6 +13,7 @@ from keras_patterns.clustering.kmeans import KMeans
 from keras_patterns.datasets.inshop_classes import INSHOP_CLASSES
 from keras_patterns.datasets.inshop_classes import NINE_CLASSES
 from keras_patterns.enhancement.upscale import upscale
+from keras_patterns.grouping import recipes
 from keras_patterns.grouping.grouping_result import GroupedItem
 from keras_patterns.grouping.grouping_result import GroupingResult
 from keras_patterns.grouping.grouping_result import thumbnail
@@ -25,6 +28,7 @@ from keras_patterns.utils.validation import check_int
 
 GARMENTS = ("top", "dress", "outer", "pants")
 COMPONENTS = ("segmenter", "enhancer", "embedder")
+STAGES = ("read", "segment", "cut", "enhance", "train", "embed", "cluster")
 FORMAT_VERSION = 1
 
 
@@ -55,7 +59,10 @@ class PatternGrouper:
             or `None` when the inputs are patches.
         enhancer: an `RRDBNet` (or any super-resolution model), or `None`
             (small patches are then resized bicubically).
-        embedder: a `PatternEmbedder` (or any model with `embed`).
+        embedder: a `PatternEmbedder` (or any model with `embed`), or `None`:
+            `fit` then trains one on the inputs' own patches (each patch its
+            own class, augmented views as positives; see
+            `recipes.train_embedder_on_patches`), for `embedder_steps` steps.
         clusterer: a `keras_patterns.clustering.KMeans`; default
             `KMeans("auto", metric="cosine")`, fitted by `fit`.
         patch_size: side of the square patches given to the embedder.
@@ -68,6 +75,7 @@ class PatternGrouper:
         min_patch: smallest patch side kept, in photo pixels.
         margin: pixels kept away from garment edges.
         batch_size: inputs processed together.
+        embedder_steps: optimiser steps when `fit` trains the embedder.
         progress: show progress bars.
 
     Example:
@@ -77,7 +85,7 @@ class PatternGrouper:
     >>> embedder = kp.models.PatternEmbedder("texture_cnn", embedding_dim=16)
     >>> grouper = kp.PatternGrouper(embedder=embedder, progress=False,
     ...                             clusterer=kp.clustering.KMeans(3, random_state=0))
-    >>> result = grouper.fit(patches).group(patches)
+    >>> result = grouper.fit_group(patches)
     >>> len(result.groups) <= 3, result.failures
     (True, [])
     """
@@ -97,13 +105,9 @@ class PatternGrouper:
         min_patch=8,
         margin=2,
         batch_size=32,
+        embedder_steps=300,
         progress=True,
     ):
-        if embedder is None:
-            raise ValueError(
-                '"embedder" is required: a PatternEmbedder (or any model '
-                "with an embed(images) method)."
-            )
         self.segmenter = segmenter
         self.enhancer = enhancer
         self.embedder = embedder
@@ -121,11 +125,14 @@ class PatternGrouper:
         self.min_patch = check_int(min_patch, "min_patch")
         self.margin = margin
         self.batch_size = check_int(batch_size, "batch_size")
+        self.embedder_steps = check_int(embedder_steps, "embedder_steps")
         self.progress = progress
 
     # === Stages ===
 
     def _label_maps(self, photos):
+        if not photos:
+            return []
         if self.segment_size is None:
             return self.segmenter.predict_labels(photos, batch_size=self.batch_size)
         small = [_resize(photo, self.segment_size, Image.BILINEAR) for photo in photos]
@@ -167,22 +174,31 @@ class PatternGrouper:
             square = _resize(square, (self.patch_size, self.patch_size))
         return square
 
-    def _process(self, images, garments):
+    @contextlib.contextmanager
+    def _timed(self, stage):
+        began = time.perf_counter()
+        yield
+        self.timings_[stage] = (
+            self.timings_.get(stage, 0.0) + time.perf_counter() - began
+        )
+
+    def _process(self, images, garments, embed=True):
         entries = list_inputs(images)
         if garments is not None and len(garments) != len(entries):
             raise ValueError(
-                f'"garments" must hold one class name (or None) per input: '
+                '"garments" must hold one class name (or None) per input: '
                 f"{len(entries)} inputs, {len(garments)} garments"
             )
+        self.timings_ = dict.fromkeys(STAGES, 0.0)
         items = []
         with progress_bar(len(entries), "image", self.progress) as bar:
             for start in range(0, len(entries), self.batch_size):
                 chunk = entries[start : start + self.batch_size]
-                items += self._process_chunk(chunk, start, garments)
+                items += self._process_chunk(chunk, start, garments, embed)
                 bar.update(len(chunk))
         return items
 
-    def _process_chunk(self, chunk, start, garments):
+    def _read(self, chunk, start):
         items, images = [], []
         for offset, (source, entry) in enumerate(chunk):
             item = GroupedItem(index=start + offset, source=source)
@@ -192,29 +208,50 @@ class PatternGrouper:
                 item.error = str(error)
                 images.append(None)
             items.append(item)
+        return items, images
+
+    def _process_chunk(self, chunk, start, garments, embed):
+        with self._timed("read"):
+            items, images = self._read(chunk, start)
         alive = [i for i, image in enumerate(images) if image is not None]
-        maps = (
-            self._label_maps([images[i] for i in alive])
-            if self.segmenter and alive
-            else {}
-        )
+        with self._timed("segment"):
+            maps = (
+                self._label_maps([images[i] for i in alive]) if self.segmenter else None
+            )
         patches = {}
         for position, i in enumerate(alive):
             item, image = items[i], images[i]
-            if self.segmenter is not None:
-                garment = None if garments is None else garments[item.index]
-                patch = self._cut(item, image, maps[position], garment)
-            else:
-                patch, item.box = image, (0, 0, *image.shape[:2])
+            with self._timed("cut"):
+                if self.segmenter is not None:
+                    garment = None if garments is None else garments[item.index]
+                    patch = self._cut(item, image, maps[position], garment)
+                else:
+                    patch, item.box = image, (0, 0, *image.shape[:2])
             if patch is not None:
-                patches[i] = self._finish(patch, item)
-                item.patch = patches[i]
+                with self._timed("enhance"):
+                    patches[i] = item.patch = self._finish(patch, item)
                 item.thumbnail = thumbnail(image, item.box if self.segmenter else None)
-        if patches:
-            vectors = self.embedder.embed(np.stack(list(patches.values())))
-            for i, vector in zip(patches, vectors, strict=True):
-                items[i].embedding = vector
+        if embed:
+            self._embed([items[i] for i in patches])
         return items
+
+    def _embed(self, items):
+        """Fills `item.embedding` from `item.patch`, `batch_size` at a time."""
+        for start in range(0, len(items), self.batch_size):
+            chunk = items[start : start + self.batch_size]
+            with self._timed("embed"):
+                vectors = self.embedder.embed(np.stack([item.patch for item in chunk]))
+            for item, vector in zip(chunk, vectors, strict=True):
+                item.embedding = vector
+
+    def _train_embedder(self, items):
+        with self._timed("train"):
+            self.embedder = recipes.train_embedder_on_patches(
+                np.stack([item.patch for item in items]),
+                steps=self.embedder_steps,
+                verbose=2 if self.progress else 0,
+            )
+        self._embed(items)
 
     # === Public API ===
 
@@ -228,12 +265,34 @@ class PatternGrouper:
                 metadata) naming the garment to cut the patch from;
                 otherwise the largest garment region is used.
         """
-        items = self._process(images, garments)
+        self._fit_items(images, garments)
+        return self
+
+    def fit_group(self, images, garments=None):
+        """`fit` then `group` on the same inputs, processing them only once.
+
+        Returns:
+            A `GroupingResult`.
+        """
+        return self._result(self._fit_items(images, garments))
+
+    def _fit_items(self, images, garments):
+        items = self._process(images, garments, embed=self.embedder is not None)
         ok = [item for item in items if item.ok]
         if not ok:
             raise ValueError(
                 "No input could be embedded: "
                 + "; ".join(f"{item.source}: {item.error}" for item in items[:5])
+            )
+        if self.embedder is None:
+            self._train_embedder(ok)
+        wanted = getattr(self.clusterer, "n_clusters", None)
+        if isinstance(wanted, int) and wanted > len(ok):
+            raise ValueError(
+                f"The clusterer asks for {wanted} groups but only {len(ok)} of "
+                f"{len(items)} inputs could be embedded (see the failures: "
+                f"{sum(not item.ok for item in items)}). Use fewer groups, "
+                'n_clusters="auto", or more inputs.'
             )
         if self.clusterer is None:
             self.clusterer = KMeans(
@@ -242,8 +301,9 @@ class PatternGrouper:
                 metric="cosine",
                 random_state=0,
             )
-        self.clusterer.fit(np.stack([item.embedding for item in ok]))
-        return self
+        with self._timed("cluster"):
+            self.clusterer.fit(np.stack([item.embedding for item in ok]))
+        return items
 
     def group(self, images, garments=None):
         """Groups `images` with the fitted clusterer; returns a `GroupingResult`.
@@ -255,13 +315,20 @@ class PatternGrouper:
             raise ValueError(
                 "The grouper is not fitted: call fit() (or load a fitted one)."
             )
-        items = self._process(images, garments)
+        return self._result(self._process(images, garments))
+
+    def _result(self, items):
         ok = [item for item in items if item.ok]
         if ok:
-            groups = self.clusterer.predict(np.stack([item.embedding for item in ok]))
+            with self._timed("cluster"):
+                groups = self.clusterer.predict(
+                    np.stack([item.embedding for item in ok])
+                )
             for item, group in zip(ok, groups, strict=True):
                 item.group = int(group)
-        return GroupingResult(items, self.clusterer.cluster_centers_)
+        return GroupingResult(
+            items, self.clusterer.cluster_centers_, dict(self.timings_)
+        )
 
     def predict(self, images, garments=None):
         """Assigns new products to the existing groups.
@@ -285,6 +352,7 @@ class PatternGrouper:
             "min_patch": self.min_patch,
             "margin": self.margin,
             "batch_size": self.batch_size,
+            "embedder_steps": self.embedder_steps,
             "components": {
                 name: f"{name}.keras" if getattr(self, name) is not None else None
                 for name in COMPONENTS
@@ -356,5 +424,6 @@ class PatternGrouper:
             min_patch=config["min_patch"],
             margin=config["margin"],
             batch_size=config["batch_size"],
+            embedder_steps=config.get("embedder_steps", 300),
             progress=progress,
         )

@@ -49,6 +49,7 @@ def _fit(model, data, steps, seconds, verbose):
         steps_per_epoch=-(-steps // epochs),
         callbacks=callbacks,
         verbose=verbose,
+        shuffle=False,  # the data sets shuffle themselves
     )
 
 
@@ -172,6 +173,63 @@ def train_embedder(
         seed=seed,
     )
     embedder = PatternEmbedder("texture_cnn", embedding_dim=128)
+    siamese = SiameseModel(embedder)
+    siamese.compile(
+        optimizer=keras.optimizers.AdamW(_schedule(steps, 2e-3), weight_decay=1e-4)
+    )
+    _fit(siamese, batches, steps, seconds, verbose)
+    recalibrate_batch_norm(embedder, batches, steps=10)
+    return embedder
+
+
+def train_embedder_on_patches(
+    patches, steps=300, k=4, p=16, embedding_dim=128, seed=0, seconds=None, verbose=2
+):
+    """A `texture_cnn` PatternEmbedder trained on unlabelled patches.
+
+    Self-supervised metric learning for catalogues without pattern labels:
+    every patch is its own class and its positives are other augmented views
+    of it (crops, colour and blur changes from `pattern_augmentation`), so
+    the network learns what survives those changes, the pattern, and not the
+    colour or the exact framing. Semi-hard triplets over P x K batches, as in
+    `train_embedder`.
+
+    Args:
+        patches: `(N, S, S, 3)` uint8 square patches, `N >= 2`.
+        steps: optimiser steps.
+        k: augmented views per patch in a batch.
+        p: patches per batch (at most `N`).
+        embedding_dim: size of the embedding.
+        seed: sampling seed.
+        seconds: optional wall-clock limit.
+        verbose: Keras `fit` verbosity.
+
+    Returns:
+        The trained `PatternEmbedder`.
+    """
+    patches = np.asarray(patches)
+    if patches.ndim != 4 or patches.shape[1] != patches.shape[2] or len(patches) < 2:
+        raise ValueError(
+            '"patches" must be at least two square patches (N, S, S, 3). '
+            f"Received shape {patches.shape}"
+        )
+    count, size = len(patches), patches.shape[1]
+    # Two copies per patch: the P x K sampler needs two examples per class and
+    # draws the K views from them with replacement; the augmentation makes
+    # every view different.
+    data = {
+        "images": np.concatenate([patches, patches]),
+        "instance": np.tile(np.arange(count), 2),
+    }
+    batches = triplet_dataset(
+        data,
+        labels="instance",
+        p=min(p, count),
+        k=k,
+        map_fn=pattern_augmentation((size, size), min_crop=0.6),
+        seed=seed,
+    )
+    embedder = PatternEmbedder("texture_cnn", embedding_dim=embedding_dim)
     siamese = SiameseModel(embedder)
     siamese.compile(
         optimizer=keras.optimizers.AdamW(_schedule(steps, 2e-3), weight_decay=1e-4)

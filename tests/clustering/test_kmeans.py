@@ -64,7 +64,9 @@ def test_spherical_kmeans():
     model = KMeans(2, metric="cosine", random_state=0).fit(x)
     assert adjusted_rand_score(y, model.labels_) == 1.0
     np.testing.assert_allclose(np.linalg.norm(model.cluster_centers_, axis=1), 1.0)
-    np.testing.assert_array_equal(model.predict(x * 10), model.labels_)  # scale is ignored
+    np.testing.assert_array_equal(
+        model.predict(x * 10), model.labels_
+    )  # scale is ignored
     euclidean = KMeans(2, random_state=0).fit(x)
     assert adjusted_rand_score(y, euclidean.labels_) < 0.5
     minibatch = KMeans(2, metric="cosine", method="minibatch", random_state=0).fit(x)

@@ -70,9 +70,11 @@ def test_recall_at_k_metric():
     # anchor 0: nearest 0.1 (1), 0.2 (2) -> miss; 1: 0.2 (2), 0.1 (1) -> miss;
     # 2: 0.0 (0) and 0.2 (2) -> miss; 3: 0.3 (0), 0.2 (2) -> miss; 4 has no positive.
     assert float(metric.result()) == 0.0
+    # k=3 adds one neighbour: anchor 0 gains 0.3 (0) -> hit; 1 gains 0.0 (0)
+    # -> hit; 2 gains 0.3 (0) -> miss; 3 gains 0.1 (1) -> hit.
     metric = kp.metrics.RecallAtK(k=3)
     metric.update_state(labels, x)
-    assert float(metric.result()) == pytest.approx(2 / 4)
+    assert float(metric.result()) == pytest.approx(3 / 4)
 
 
 def test_triplet_statistics():

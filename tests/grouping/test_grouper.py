@@ -189,23 +189,103 @@ def test_result_outputs(tmp_path, catalogue, embedder):
 
 
 def test_argument_checks(embedder):
-    with pytest.raises(ValueError, match="embedder"):
-        kp.PatternGrouper()
+    with pytest.raises(ValueError, match="embedder_steps"):
+        kp.PatternGrouper(embedder_steps=0)
     with pytest.raises(ValueError, match="patch_size"):
         kp.PatternGrouper(embedder=embedder, patch_size=16)
     with pytest.raises(ValueError, match="not fitted"):
         kp.PatternGrouper(embedder=embedder, progress=False).group(
             [np.zeros((40, 40, 3))]
         )
+    with pytest.raises(ValueError, match="asks for 3 groups but only 2 of 3"):
+        kp.PatternGrouper(
+            embedder=embedder,
+            clusterer=kp.clustering.KMeans(3),
+            progress=False,
+        ).fit([np.zeros((40, 40, 3), np.uint8)] * 2 + ["missing.png"])
     with pytest.raises(ValueError, match="No input"):
         kp.PatternGrouper(
             OracleSegmenter([], []), embedder=embedder, progress=False
         ).fit([np.zeros((40, 40, 3), np.uint8)])
 
 
+class CountingEmbedder:
+    """Wraps an embedder and counts the patches it embeds."""
+
+    def __init__(self, embedder):
+        self.embedder, self.seen = embedder, 0
+
+    def embed(self, patches):
+        self.seen += len(patches)
+        return self.embedder.embed(patches)
+
+
+def test_fit_group_matches_fit_then_group_and_embeds_once(embedder):
+    patches = kp.datasets.make_pattern_patches(
+        30, (64, 64), seed=1, families=["polka_dots", "plaid", "chevron"]
+    )["images"]
+    counting = CountingEmbedder(embedder)
+
+    def grouper():
+        return kp.PatternGrouper(
+            embedder=counting,
+            clusterer=kp.clustering.KMeans(3, random_state=0),
+            progress=False,
+            batch_size=8,
+        )
+
+    result = grouper().fit_group(patches)
+    assert counting.seen == 30
+    separate = grouper().fit(patches).group(patches)
+    assert counting.seen == 30 + 60
+    np.testing.assert_array_equal(result.assignments, separate.assignments)
+    np.testing.assert_allclose(result.embeddings, separate.embeddings, atol=1e-5)
+
+
+def test_fit_trains_a_missing_embedder_on_the_inputs_patches():
+    patches = kp.datasets.make_pattern_patches(
+        12, (48, 48), seed=2, families=["polka_dots", "plaid"]
+    )["images"]
+    grouper = kp.PatternGrouper(
+        clusterer=kp.clustering.KMeans(2, random_state=0),
+        patch_size=48,
+        embedder_steps=2,
+        progress=False,
+    )
+    result = grouper.fit_group(patches)
+    assert isinstance(grouper.embedder, kp.models.PatternEmbedder)
+    assert result.embeddings.shape == (12, 128)
+    # Unit vectors, and every input grouped.
+    np.testing.assert_allclose(np.linalg.norm(result.embeddings, axis=1), 1, atol=1e-4)
+    assert result.failures == [] and set(result.assignments) <= {0, 1}
+    assert result.timings["train"] > 0 and result.timings["embed"] > 0
+
+
+def test_train_embedder_on_patches_checks_and_learns():
+    from keras_patterns.grouping import recipes
+
+    with pytest.raises(ValueError, match="patches"):
+        recipes.train_embedder_on_patches(np.zeros((1, 32, 32, 3), np.uint8))
+    with pytest.raises(ValueError, match="patches"):
+        recipes.train_embedder_on_patches(np.zeros((4, 32, 24, 3), np.uint8))
+    patches = kp.datasets.make_pattern_patches(6, (32, 32), seed=3)["images"]
+    keras.utils.set_random_seed(0)
+    untrained = kp.models.PatternEmbedder("texture_cnn", embedding_dim=16)
+    keras.utils.set_random_seed(0)
+    trained = recipes.train_embedder_on_patches(
+        patches, steps=3, p=3, k=2, embedding_dim=16, verbose=0
+    )
+    untrained.build((None, 32, 32, 3))
+    changed = [
+        not np.allclose(a, b)
+        for a, b in zip(untrained.get_weights(), trained.get_weights(), strict=True)
+    ]
+    assert any(changed)
+
+
 def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
     tiny = {
-        "photos_per_family": 1,
+        "photos_per_family": 3,
         "seg_steps": 2,
         "seg_scenes": 16,
         "sr_steps": 2,
@@ -215,7 +295,7 @@ def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
     }
     monkeypatch.setitem(demo.BUDGETS, "quick", tiny)
     summary = demo.run_demo(tmp_path, quick=True, progress=False, log=lambda *a: None)
-    assert summary["photos"] == 16
+    assert summary["photos"] == 48
     assert {"nmi", "ari", "segmenter_mean_iou", "enhancer_psnr_db", "seconds"} <= set(
         summary
     )
