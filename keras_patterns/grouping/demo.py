@@ -30,11 +30,11 @@ from keras_patterns.utils.io import write_text_atomic
 BUDGETS = {
     "full": {
         "photos_per_family": 20,
-        "seg_steps": 330,
+        "seg_steps": 450,
         "seg_scenes": 1500,
-        "sr_steps": 120,
+        "sr_steps": 60,
         "emb_steps": 450,
-        "emb_items": 4000,
+        "emb_items": 3000,
         "emb_size": 64,
     },
     "quick": {
@@ -123,19 +123,21 @@ def run_demo(out, quick=False, seed=0, progress=True, log=print):
     sr_db, bicubic_db = recipes.enhancer_psnr(enhancer, patches=8 if quick else 40)
     embedder = clock.run(
         "embedder",
-        "training the pattern embedder with semi-hard triplets",
+        "training the pattern embedder on garment patches the segmenter cuts",
         recipes.train_embedder,
         budget["emb_steps"],
         budget["emb_items"],
         budget["emb_size"],
         seed=seed,
+        source="garments",
+        segmenter=segmenter,
         verbose=verbose,
     )
     grouper = PatternGrouper(
         segmenter,
         enhancer if sr_db > bicubic_db else None,
         embedder,
-        KMeans(len(PATTERN_FAMILIES), metric="cosine", random_state=seed),
+        KMeans(len(PATTERN_FAMILIES), metric="cosine", n_init=10, random_state=seed),
         patch_size=budget["emb_size"],
         segment_size=SEGMENT_SIZE,
         progress=progress,

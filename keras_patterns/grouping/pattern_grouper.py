@@ -20,27 +20,24 @@ from keras_patterns.grouping.grouping_result import thumbnail
 from keras_patterns.grouping.inputs import list_inputs
 from keras_patterns.grouping.inputs import load_input
 from keras_patterns.patches.extract import extract_patches
+from keras_patterns.utils.images import centre_square
+from keras_patterns.utils.images import resize_image
 from keras_patterns.utils.io import atomic_path
 from keras_patterns.utils.io import save_model_atomic
 from keras_patterns.utils.io import write_text_atomic
 from keras_patterns.utils.progress import progress_bar
+from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 
 GARMENTS = ("top", "dress", "outer", "pants")
 COMPONENTS = ("segmenter", "enhancer", "embedder")
 STAGES = ("read", "segment", "cut", "enhance", "train", "embed", "cluster")
 FORMAT_VERSION = 1
-
-
-def _resize(image, size, resample=Image.BICUBIC):
-    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), resample))
-
-
-def _centre_square(patch):
-    height, width = patch.shape[:2]
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    return patch[top : top + side, left : left + side]
+# Constructor arguments saved in config.json.
+SETTINGS = (  # noqa: SIM905 (a list literal would take 12 lines)
+    "patch_size enhance_below segment_size classes label_names min_patch margin "
+    "patch_shape batch_size embedder_steps"
+).split()
 
 
 class PatternGrouper:
@@ -74,6 +71,9 @@ class PatternGrouper:
             set for 9 outputs, else the 16 In-shop classes).
         min_patch: smallest patch side kept, in photo pixels.
         margin: pixels kept away from garment edges.
+        patch_shape: `"square"` cuts the largest square inside the garment
+            (the embedder sees all of it); `"rectangle"` the largest
+            rectangle, centre-cropped to a square.
         batch_size: inputs processed together.
         embedder_steps: optimiser steps when `fit` trains the embedder.
         progress: show progress bars.
@@ -104,6 +104,7 @@ class PatternGrouper:
         label_names=None,
         min_patch=8,
         margin=2,
+        patch_shape="square",
         batch_size=32,
         embedder_steps=300,
         progress=True,
@@ -124,6 +125,9 @@ class PatternGrouper:
         self.label_names = tuple(label_names)
         self.min_patch = check_int(min_patch, "min_patch")
         self.margin = margin
+        self.patch_shape = check_choice(
+            patch_shape, ("square", "rectangle"), "patch_shape"
+        )
         self.batch_size = check_int(batch_size, "batch_size")
         self.embedder_steps = check_int(embedder_steps, "embedder_steps")
         self.progress = progress
@@ -135,12 +139,14 @@ class PatternGrouper:
             return []
         if self.segment_size is None:
             return self.segmenter.predict_labels(photos, batch_size=self.batch_size)
-        small = [_resize(photo, self.segment_size, Image.BILINEAR) for photo in photos]
+        small = [
+            resize_image(photo, self.segment_size, Image.BILINEAR) for photo in photos
+        ]
         maps = self.segmenter.predict_labels(
             np.stack(small), batch_size=self.batch_size
         )
         return [
-            _resize(labels, photo.shape[:2], Image.NEAREST)
+            resize_image(labels, photo.shape[:2], Image.NEAREST)
             for labels, photo in zip(maps, photos, strict=True)
         ]
 
@@ -154,6 +160,7 @@ class PatternGrouper:
             max_patches=1,
             margin=self.margin,
             label_names=self.label_names,
+            shape=self.patch_shape,
         )
         if not patches:
             item.error = (
@@ -166,21 +173,20 @@ class PatternGrouper:
 
     def _finish(self, patch, item):
         """Square crop; enhancement when small; resize to `patch_size`."""
-        square = _centre_square(patch)
+        square = centre_square(patch)
         if square.shape[0] < self.enhance_below and self.enhancer is not None:
             square = upscale(self.enhancer, square, tile=64, overlap=16)
             item.enhanced = True
         if square.shape[0] != self.patch_size:
-            square = _resize(square, (self.patch_size, self.patch_size))
+            square = resize_image(square, (self.patch_size, self.patch_size))
         return square
 
     @contextlib.contextmanager
     def _timed(self, stage):
         began = time.perf_counter()
         yield
-        self.timings_[stage] = (
-            self.timings_.get(stage, 0.0) + time.perf_counter() - began
-        )
+        elapsed = time.perf_counter() - began
+        self.timings_[stage] = self.timings_.get(stage, 0.0) + elapsed
 
     def _process(self, images, garments, embed=True):
         entries = list_inputs(images)
@@ -231,8 +237,7 @@ class PatternGrouper:
                 with self._timed("enhance"):
                     patches[i] = item.patch = self._finish(patch, item)
                 item.thumbnail = thumbnail(image, item.box if self.segmenter else None)
-        if embed:
-            self._embed([items[i] for i in patches])
+        self._embed([items[i] for i in patches] if embed else [])
         return items
 
     def _embed(self, items):
@@ -342,17 +347,10 @@ class PatternGrouper:
 
     def _config(self):
         params = self.clusterer.get_params()
+        settings = {name: getattr(self, name) for name in SETTINGS}
         return {
             "format": FORMAT_VERSION,
-            "patch_size": self.patch_size,
-            "enhance_below": self.enhance_below,
-            "segment_size": list(self.segment_size) if self.segment_size else None,
-            "classes": list(self.classes),
-            "label_names": list(self.label_names),
-            "min_patch": self.min_patch,
-            "margin": self.margin,
-            "batch_size": self.batch_size,
-            "embedder_steps": self.embedder_steps,
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
             "components": {
                 name: f"{name}.keras" if getattr(self, name) is not None else None
                 for name in COMPONENTS
@@ -413,17 +411,6 @@ class PatternGrouper:
         ]
         clusterer.n_clusters_ = config["clusterer"]["n_clusters_"]
         clusterer.n_features_in_ = clusterer.cluster_centers_.shape[1]
-        return cls(
-            **models,
-            clusterer=clusterer,
-            patch_size=config["patch_size"],
-            enhance_below=config["enhance_below"],
-            segment_size=config["segment_size"],
-            classes=config["classes"],
-            label_names=config["label_names"],
-            min_patch=config["min_patch"],
-            margin=config["margin"],
-            batch_size=config["batch_size"],
-            embedder_steps=config.get("embedder_steps", 300),
-            progress=progress,
-        )
+        config.setdefault("patch_shape", "rectangle")  # files written before it
+        settings = {name: config[name] for name in SETTINGS if name in config}
+        return cls(**models, clusterer=clusterer, **settings, progress=progress)

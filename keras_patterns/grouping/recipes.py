@@ -7,6 +7,7 @@ budgets are optimiser steps, with an optional wall-clock limit.
 
 import keras
 import numpy as np
+from PIL import Image
 
 from keras_patterns.datasets.inshop_classes import IGNORE_LABEL
 from keras_patterns.datasets.inshop_classes import NINE_CLASSES
@@ -25,13 +26,16 @@ from keras_patterns.enhancement.sr_data import degrade
 from keras_patterns.enhancement.sr_data import super_resolution_dataset
 from keras_patterns.enhancement.sr_metrics import psnr
 from keras_patterns.enhancement.upscale import upscale
+from keras_patterns.patches.extract import extract_patches
 from keras_patterns.segmentation.deeplab_v3_plus import DeepLabV3Plus
 from keras_patterns.segmentation.segmentation_loss import (
     MaskedSparseCategoricalCrossentropy,
 )
 from keras_patterns.utils.batch_norm import recalibrate_batch_norm
 from keras_patterns.utils.callbacks import TimeLimit
+from keras_patterns.utils.images import resize_image
 from keras_patterns.utils.lazy_tensorflow import tf
+from keras_patterns.utils.validation import check_choice
 
 
 def _schedule(steps, peak):
@@ -158,18 +162,107 @@ def enhancer_psnr(generator, patches=40, seed=4321):
     )
 
 
-def train_embedder(
-    steps=500, items=4000, size=64, k=6, seed=0, seconds=None, verbose=2
+def garment_patches(
+    count,
+    side=80,
+    photo_size=(256, 192),
+    margin=2,
+    seed=0,
+    segmenter=None,
+    segment_size=(128, 96),
 ):
-    """A `texture_cnn` PatternEmbedder, semi-hard triplets over the 16 families."""
-    side = int(size * 1.5)
-    data = make_pattern_patches(items, (side, side), seed=seed)
+    """Patches cut from synthetic product photos, labelled by pattern family.
+
+    The distribution a grouper's embedder sees: each photo's main garment is
+    cut with `extract_patches` (the largest square inside the garment) and
+    resized to `side`, so the patches carry the photos' folds, shading and
+    resampling blur. The garment comes from the ground-truth mask, or, with
+    a `segmenter`, from its prediction (at `segment_size`, as
+    `PatternGrouper` runs it): an embedder trained on those learns to ignore
+    the segmenter's own mistakes at garment edges. Photos whose garment the
+    segmenter misses fall back to the true mask.
+
+    Returns:
+        A dict with `images` uint8 `(n, side, side, 3)` and `pattern` int
+        `(n,)`; photos whose garment yields no patch are left out.
+    """
+    data = make_pattern_garments(count, photo_size, seed=seed)
+    truth = remap_classes(data["masks"])
+    predicted = [None] * count
+    if segmenter is not None:
+        small = np.stack(
+            [
+                resize_image(photo, segment_size, Image.BILINEAR)
+                for photo in data["images"]
+            ]
+        )
+        predicted = [
+            resize_image(labels, photo_size, Image.NEAREST)
+            for labels in segmenter.predict_labels(small, batch_size=32)
+        ]
+    images, families = [], []
+    for i, (photo, garment) in enumerate(
+        zip(data["images"], data["garment"], strict=True)
+    ):
+        # A photo whose garment the segmenter misses falls back to the true
+        # mask, so every family stays in the training set.
+        maps = [labels for labels in (predicted[i], truth[i]) if labels is not None]
+        for labels in maps:
+            patches = extract_patches(
+                photo,
+                labels,
+                classes=(str(garment),),
+                max_patches=1,
+                margin=margin,
+                label_names=NINE_CLASSES,
+                shape="square",
+            )
+            if patches:
+                images.append(resize_image(patches[0].image, (side, side)))
+                families.append(data["pattern"][i])
+                break
+    return {"images": np.stack(images), "pattern": np.asarray(families)}
+
+
+def train_embedder(
+    steps=500,
+    items=4000,
+    size=64,
+    k=6,
+    seed=0,
+    source="swatches",
+    segmenter=None,
+    seconds=None,
+    verbose=2,
+):
+    """A `texture_cnn` PatternEmbedder, semi-hard triplets over the 16 families.
+
+    Args:
+        steps: optimiser steps (P x K batches of 16 families x `k`).
+        items: training patches drawn.
+        size: patch side seen by the network.
+        k: patches per family in a batch.
+        seed: random seed.
+        source: `"swatches"` (flat fabric from `make_pattern_patches`) or
+            `"garments"` (patches cut from synthetic product photos,
+            `garment_patches`: what a `PatternGrouper` feeds the embedder).
+        segmenter: with `"garments"`, cut the patches from this segmenter's
+            predictions instead of the true masks.
+        seconds: optional wall-clock limit.
+        verbose: Keras `fit` verbosity.
+    """
+    check_choice(source, ("swatches", "garments"), "source")
+    side = int(size * 1.25)
+    if source == "swatches":
+        data = make_pattern_patches(items, (side, side), seed=seed)
+    else:
+        data = garment_patches(items, side, seed=seed, segmenter=segmenter)
     batches = triplet_dataset(
         data,
         labels="pattern",
         p=len(PATTERN_FAMILIES),
         k=k,
-        map_fn=pattern_augmentation((size, size)),
+        map_fn=pattern_augmentation((size, size), min_crop=0.7),
         seed=seed,
     )
     embedder = PatternEmbedder("texture_cnn", embedding_dim=128)

@@ -9,5 +9,12 @@ from keras_patterns.patches.extract import Patch
 from keras_patterns.patches.extract import extract_patches
 from keras_patterns.patches.extract import extract_patches_batch
 from keras_patterns.patches.rectangles import largest_rectangle
+from keras_patterns.patches.rectangles import largest_square
 
-__all__ = ["Patch", "extract_patches", "extract_patches_batch", "largest_rectangle"]
+__all__ = [
+    "Patch",
+    "extract_patches",
+    "extract_patches_batch",
+    "largest_rectangle",
+    "largest_square",
+]

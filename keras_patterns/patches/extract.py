@@ -8,8 +8,10 @@ from scipy import ndimage
 from keras_patterns.datasets.inshop_classes import CLOTHING_CLASSES
 from keras_patterns.datasets.inshop_classes import INSHOP_CLASSES
 from keras_patterns.patches.rectangles import largest_rectangle
+from keras_patterns.patches.rectangles import largest_square
 from keras_patterns.utils.images import check_image
 from keras_patterns.utils.progress import progress_bar
+from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 
 
@@ -97,6 +99,7 @@ def extract_patches(
     max_patches=None,
     margin=2,
     label_names=INSHOP_CLASSES,
+    shape="rectangle",
 ):
     """Cuts, from each garment region, the largest rectangle inside it.
 
@@ -121,6 +124,8 @@ def extract_patches(
             below 0.5) to stay away from garment edges.
         label_names: class names indexed by label id: `INSHOP_CLASSES` for
             16-class masks, `NINE_CLASSES` for maps predicted in that set.
+        shape: `"rectangle"` (the largest rectangle) or `"square"` (the
+            largest square, what a square-input embedder can use whole).
 
     Returns:
         A list of `Patch`, largest first.
@@ -142,6 +147,8 @@ def extract_patches(
             '"labels" must be an integer map with the image\'s height and width '
             f"{image.shape[:2]}. Received: shape {labels.shape}, dtype {labels.dtype}"
         )
+    check_choice(shape, ("rectangle", "square"), "shape")
+    search = largest_rectangle if shape == "rectangle" else largest_square
     minimum = _pair(min_size, "min_size")
     crop = None if patch_size is None else _pair(patch_size, "patch_size")
     if max_patches is not None:
@@ -157,7 +164,7 @@ def extract_patches(
         for index, window in enumerate(ndimage.find_objects(components), start=1):
             pixels = _margin_pixels(margin, window)
             interior, (row, col) = _interior(components, index, window, pixels)
-            box = largest_rectangle(interior)
+            box = search(interior)
             if box is None:
                 continue
             top, left = box[0] + row, box[1] + col

@@ -79,3 +79,63 @@ def largest_rectangle(mask):
         int(row + 1),
         int(right[row, col]),
     )
+
+
+def largest_square(mask):
+    """The largest axis-aligned square of `True` pixels in a 2-D mask.
+
+    A square of side `k` fits exactly where a `k x k` window of the integral
+    image sums to `k * k`, and if one of side `k` fits so does one of side
+    `k - 1`: a binary search on `k` with one whole-array test per step,
+    O(H W log min(H, W)). Of the largest squares, the one nearest the centre
+    of the mask's bounding box is returned (ties: first in row-major order).
+    Embedders take square inputs, so this is the most pattern a garment can
+    give them: never less than the centre square of `largest_rectangle`.
+
+    Args:
+        mask: boolean array `(H, W)`.
+
+    Returns:
+        `(top, left, bottom, right)` with `bottom` and `right` exclusive;
+        `None` if the mask is empty.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.patches import largest_square
+    >>> mask = np.array([[1, 1, 1, 1, 1],
+    ...                  [1, 1, 1, 1, 1],
+    ...                  [0, 0, 1, 1, 0]], bool)
+    >>> largest_square(mask)
+    (0, 1, 2, 3)
+    """
+    mask = np.asarray(mask, bool)
+    if mask.ndim != 2:
+        raise ValueError(f'"mask" must be 2-D. Received shape {mask.shape}')
+    if not mask.any():
+        return None
+    integral = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), np.int64)
+    integral[1:, 1:] = mask.cumsum(0).cumsum(1)
+
+    def corners(side):
+        sums = (
+            integral[side:, side:]
+            - integral[:-side, side:]
+            - integral[side:, :-side]
+            + integral[:-side, :-side]
+        )
+        return np.argwhere(sums == side * side)
+
+    low, high, side, found = 2, min(mask.shape), 1, corners(1)
+    while low <= high:
+        middle = (low + high) // 2
+        hits = corners(middle)
+        if len(hits):
+            side, found, low = middle, hits, middle + 1
+        else:
+            high = middle - 1
+    rows, cols = np.nonzero(mask)
+    centre = np.array([rows.min() + rows.max() + 1, cols.min() + cols.max() + 1]) / 2
+    offsets = np.abs(found + side / 2 - centre).sum(1)
+    top, left = (int(v) for v in found[np.argmin(offsets)])
+    return top, left, top + side, left + side

@@ -64,3 +64,23 @@ def to_float(image, name="image", **kwargs):
     if array.dtype == np.uint8:
         return array.astype(np.float32) / 255.0
     return array.astype(np.float32, copy=False)
+
+
+def centre_square(image):
+    """The largest centred square crop of an `(H, W, ...)` array."""
+    height, width = image.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    return image[top : top + side, left : left + side]
+
+
+def resize_image(image, size, resample=None):
+    """Resizes a uint8 image (or label map) to `(height, width)` with Pillow.
+
+    `resample` is a `PIL.Image` filter, bicubic by default; use
+    `Image.NEAREST` for label maps.
+    """
+    from PIL import Image
+
+    resample = Image.BICUBIC if resample is None else resample
+    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), resample))

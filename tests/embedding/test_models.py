@@ -51,6 +51,24 @@ def test_uint8_and_float_inputs_agree_and_any_size():
         model.embed(np.zeros((1, 32, 32, 1), np.uint8))
 
 
+def test_texture_cnn_ignores_global_colour_and_contrast():
+    """Standardising each channel first makes a per-channel affine change
+    of the input (another dye, another exposure) invisible to the network."""
+    embedder = kp.models.PatternEmbedder("texture_cnn", embedding_dim=16)
+    patch = RNG.uniform(0.1, 0.6, size=(1, 40, 40, 3)).astype("float32")
+    recoloured = patch * np.array([0.9, 1.3, 0.7], "float32") + np.array(
+        [0.2, -0.05, 0.25], "float32"
+    )
+    other = RNG.uniform(0.1, 0.6, size=(1, 40, 40, 3)).astype("float32")
+    a, b, c = (embedder.embed(x)[0] for x in (patch, recoloured, other))
+    assert float(a @ b) > 0.999
+    assert float(a @ c) < float(a @ b) - 1e-3
+    from keras_patterns.embedding.pattern_embedder import texture_cnn
+
+    plain = texture_cnn(standardize=False)
+    assert "standardize" not in [layer.name for layer in plain.layers]
+
+
 @pytest.mark.parametrize("backbone", ["mobilenet_v2", "efficientnet_b0"])
 def test_keras_applications_backbones(backbone):
     model = kp.models.PatternEmbedder(backbone, embedding_dim=4, pooling="avg")
@@ -131,6 +149,7 @@ def test_training_separates_patterns():
         families=["horizontal_stripes", "polka_dots", "houndstooth"],
     )
     images, labels = data["images"].astype("float32") / 255.0, data["pattern"]
+    keras.utils.set_random_seed(0)
     embedder = kp.models.PatternEmbedder("texture_cnn", embedding_dim=16)
     siamese = kp.models.SiameseModel(embedder)
     siamese.compile(optimizer=keras.optimizers.Adam(3e-3))

@@ -144,6 +144,7 @@ def test_save_load_predict_round_trip(tmp_path, catalogue, embedder):
         kp.clustering.KMeans(3, metric="cosine", random_state=0),
         classes=kp.datasets.NINE_CLASSES[1:],
         min_patch=4,
+        patch_shape="rectangle",
         progress=False,
     )
     photos = list(catalogue["images"])
@@ -159,6 +160,7 @@ def test_save_load_predict_round_trip(tmp_path, catalogue, embedder):
     ]
     restored = kp.PatternGrouper.load(tmp_path / "grouper", progress=False)
     np.testing.assert_array_equal(restored.predict(photos), before)
+    assert restored.patch_shape == "rectangle" and restored.min_patch == 4
     assert json.loads((tmp_path / "grouper/config.json").read_text())["format"] == 1
     with pytest.raises(FileNotFoundError, match="config.json"):
         kp.PatternGrouper.load(tmp_path)
@@ -191,6 +193,8 @@ def test_result_outputs(tmp_path, catalogue, embedder):
 def test_argument_checks(embedder):
     with pytest.raises(ValueError, match="embedder_steps"):
         kp.PatternGrouper(embedder_steps=0)
+    with pytest.raises(ValueError, match="patch_shape"):
+        kp.PatternGrouper(patch_shape="round")
     with pytest.raises(ValueError, match="patch_size"):
         kp.PatternGrouper(embedder=embedder, patch_size=16)
     with pytest.raises(ValueError, match="not fitted"):
@@ -259,6 +263,47 @@ def test_fit_trains_a_missing_embedder_on_the_inputs_patches():
     np.testing.assert_allclose(np.linalg.norm(result.embeddings, axis=1), 1, atol=1e-4)
     assert result.failures == [] and set(result.assignments) <= {0, 1}
     assert result.timings["train"] > 0 and result.timings["embed"] > 0
+
+
+def test_garment_patches_come_from_the_main_garment():
+    from keras_patterns.grouping import recipes
+
+    data = recipes.garment_patches(8, side=40, photo_size=(128, 96), seed=5)
+    scenes = kp.datasets.make_pattern_garments(8, (128, 96), seed=5)
+    assert data["images"].shape[1:] == (40, 40, 3) and data["images"].dtype == np.uint8
+    # Every photo's garment yields a patch here, labelled with its family.
+    np.testing.assert_array_equal(data["pattern"], scenes["pattern"])
+    with pytest.raises(ValueError, match="source"):
+        recipes.train_embedder(steps=1, source="photos")
+
+
+def test_garment_patches_from_a_segmenters_predictions():
+    from keras_patterns.grouping import recipes
+    from keras_patterns.utils.images import resize_image
+
+    class EverythingIsATop:
+        def __init__(self):
+            self.sizes = []
+
+        def predict_labels(self, images, batch_size=8):
+            self.sizes.append(images.shape[1:3])
+            top = kp.datasets.NINE_CLASSES.index("top")
+            return np.full(images.shape[:3], top, np.uint8)
+
+    segmenter = EverythingIsATop()
+    data = recipes.garment_patches(
+        12, side=24, photo_size=(128, 96), segmenter=segmenter, segment_size=(32, 24)
+    )
+    scenes = kp.datasets.make_pattern_garments(12, (128, 96), seed=0)
+    tops = scenes["garment"] == "top"
+    assert segmenter.sizes == [(32, 24)]
+    # Every photo keeps its family: tops are cut from the prediction (the
+    # whole frame is "top", so the patch is the photo's centred 96 x 96
+    # square, resized to 24), the others fall back to the true mask.
+    np.testing.assert_array_equal(data["pattern"], scenes["pattern"])
+    first = np.flatnonzero(tops)[0]
+    expected = resize_image(scenes["images"][first][16:112], (24, 24))
+    np.testing.assert_array_equal(data["images"][first], expected)
 
 
 def test_train_embedder_on_patches_checks_and_learns():

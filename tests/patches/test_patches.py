@@ -64,6 +64,57 @@ def test_largest_rectangle_large_and_adversarial():
     assert kp.patches.largest_rectangle(np.zeros((4, 4), bool)) is None
 
 
+def brute_force_square(mask):
+    """Side of the largest all-True square, by trying every corner and side."""
+    h, w = mask.shape
+    return max(
+        (
+            k
+            for k in range(1, min(h, w) + 1)
+            for t in range(h - k + 1)
+            for left in range(w - k + 1)
+            if mask[t : t + k, left : left + k].all()
+        ),
+        default=0,
+    )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_largest_square_equals_brute_force(seed):
+    rng = np.random.default_rng(1000 + seed)
+    shape = tuple(rng.integers(1, 12, size=2))
+    mask = random_mask(shape, rng.uniform(0.3, 0.95), seed % 2 == 0, rng)
+    box = kp.patches.largest_square(mask)
+    best = brute_force_square(mask)
+    if best == 0:
+        assert box is None
+        return
+    top, left, bottom, right = box
+    assert bottom - top == right - left == best
+    assert mask[top:bottom, left:right].all()
+    # Never smaller than the centre square of the largest rectangle.
+    r = kp.patches.largest_rectangle(mask)
+    assert best >= min(r[2] - r[0], r[3] - r[1])
+
+
+def test_largest_square_prefers_the_centre():
+    mask = np.ones((10, 30), bool)
+    assert kp.patches.largest_square(mask) == (0, 10, 10, 20)
+    assert kp.patches.largest_square(np.zeros((3, 3), bool)) is None
+    with pytest.raises(ValueError, match="2-D"):
+        kp.patches.largest_square(np.ones(3, bool))
+
+
+def test_square_patches():
+    labels = np.zeros((40, 60), np.uint8)
+    labels[5:35, 10:50] = TOP  # 30 x 40 region
+    image = RNG.integers(0, 255, size=(40, 60, 3), dtype=np.uint8)
+    (patch,) = kp.patches.extract_patches(image, labels, margin=0, shape="square")
+    assert patch.box == (5, 15, 35, 45) and patch.image.shape == (30, 30, 3)
+    assert patch.coverage == pytest.approx(900 / 1200)
+    np.testing.assert_array_equal(patch.image, image[5:35, 15:45])
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_patches_lie_inside_their_region(seed):
     rng = np.random.default_rng(100 + seed)
@@ -154,6 +205,7 @@ def test_on_synthetic_masks_and_predicted_nine_class_maps():
         ({"min_size": 0}, "min_size"),
         ({"margin": 0.7}, "margin"),
         ({"max_patches": 0}, "max_patches"),
+        ({"shape": "circle"}, "shape"),
         ({"image": np.zeros((8, 8, 3)) + 2.0}, "image"),
     ],
 )
