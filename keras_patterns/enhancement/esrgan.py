@@ -46,7 +46,12 @@ class ESRGAN(keras.Model):
     >>> import keras_patterns as kp
     >>> generator = kp.models.RRDBNet(num_blocks=1, filters=8, growth=4)
     >>> gan = kp.models.ESRGAN(generator, kp.models.VGGStyleDiscriminator(filters=8))
-    >>> gan.compile(phase="psnr")
+    >>> gan.generator is generator
+    True
+
+    Then `gan.compile(phase="psnr")` and `gan.fit(pairs)` (L1 first), and
+    `gan.compile(phase="gan")` for the adversarial phase, on the TensorFlow
+    or PyTorch backend.
 
     Reference:
         Wang et al., "ESRGAN: Enhanced Super-Resolution Generative

@@ -7,6 +7,7 @@ from PIL import Image
 
 import keras_patterns as kp
 from keras_patterns.grouping import demo
+from tests.helpers import needs_esrgan_training
 
 
 class OracleSegmenter:
@@ -328,6 +329,7 @@ def test_train_embedder_on_patches_checks_and_learns():
     assert any(changed)
 
 
+@needs_esrgan_training
 def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
     tiny = {
         "photos_per_family": 3,
