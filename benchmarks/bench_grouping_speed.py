@@ -19,20 +19,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
+
+from machine_speed import reference_matmul_gflops  # noqa: E402
 
 import keras_patterns as kp  # noqa: E402
 from keras_patterns.grouping.demo import write_catalogue  # noqa: E402
-
-
-def reference_matmul_gflops(n=1024, repeats=5):
-    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ a
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 / best / 1e9
 
 
 def main():

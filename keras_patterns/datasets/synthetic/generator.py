@@ -213,7 +213,7 @@ def write_synthetic_inshop(
     """Writes synthetic scenes to disk in the DeepFashion In-shop formats.
 
     With `layout="inshop"` the files mirror the original benchmark:
-    ``img_highres/<GENDER>/<Category>/id_XXXXXXXX/NN_V_<view>.jpg`` with
+    ``img_highres/<GENDER>/<Category>/id_<8 digits>/<NN>_<V>_<view>.jpg`` with
     ``_segment.png`` colour masks beside them, 256x256 copies under
     ``img/``, ``Eval/list_eval_partition.txt`` (half the items train, the
     others split into query and gallery views), ``Anno/list_item_inshop.txt``,
