@@ -68,9 +68,12 @@ def _segmentation_source(data):
     return tf.data.Dataset.from_tensor_slices((images, masks)), True, len(pairs)
 
 
-def _scale_crop(image, labels, size, scale_range, seed):
-    """Random rescale, then a random crop (padding with ignore) back to `size`."""
-    height, width = size
+def _scale_crop(image, labels, size, scale_range, seed, crop=None):
+    """Random rescale, then a random crop (padding with ignore) to `crop`.
+
+    `crop` defaults to `size`, the size the scale factor is relative to.
+    """
+    height, width = crop or size
     scale = tf.random.stateless_uniform([], seed, *scale_range)
     new = tf.cast(tf.round(tf.constant(size, tf.float32) * scale), tf.int32)
     image = tf.image.resize(image, new, method="bilinear", antialias=True)
@@ -97,6 +100,7 @@ def segmentation_dataset(
     discarded="ignore",
     augment=False,
     scale_range=(0.75, 1.5),
+    crop_size=None,
     shuffle=None,
     repeat=False,
     seed=0,
@@ -121,6 +125,9 @@ def segmentation_dataset(
             `"background"`.
         augment: random horizontal flip and random scale-then-crop.
         scale_range: the scale factor range of the augmentation.
+        crop_size: with `augment`, `(height, width)` of the random crops
+            taken after rescaling (default: `image_size`): train on crops
+            of larger images, at the cost per step of small ones.
         shuffle: shuffle buffer (default: the whole data set when
             `augment`, no shuffling otherwise).
         repeat: repeat forever (use with `steps_per_epoch`).
@@ -139,6 +146,9 @@ def segmentation_dataset(
     ((2, 32, 24, 3), (2, 32, 24))
     """
     size = check_size(image_size, minimum=8)
+    out_size = size
+    if augment and crop_size is not None:
+        out_size = check_size(crop_size, "crop_size", minimum=8)
     check_int(batch_size, "batch_size")
     if len(scale_range) != 2 or not 0 < scale_range[0] <= scale_range[1]:
         raise ValueError(
@@ -166,10 +176,13 @@ def segmentation_dataset(
             if tf.random.stateless_uniform([], element_seed) < 0.5:
                 image, labels = image[:, ::-1], labels[:, ::-1]
             image, labels = _scale_crop(
-                image, labels, size, scale_range, element_seed + 2
+                image, labels, size, scale_range, element_seed + 2, out_size
             )
         image = tf.clip_by_value(image, 0.0, 1.0)
-        return tf.ensure_shape(image, (*size, 3)), tf.ensure_shape(labels[..., 0], size)
+        return (
+            tf.ensure_shape(image, (*out_size, 3)),
+            tf.ensure_shape(labels[..., 0], out_size),
+        )
 
     seeds = tf.data.Dataset.random(seed=seed).batch(2)
     dataset = tf.data.Dataset.zip((dataset, seeds))

@@ -6,8 +6,6 @@ is vectorised over the `(B, B)` distance matrix (O(B^2) memory, no Python
 loop over the batch) and computed in float32 whatever the input dtype.
 """
 
-import math
-
 import keras
 from keras import ops
 
@@ -30,26 +28,18 @@ def _sorted_negatives(distances, negative):
     return ordered, count
 
 
-def _rank(ordered, count, queries, inclusive):
-    """How many of each row's first `count` sorted values are below each query.
+def _rank(ordered, queries, inclusive):
+    """How many of each row's sorted values are below each query.
 
-    `ordered` is `(B, B)` ascending per row, `queries` `(B, B)`; counts values
-    `< query` (or `<= query` when `inclusive`). A vectorised binary search
-    of ceil(log2(B + 1)) steps, with O(B^2) memory.
+    `ordered` is `(B, B)` ascending per row (padding: `INF`), `queries`
+    `(B, Q)`; counts values `< query` (or `<= query` when `inclusive`), one
+    batched binary search per row: O(B Q log B) time, O(B Q) memory.
     """
-    size = ops.shape(ordered)[0]
-    static = ordered.shape[0]
-    steps = 32 if static is None else max(1, math.ceil(math.log2(static + 1)))
-    low = ops.zeros_like(ops.cast(queries, "int32"))
-    high = low + count
-    for _ in range(steps):
-        middle = (low + high) // 2
-        value = ops.take_along_axis(ordered, ops.minimum(middle, size - 1), axis=1)
-        below = value <= queries if inclusive else value < queries
-        go_right = ops.logical_and(middle < high, below)
-        low = ops.where(go_right, middle + 1, low)
-        high = ops.where(go_right, high, middle)
-    return low
+    side = "right" if inclusive else "left"
+    return ops.vectorized_map(
+        lambda row: ops.cast(ops.searchsorted(row[0], row[1], side=side), "int32"),
+        (ordered, queries),
+    )
 
 
 def semi_hard_negatives(distances, negative):
@@ -58,14 +48,14 @@ def semi_hard_negatives(distances, negative):
     The smallest anchor-negative distance larger than the anchor-positive
     distance or, if there is none, the largest anchor-negative distance.
     Each anchor's negatives are sorted once and every pair binary-searches
-    them: O(B^2 log B) time, O(B^2) memory.
+    them (`searchsorted`): O(B^2 log B) time, O(B^2) memory.
 
     Returns:
         `(B, B)` float32: the semi-hard negative distance of pair `(a, p)`.
     """
     size = ops.shape(distances)[0]
     ordered, count = _sorted_negatives(distances, negative)
-    rank = _rank(ordered, count, distances, inclusive=True)
+    rank = _rank(ordered, distances, inclusive=True)
     found = ops.take_along_axis(ordered, ops.minimum(rank, size - 1), axis=1)
     largest = ops.take_along_axis(ordered, ops.maximum(count - 1, 0), axis=1)
     return ops.where(rank < count, found, largest)
@@ -86,7 +76,7 @@ def batch_all_sums(distances, positive, negative, margin):
         [ops.zeros_like(finite[:, :1]), ops.cumsum(finite, axis=1)], 1
     )
     threshold = distances + margin
-    active = _rank(ordered, count, threshold, inclusive=False)
+    active = _rank(ordered, threshold, inclusive=False)
     sums = ops.cast(active, "float32") * threshold - ops.take_along_axis(
         prefix, active, 1
     )

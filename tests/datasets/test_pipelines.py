@@ -58,6 +58,32 @@ def test_scale_down_pads_with_ignore(scenes):
     assert np.all((labels[:, ~border] != 255).mean(axis=1) > 0.5)
 
 
+def _find_window(image, labels, sources, masks):
+    """Whether (image, labels) is an exact window of a source (or its mirror)."""
+    h, w = labels.shape
+    for source, mask in zip(sources, masks, strict=True):
+        for picture, truth in ((source, mask), (source[:, ::-1], mask[:, ::-1])):
+            for top in range(truth.shape[0] - h + 1):
+                for left in range(truth.shape[1] - w + 1):
+                    if np.array_equal(truth[top : top + h, left : left + w], labels):
+                        window = picture[top : top + h, left : left + w]
+                        if np.allclose(window, image, atol=1e-5):
+                            return True
+    return False
+
+
+def test_crops_are_windows_of_the_full_resolution_scene(scenes):
+    dataset = ds.segmentation_dataset(
+        scenes, (64, 48), 6, augment=True, scale_range=(1, 1), crop_size=(20, 16)
+    )
+    images, labels = _collect(dataset)
+    assert images.shape == (6, 20, 16, 3) and labels.shape == (6, 20, 16)
+    sources = scenes["images"] / 255.0
+    masks = ds.remap_classes(scenes["masks"])
+    for image, label in zip(images, labels, strict=True):
+        assert _find_window(image, label, sources, masks)
+
+
 def test_files_in_both_layouts_give_the_same_pairs(tmp_path):
     ds.write_synthetic_inshop(
         tmp_path / "src", n_items=2, views_per_item=2, image_size=(48, 32)
