@@ -30,12 +30,12 @@ from keras_patterns.utils.io import write_text_atomic
 BUDGETS = {
     "full": {
         "photos_per_family": 20,
-        "seg_steps": 450,
+        "seg_steps": 420,
         "seg_scenes": 1500,
-        "sr_steps": 60,
-        "emb_steps": 450,
+        "sr_steps": 40,
+        "emb_steps": 750,
         "emb_items": 3000,
-        "emb_size": 64,
+        "emb_size": 48,
     },
     "quick": {
         "photos_per_family": 3,

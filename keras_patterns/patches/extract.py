@@ -90,6 +90,18 @@ def _class_ids(classes, label_names):
     return [label_names.index(c) for c in classes]
 
 
+def _disjoint_boxes(interior, search, minimum, count):
+    """Up to `count` boxes of `search`, each in what the previous ones left."""
+    interior, boxes = interior.copy(), []
+    while len(boxes) < count:
+        box = search(interior)
+        if box is None or box[2] - box[0] < minimum[0] or box[3] - box[1] < minimum[1]:
+            break
+        boxes.append(box)
+        interior[box[0] : box[2], box[1] : box[3]] = False
+    return boxes
+
+
 def extract_patches(
     image,
     labels,
@@ -100,6 +112,7 @@ def extract_patches(
     margin=2,
     label_names=INSHOP_CLASSES,
     shape="rectangle",
+    per_region=1,
 ):
     """Cuts, from each garment region, the largest rectangle inside it.
 
@@ -126,6 +139,10 @@ def extract_patches(
             16-class masks, `NINE_CLASSES` for maps predicted in that set.
         shape: `"rectangle"` (the largest rectangle) or `"square"` (the
             largest square, what a square-input embedder can use whole).
+        per_region: patches cut from each region: the largest one, then the
+            largest in what is left of the interior, and so on (disjoint).
+            Several views of one garment let a grouper average away a patch
+            that a segmentation error spoiled.
 
     Returns:
         A list of `Patch`, largest first.
@@ -153,6 +170,7 @@ def extract_patches(
     crop = None if patch_size is None else _pair(patch_size, "patch_size")
     if max_patches is not None:
         check_int(max_patches, "max_patches")
+    check_int(per_region, "per_region")
     if isinstance(margin, int) and margin < 0:
         raise ValueError(f'"margin" must not be negative. Received: margin={margin}')
     candidates = []
@@ -164,18 +182,19 @@ def extract_patches(
         for index, window in enumerate(ndimage.find_objects(components), start=1):
             pixels = _margin_pixels(margin, window)
             interior, (row, col) = _interior(components, index, window, pixels)
-            box = search(interior)
-            if box is None:
-                continue
-            top, left = box[0] + row, box[1] + col
-            box = (top, left, top + box[2] - box[0], left + box[3] - box[1])
-            if box[2] - box[0] < minimum[0] or box[3] - box[1] < minimum[1]:
-                continue
-            candidates.append((box, label_names[class_id], int(areas[index])))
-    candidates.sort(key=lambda c: (-(c[0][2] - c[0][0]) * (c[0][3] - c[0][1]), c[0]))
+            boxes = _disjoint_boxes(interior, search, minimum, per_region)
+            for rank, box in enumerate(boxes):
+                top, left = box[0] + row, box[1] + col
+                box = (top, left, top + box[2] - box[0], left + box[3] - box[1])
+                area = (box[2] - box[0]) * (box[3] - box[1])
+                region = int(areas[index])
+                candidates.append((-area, rank, box, label_names[class_id], region))
+    # Largest first; a region's own order breaks ties (its first box is the
+    # one nearest its centre), then the position.
+    candidates.sort(key=lambda c: c[:3])
     patches = []
-    for box, name, region_area in candidates[:max_patches]:
-        area = (box[2] - box[0]) * (box[3] - box[1])
+    for negative_area, _, box, name, region_area in candidates[:max_patches]:
+        area = -negative_area
         if crop is not None:
             box = _centre_crop(box, crop)
         pixels = image[box[0] : box[2], box[1] : box[3]].copy()

@@ -84,3 +84,24 @@ def resize_image(image, size, resample=None):
 
     resample = Image.BICUBIC if resample is None else resample
     return np.asarray(Image.fromarray(image).resize((size[1], size[0]), resample))
+
+
+def label_maps(segmenter, photos, size=None, batch_size=32):
+    """The segmenter's label map of each photo, at the photo's own size.
+
+    With `size`, photos are resized (bilinearly) to `(height, width)` for
+    the segmenter, the size it was trained at, and the maps come back with
+    nearest-neighbour resizing, so no label is invented at the edges.
+    """
+    from PIL import Image
+
+    if not len(photos):
+        return []
+    if size is None:
+        return list(segmenter.predict_labels(list(photos), batch_size=batch_size))
+    small = np.stack([resize_image(photo, size, Image.BILINEAR) for photo in photos])
+    maps = segmenter.predict_labels(small, batch_size=batch_size)
+    return [
+        resize_image(labels, photo.shape[:2], Image.NEAREST)
+        for labels, photo in zip(maps, photos, strict=True)
+    ]

@@ -86,6 +86,38 @@ def test_failures_are_reported_and_everything_else_grouped(
         )
 
 
+def test_an_items_embedding_is_the_mean_of_its_patches(catalogue, embedder):
+    photos = list(catalogue["images"])
+    oracle = OracleSegmenter(photos, catalogue["masks"])
+    truth = oracle.predict_labels(photos)
+    garments = list(catalogue["garment"])
+
+    def items(count):
+        grouper = kp.PatternGrouper(
+            oracle, embedder=embedder, patches_per_item=count, progress=False
+        )
+        return grouper._process(photos, garments)
+
+    single, several = items(1), items(3)
+    assert all(len(item.patches) == 1 for item in single)
+    assert max(len(item.patches) for item in several) == 3
+    for one, item in zip(single, several, strict=True):
+        np.testing.assert_array_equal(one.patch, item.patch)  # the largest first
+        np.testing.assert_allclose(
+            one.embedding, embedder.embed(one.patch[None])[0], atol=1e-5
+        )
+        mean = embedder.embed(np.stack(item.patches)).mean(axis=0)
+        np.testing.assert_allclose(
+            item.embedding, mean / np.linalg.norm(mean), atol=1e-5
+        )
+        garment = kp.datasets.NINE_CLASSES.index(item.class_name)
+        assert item.class_name == garments[item.index]
+        assert (
+            truth[item.index][item.box[0] : item.box[2], item.box[1] : item.box[3]]
+            == garment
+        ).all()
+
+
 def test_garment_hints_choose_the_product(catalogue, embedder):
     photos = list(catalogue["images"])
     grouper = kp.PatternGrouper(
@@ -146,6 +178,7 @@ def test_save_load_predict_round_trip(tmp_path, catalogue, embedder):
         classes=kp.datasets.NINE_CLASSES[1:],
         min_patch=4,
         patch_shape="rectangle",
+        patches_per_item=2,
         progress=False,
     )
     photos = list(catalogue["images"])
@@ -162,6 +195,7 @@ def test_save_load_predict_round_trip(tmp_path, catalogue, embedder):
     restored = kp.PatternGrouper.load(tmp_path / "grouper", progress=False)
     np.testing.assert_array_equal(restored.predict(photos), before)
     assert restored.patch_shape == "rectangle" and restored.min_patch == 4
+    assert restored.patches_per_item == 2
     assert json.loads((tmp_path / "grouper/config.json").read_text())["format"] == 1
     with pytest.raises(FileNotFoundError, match="config.json"):
         kp.PatternGrouper.load(tmp_path)

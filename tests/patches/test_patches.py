@@ -115,6 +115,34 @@ def test_square_patches():
     np.testing.assert_array_equal(patch.image, image[5:35, 15:45])
 
 
+def test_several_disjoint_squares_per_region():
+    labels = np.zeros((40, 60), np.uint8)
+    labels[5:35, 10:50] = TOP  # 30 x 40: one 30-square, then 30 x 10 is left
+    image = RNG.integers(0, 255, size=(40, 60, 3), dtype=np.uint8)
+    patches = kp.patches.extract_patches(
+        image, labels, margin=0, shape="square", per_region=3, min_size=4
+    )
+    # The 30-square sits in the middle (15..45), leaving two 30 x 5 strips,
+    # each holding one 5-square nearest its centre; a third would overlap.
+    assert [p.box for p in patches] == [
+        (5, 15, 35, 45),
+        (17, 10, 22, 15),
+        (17, 45, 22, 50),
+    ]
+    assert all(p.class_name == "top" for p in patches)
+    taken = np.zeros((40, 60), int)
+    for p in patches:
+        taken[p.box[0] : p.box[2], p.box[1] : p.box[3]] += 1
+        np.testing.assert_array_equal(
+            p.image, image[p.box[0] : p.box[2], p.box[1] : p.box[3]]
+        )
+    assert taken.max() == 1 and (labels[taken > 0] == TOP).all()
+    one = kp.patches.extract_patches(
+        image, labels, margin=0, shape="square", min_size=6, per_region=3
+    )
+    assert [p.box for p in one] == [(5, 15, 35, 45)]  # the strips are too narrow
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_patches_lie_inside_their_region(seed):
     rng = np.random.default_rng(100 + seed)
@@ -205,6 +233,7 @@ def test_on_synthetic_masks_and_predicted_nine_class_maps():
         ({"min_size": 0}, "min_size"),
         ({"margin": 0.7}, "margin"),
         ({"max_patches": 0}, "max_patches"),
+        ({"per_region": 0}, "per_region"),
         ({"shape": "circle"}, "shape"),
         ({"image": np.zeros((8, 8, 3)) + 2.0}, "image"),
     ],

@@ -1,0 +1,89 @@
+"""Saving and loading a fitted `PatternGrouper`: models, clusterer, config."""
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from keras_patterns.clustering.kmeans import KMeans
+from keras_patterns.utils.io import atomic_path
+from keras_patterns.utils.io import save_model_atomic
+from keras_patterns.utils.io import write_text_atomic
+
+COMPONENTS = ("segmenter", "enhancer", "embedder")
+FORMAT_VERSION = 1
+# Constructor arguments saved in config.json.
+SETTINGS = (  # noqa: SIM905 (a list literal would take 12 lines)
+    "patch_size enhance_below segment_size classes label_names min_patch margin "
+    "patch_shape patches_per_item batch_size embedder_steps"
+).split()
+
+
+def _plain(values):
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+
+def _config(grouper):
+    return {
+        "format": FORMAT_VERSION,
+        **_plain({name: getattr(grouper, name) for name in SETTINGS}),
+        "components": {
+            name: f"{name}.keras" if getattr(grouper, name) is not None else None
+            for name in COMPONENTS
+        },
+        "clusterer": {
+            "params": _plain(grouper.clusterer.get_params()),
+            "n_clusters_": int(grouper.clusterer.n_clusters_),
+        },
+    }
+
+
+def save_grouper(grouper, directory):
+    """Writes `grouper`'s models, clusterer and config, each file atomically."""
+    if not isinstance(grouper.clusterer, KMeans) or not hasattr(
+        grouper.clusterer, "cluster_centers_"
+    ):
+        raise ValueError(
+            "save() needs a fitted keras_patterns.clustering.KMeans clusterer."
+        )
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in COMPONENTS:
+        model = getattr(grouper, name)
+        if model is not None:
+            save_model_atomic(model, directory / f"{name}.keras")
+    with atomic_path(directory / "clusterer.npz") as tmp, open(tmp, "wb") as f:
+        np.savez(f, cluster_centers=grouper.clusterer.cluster_centers_)
+    write_text_atomic(directory / "config.json", json.dumps(_config(grouper), indent=1))
+    return directory
+
+
+def load_grouper_parts(directory):
+    """The constructor arguments of a grouper written by `save_grouper`.
+
+    Models are loaded with `safe_mode=True`; the clusterer comes back fitted.
+    """
+    directory = Path(directory)
+    if not (directory / "config.json").is_file():
+        raise FileNotFoundError(
+            f"{directory} holds no config.json written by PatternGrouper.save"
+        )
+    config = json.loads((directory / "config.json").read_text())
+    models = {
+        name: keras.saving.load_model(directory / file, safe_mode=True)
+        if file
+        else None
+        for name, file in config["components"].items()
+    }
+    params = dict(config["clusterer"]["params"])
+    params["k_range"] = tuple(params["k_range"])
+    clusterer = KMeans(**params)
+    clusterer.cluster_centers_ = np.load(directory / "clusterer.npz")["cluster_centers"]
+    clusterer.n_clusters_ = config["clusterer"]["n_clusters_"]
+    clusterer.n_features_in_ = clusterer.cluster_centers_.shape[1]
+    # Files written before these settings existed keep their old behaviour.
+    config.setdefault("patch_shape", "rectangle")
+    config.setdefault("patches_per_item", 1)
+    settings = {name: config[name] for name in SETTINGS if name in config}
+    return {**models, "clusterer": clusterer, **settings}
