@@ -30,10 +30,10 @@ from keras_patterns.utils.io import write_text_atomic
 BUDGETS = {
     "full": {
         "photos_per_family": 20,
-        "seg_steps": 420,
+        "seg_steps": 600,
         "seg_scenes": 1500,
         "sr_steps": 40,
-        "emb_steps": 750,
+        "emb_steps": 800,
         "emb_items": 3000,
         "emb_size": 48,
     },

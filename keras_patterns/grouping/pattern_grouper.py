@@ -67,7 +67,7 @@ class PatternGrouper:
             largest, then the largest in what is left, ...); the input's
             embedding is their mean, so one patch spoiled by a segmentation
             error (a strip of skin or background) weighs less. On the demo
-            catalogue, 3 rather than 1 raised NMI from 0.71 to 0.75.
+            catalogue, NMI rose from 0.70 (1 patch) to 0.75 (3) and 0.77 (5).
         batch_size: inputs processed together.
         embedder_steps: optimiser steps when `fit` trains the embedder.
         progress: show progress bars.
@@ -99,7 +99,7 @@ class PatternGrouper:
         min_patch=8,
         margin=2,
         patch_shape="square",
-        patches_per_item=3,
+        patches_per_item=5,
         batch_size=32,
         embedder_steps=300,
         progress=True,

@@ -5,6 +5,8 @@ without pretrained weights gets working components in minutes on a CPU:
 budgets are optimiser steps, with an optional wall-clock limit.
 """
 
+import contextlib
+
 import keras
 import numpy as np
 
@@ -42,6 +44,65 @@ def _schedule(steps, peak):
     return keras.optimizers.schedules.CosineDecay(
         0.0, max(steps, 1), warmup_target=peak, warmup_steps=max(1, steps // 20)
     )
+
+
+def bfloat16_is_fast():
+    """Whether mixed bfloat16 training pays here: TensorFlow on a CPU with
+    native bfloat16 (AVX512-BF16 or AMX), and no GPU.
+
+    There the texture CNN trains about 1.5x faster; MobileNetV2's depthwise
+    convolutions do not gain, so the segmenter stays in float32.
+    """
+    if keras.backend.backend() != "tensorflow" or tf.config.list_physical_devices(
+        "GPU"
+    ):
+        return False
+    try:
+        with open("/proc/cpuinfo") as info:
+            flags = info.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+@contextlib.contextmanager
+def _dtype_policy(name):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _train_triplets(data, labels, p, k, size, min_crop, steps, fit, dim=128):
+    """A texture-CNN `PatternEmbedder` trained with semi-hard triplets.
+
+    Trained in mixed bfloat16 where `bfloat16_is_fast()`, and returned as a
+    float32 model (the same weights: mixed precision keeps them in float32).
+    """
+    batches = triplet_dataset(
+        data,
+        labels=labels,
+        p=p,
+        k=k,
+        map_fn=pattern_augmentation((size, size), min_crop=min_crop),
+        seed=fit["seed"],
+    )
+    policy = "mixed_bfloat16" if bfloat16_is_fast() else "float32"
+    with _dtype_policy(policy):
+        embedder = PatternEmbedder("texture_cnn", embedding_dim=dim)
+        siamese = SiameseModel(embedder)
+        siamese.compile(
+            optimizer=keras.optimizers.AdamW(_schedule(steps, 2e-3), weight_decay=1e-4)
+        )
+        _fit(siamese, batches, steps, fit["seconds"], fit["verbose"])
+        recalibrate_batch_norm(embedder, batches, steps=10)
+    if policy == "float32":
+        return embedder
+    plain = PatternEmbedder.from_config(embedder.get_config())
+    plain.set_weights(embedder.get_weights())
+    return plain
 
 
 def _fit(model, data, steps, seconds, verbose):
@@ -248,22 +309,10 @@ def train_embedder(
         data = make_pattern_patches(items, (side, side), seed=seed)
     else:
         data = garment_patches(items, side, seed=seed, segmenter=segmenter)
-    batches = triplet_dataset(
-        data,
-        labels="pattern",
-        p=len(PATTERN_FAMILIES),
-        k=k,
-        map_fn=pattern_augmentation((size, size), min_crop=0.7),
-        seed=seed,
+    fit = {"seed": seed, "seconds": seconds, "verbose": verbose}
+    return _train_triplets(
+        data, "pattern", len(PATTERN_FAMILIES), k, size, 0.7, steps, fit
     )
-    embedder = PatternEmbedder("texture_cnn", embedding_dim=128)
-    siamese = SiameseModel(embedder)
-    siamese.compile(
-        optimizer=keras.optimizers.AdamW(_schedule(steps, 2e-3), weight_decay=1e-4)
-    )
-    _fit(siamese, batches, steps, seconds, verbose)
-    recalibrate_batch_norm(embedder, batches, steps=10)
-    return embedder
 
 
 def train_embedder_on_patches(
@@ -305,19 +354,7 @@ def train_embedder_on_patches(
         "images": np.concatenate([patches, patches]),
         "instance": np.tile(np.arange(count), 2),
     }
-    batches = triplet_dataset(
-        data,
-        labels="instance",
-        p=min(p, count),
-        k=k,
-        map_fn=pattern_augmentation((size, size), min_crop=0.6),
-        seed=seed,
+    fit = {"seed": seed, "seconds": seconds, "verbose": verbose}
+    return _train_triplets(
+        data, "instance", min(p, count), k, size, 0.6, steps, fit, embedding_dim
     )
-    embedder = PatternEmbedder("texture_cnn", embedding_dim=embedding_dim)
-    siamese = SiameseModel(embedder)
-    siamese.compile(
-        optimizer=keras.optimizers.AdamW(_schedule(steps, 2e-3), weight_decay=1e-4)
-    )
-    _fit(siamese, batches, steps, seconds, verbose)
-    recalibrate_batch_norm(embedder, batches, steps=10)
-    return embedder
