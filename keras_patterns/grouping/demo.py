@@ -32,9 +32,9 @@ BUDGETS = {
         "photos_per_family": 20,
         "seg_steps": 600,
         "seg_scenes": 1500,
-        "sr_steps": 40,
+        "sr_steps": 20,
         "emb_steps": 800,
-        "emb_items": 3000,
+        "emb_items": 2500,
         "emb_size": 48,
     },
     "quick": {

@@ -363,6 +363,36 @@ def test_train_embedder_on_patches_checks_and_learns():
     assert any(changed)
 
 
+@pytest.mark.parametrize("mixed", [False, True])
+def test_embedder_recipes_give_float32_models(monkeypatch, mixed):
+    """Trained in mixed bfloat16 or not, the model handed back is float32."""
+    from keras_patterns.grouping import recipes
+
+    monkeypatch.setattr(recipes, "bfloat16_is_fast", lambda: mixed)
+    kernel = np.linspace(-1, 1, 256 * 16).reshape(256, 16).astype("float32")
+    policies = []
+
+    def fake_fit(siamese, *args):  # "training" writes a known kernel
+        projection = siamese.embedder.get_layer("projection")
+        policies.append(projection.dtype_policy.name)
+        projection.kernel.assign(kernel)
+
+    monkeypatch.setattr(recipes, "_fit", fake_fit)
+    patches = kp.datasets.make_pattern_patches(6, (32, 32), seed=3)["images"]
+    model = recipes.train_embedder_on_patches(
+        patches, steps=2, p=3, k=2, embedding_dim=16, verbose=0
+    )
+    assert policies == ["mixed_bfloat16" if mixed else "float32"]
+    assert keras.config.dtype_policy().name == "float32"  # restored
+    layers = model.layers + model.backbone.layers
+    assert {layer.dtype_policy.name for layer in layers} == {"float32"}
+    # The trained weights came across.
+    np.testing.assert_array_equal(model.get_layer("projection").kernel, kernel)
+    vectors = model.embed(patches)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
 @needs_esrgan_training
 def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
     tiny = {
