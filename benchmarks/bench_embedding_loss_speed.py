@@ -56,11 +56,11 @@ def compiled(loss):
 
 
 def best_time(fn, args, repeats):
-    float(np.asarray(fn(*args)))
+    float(keras.ops.convert_to_numpy(fn(*args)))
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        float(np.asarray(fn(*args)))
+        float(keras.ops.convert_to_numpy(fn(*args)))
         times.append(time.perf_counter() - start)
     return min(times)
 
