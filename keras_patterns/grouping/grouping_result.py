@@ -41,9 +41,9 @@ class GroupedItem:
         class_name: the garment the patch was cut from (`None` for patches).
         enhanced: whether the patch went through super-resolution.
         embedding: the patch's embedding, or `None`.
-        patch: the (first, largest) patch as embedded, uint8, or `None`.
-        patches: every patch embedded for the input (`patch` first); its
-            embedding is their mean.
+        patches: every patch embedded for the input, uint8, largest first;
+            its embedding is their mean.
+        patch: (property) the first, largest patch, or `None`.
         thumbnail: a small copy of the input with the box drawn, for sheets.
         error: why the input failed, or `None`.
     """
@@ -55,10 +55,13 @@ class GroupedItem:
     class_name: str | None = None
     enhanced: bool = False
     embedding: np.ndarray | None = None
-    patch: np.ndarray | None = None
     patches: list = dataclasses.field(default_factory=list)
     thumbnail: np.ndarray | None = None
     error: str | None = None
+
+    @property
+    def patch(self):
+        return self.patches[0] if self.patches else None
 
     @property
     def ok(self):

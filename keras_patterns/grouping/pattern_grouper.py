@@ -132,25 +132,31 @@ class PatternGrouper:
 
     def _cut(self, item, photo, labels, garment):
         classes = self.classes if garment is None else (garment,)
-        patches = extract_patches(
-            photo,
-            labels,
-            classes=classes,
-            min_size=self.min_patch,
-            margin=self.margin,
-            label_names=self.label_names,
-            shape=self.patch_shape,
-            per_region=self.patches_per_item,
+        options = {
+            "min_size": self.min_patch,
+            "margin": self.margin,
+            "label_names": self.label_names,
+            "shape": self.patch_shape,
+        }
+        if len(classes) > 1:  # the garment with the largest patch, found first
+            largest = extract_patches(photo, labels, classes, max_patches=1, **options)
+            classes = tuple(patch.class_name for patch in largest)
+        count = self.patches_per_item
+        patches = (
+            extract_patches(
+                photo, labels, classes, max_patches=count, per_region=count, **options
+            )
+            if classes
+            else []
         )
         if not patches:
             item.error = (
                 f"no garment patch of at least {self.min_patch} pixels "
-                f"(classes {', '.join(classes)})"
+                f"(classes {', '.join(self.classes if garment is None else classes)})"
             )
             return []
         item.box, item.class_name = patches[0].box, patches[0].class_name
-        same = [p.image for p in patches if p.class_name == item.class_name]
-        return same[: self.patches_per_item]
+        return [patch.image for patch in patches]
 
     def _finish(self, patch, item):
         """Square crop; enhancement when small; resize to `patch_size`."""
@@ -224,7 +230,7 @@ class PatternGrouper:
             if cut:
                 with self._timed("enhance"):
                     item.patches = [self._finish(patch, item) for patch in cut]
-                    patches[i] = item.patch = item.patches[0]
+                    patches[i] = item.patch
                 item.thumbnail = thumbnail(image, item.box if self.segmenter else None)
         self._embed([items[i] for i in patches] if embed else [])
         return items

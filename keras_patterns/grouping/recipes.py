@@ -6,6 +6,7 @@ budgets are optimiser steps, with an optional wall-clock limit.
 """
 
 import contextlib
+import functools
 
 import keras
 import numpy as np
@@ -46,6 +47,7 @@ def _schedule(steps, peak):
     )
 
 
+@functools.cache
 def bfloat16_is_fast():
     """Whether mixed bfloat16 training pays here: TensorFlow on a CPU with
     native bfloat16 (AVX512-BF16 or AMX), and no GPU.
@@ -75,7 +77,9 @@ def _dtype_policy(name):
         keras.config.set_dtype_policy(previous)
 
 
-def _train_triplets(data, labels, p, k, size, min_crop, steps, fit, dim=128):
+def _train_triplets(
+    data, labels, *, p, k, size, min_crop, steps, seed, seconds, verbose, dim=128
+):
     """A texture-CNN `PatternEmbedder` trained with semi-hard triplets.
 
     Trained in mixed bfloat16 where `bfloat16_is_fast()`, and returned as a
@@ -87,7 +91,7 @@ def _train_triplets(data, labels, p, k, size, min_crop, steps, fit, dim=128):
         p=p,
         k=k,
         map_fn=pattern_augmentation((size, size), min_crop=min_crop),
-        seed=fit["seed"],
+        seed=seed,
     )
     policy = "mixed_bfloat16" if bfloat16_is_fast() else "float32"
     with _dtype_policy(policy):
@@ -96,7 +100,7 @@ def _train_triplets(data, labels, p, k, size, min_crop, steps, fit, dim=128):
         siamese.compile(
             optimizer=keras.optimizers.AdamW(_schedule(steps, 2e-3), weight_decay=1e-4)
         )
-        _fit(siamese, batches, steps, fit["seconds"], fit["verbose"])
+        _fit(siamese, batches, steps, seconds, verbose)
         recalibrate_batch_norm(embedder, batches, steps=10)
     if policy == "float32":
         return embedder
@@ -309,9 +313,17 @@ def train_embedder(
         data = make_pattern_patches(items, (side, side), seed=seed)
     else:
         data = garment_patches(items, side, seed=seed, segmenter=segmenter)
-    fit = {"seed": seed, "seconds": seconds, "verbose": verbose}
     return _train_triplets(
-        data, "pattern", len(PATTERN_FAMILIES), k, size, 0.7, steps, fit
+        data,
+        "pattern",
+        p=len(PATTERN_FAMILIES),
+        k=k,
+        size=size,
+        min_crop=0.7,
+        steps=steps,
+        seed=seed,
+        seconds=seconds,
+        verbose=verbose,
     )
 
 
@@ -354,7 +366,16 @@ def train_embedder_on_patches(
         "images": np.concatenate([patches, patches]),
         "instance": np.tile(np.arange(count), 2),
     }
-    fit = {"seed": seed, "seconds": seconds, "verbose": verbose}
     return _train_triplets(
-        data, "instance", min(p, count), k, size, 0.6, steps, fit, embedding_dim
+        data,
+        "instance",
+        p=min(p, count),
+        k=k,
+        size=size,
+        min_crop=0.6,
+        steps=steps,
+        seed=seed,
+        seconds=seconds,
+        verbose=verbose,
+        dim=embedding_dim,
     )

@@ -183,12 +183,12 @@ def extract_patches(
             pixels = _margin_pixels(margin, window)
             interior, (row, col) = _interior(components, index, window, pixels)
             boxes = _disjoint_boxes(interior, search, minimum, per_region)
+            name, region = label_names[class_id], int(areas[index])
             for rank, box in enumerate(boxes):
                 top, left = box[0] + row, box[1] + col
                 box = (top, left, top + box[2] - box[0], left + box[3] - box[1])
                 area = (box[2] - box[0]) * (box[3] - box[1])
-                region = int(areas[index])
-                candidates.append((-area, rank, box, label_names[class_id], region))
+                candidates.append((-area, rank, box, name, region))
     # Largest first; a region's own order breaks ties (its first box is the
     # one nearest its centre), then the position.
     candidates.sort(key=lambda c: c[:3])
