@@ -7,10 +7,11 @@ from keras_patterns.embedding.retrieval_metrics import RecallAtK
 from keras_patterns.embedding.retrieval_metrics import TripletStatistic
 from keras_patterns.embedding.triplet_losses import TripletLoss
 from keras_patterns.embedding.triplet_losses import TripletSemiHardLoss
+from keras_patterns.utils.serialization import RestoresCompile
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
-class SiameseModel(keras.Model):
+class SiameseModel(RestoresCompile, keras.Model):
     """Trains a `PatternEmbedder` (or any embedding model) with triplet losses.
 
     Two ways to feed it, both through `compile()` / `fit()` on every

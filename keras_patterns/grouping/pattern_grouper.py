@@ -33,10 +33,11 @@ class PatternGrouper:
     """Groups product photographs (or patches) by the pattern of their fabric.
 
     Chains the stages: an optional **segmenter** labels garment pixels, the
-    **patch extractor** cuts the largest rectangle inside the product's
-    garment, an optional **enhancer** upscales patches smaller than
-    `enhance_below`, the **embedder** maps each patch to a vector, and the
-    **clusterer** groups the vectors. Enter at any stage: with a segmenter,
+    **patch extractor** cuts up to `patches_per_item` disjoint squares inside
+    the product's garment (the largest first), an optional **enhancer**
+    upscales patches smaller than `enhance_below`, the **embedder** maps
+    each patch to a vector (an input's vector is the mean of its patches'),
+    and the **clusterer** groups the vectors. Enter at any stage: with a segmenter,
     inputs are photographs; without one, they are patches (enhanced when
     small, or not at all without an enhancer).
 

@@ -15,6 +15,7 @@ from keras_patterns.segmentation.segmentation_loss import (
 )
 from keras_patterns.utils.images import to_float
 from keras_patterns.utils.serialization import ArgumentsConfig
+from keras_patterns.utils.serialization import RestoresCompile
 from keras_patterns.utils.serialization import nested
 from keras_patterns.utils.validation import check_int
 
@@ -33,7 +34,7 @@ def _conv_bn_relu(x, filters, kernel_size, name):
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
-class DeepLabV3Plus(ArgumentsConfig, keras.Model):
+class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
     """DeepLabV3+ semantic segmentation: logits at the input's resolution.
 
     An encoder (dilated ResNet-50, dilated MobileNetV2, or any Keras model)

@@ -45,3 +45,17 @@ class ArgumentsConfig:
         if isinstance(config.get("dtype"), dict):
             config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
         return cls(**config)
+
+
+class RestoresCompile:
+    """Mixin restoring a custom `compile()` when a saved model is loaded.
+
+    Keras skips `compile_from_config` (and warns) for models that override
+    `compile`; these models only fill in defaults before calling Keras'
+    own, so the stored optimizer, loss and metrics can be passed back to it.
+    """
+
+    def compile_from_config(self, config):
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built and getattr(self, "optimizer", None) is not None:
+            self.optimizer.build(self.trainable_variables)

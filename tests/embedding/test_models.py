@@ -1,3 +1,5 @@
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -114,7 +116,12 @@ def test_siamese_on_labelled_batches_logs_health_metrics(tmp_path):
         assert np.all(np.isfinite(logs[name])), name
     assert 0.0 <= logs["active_triplets"][-1] <= 1.0
     siamese.save(tmp_path / "siamese.keras")
-    restored = keras.saving.load_model(tmp_path / "siamese.keras", safe_mode=True)
+    with warnings.catch_warnings():  # the custom compile() is restored too
+        warnings.simplefilter("error")
+        restored = keras.saving.load_model(tmp_path / "siamese.keras", safe_mode=True)
+    assert restored.compiled and isinstance(
+        restored.loss, kp.losses.TripletSemiHardLoss
+    )
     np.testing.assert_allclose(
         np.asarray(restored(images[:4])), np.asarray(siamese(images[:4])), atol=1e-5
     )

@@ -1,3 +1,5 @@
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -142,6 +144,27 @@ def test_compile_defaults_and_a_training_step():
     assert np.isfinite(history.history["loss"][0])
     assert 0.0 <= history.history["mean_iou"][0] <= 1.0
     assert isinstance(model.loss, kp.losses.MaskedSparseCategoricalCrossentropy)
+
+
+def test_saved_compiled_model_loads_compiled(tmp_path):
+    # Keras skips (with a warning) compile_from_config for a custom compile();
+    # DeepLabV3Plus restores it, so training can resume after loading.
+    model = kp.models.DeepLabV3Plus(9, backbone="mobilenet_v2", **SMALL)
+    weights = [float(w) for w in range(1, 10)]
+    model.compile(
+        optimizer=keras.optimizers.AdamW(3e-4),
+        loss=kp.losses.MaskedSparseCategoricalCrossentropy(class_weights=weights),
+    )
+    model.optimizer.build(model.trainable_variables)  # as after training
+    model.save(tmp_path / "segmenter.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        restored = keras.saving.load_model(tmp_path / "segmenter.keras", safe_mode=True)
+    assert restored.compiled
+    assert restored.loss.get_config()["class_weights"] == weights
+    assert isinstance(restored.optimizer, keras.optimizers.AdamW)
+    assert float(restored.optimizer.learning_rate) == pytest.approx(3e-4)
+    assert restored.get_compile_config() == model.get_compile_config()
 
 
 @pytest.mark.parametrize(
