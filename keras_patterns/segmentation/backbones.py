@@ -21,12 +21,17 @@ OUTPUT_STRIDES = (8, 16)
 
 @dataclasses.dataclass(frozen=True)
 class Encoder:
-    """An encoder model with outputs `[low_level, high_level]` and facts about it."""
+    """An encoder model with outputs `[low_level, high_level]` and facts about it.
+
+    With `fine_stride` (2), the model has a third output: stride-2 features
+    for `DeepLabV3Plus`'s optional refinement.
+    """
 
     model: keras.Model
     low_stride: int
     high_stride: int
     preprocessing: str
+    fine_stride: int = None
 
 
 def _resnet50_plan(output_stride):
@@ -68,6 +73,7 @@ BUILTIN = {
     "resnet50": (
         keras.applications.ResNet50,
         _resnet50_plan,
+        "conv1_relu",
         "conv2_block3_out",
         "conv5_block3_out",
         "caffe",
@@ -75,6 +81,7 @@ BUILTIN = {
     "mobilenet_v2": (
         keras.applications.MobileNetV2,
         _mobilenet_v2_plan,
+        "block_1_expand_relu",
         "block_3_expand_relu",
         "block_16_project_BN",
         "tf",
@@ -114,8 +121,8 @@ def dilated_clone(model, changes, bn_momentum=None):
     return rebuilt
 
 
-def _builtin_encoder(name, output_stride, input_shape, weights):
-    application, plan, low, high, preprocessing = BUILTIN[name]
+def _builtin_encoder(name, output_stride, input_shape, weights, fine):
+    application, plan, fine_name, low, high, preprocessing = BUILTIN[name]
     if input_shape[-1] != 3:
         raise ValueError(
             f'The "{name}" backbone takes RGB images: "input_shape" must end in 3. '
@@ -136,12 +143,13 @@ def _builtin_encoder(name, output_stride, input_shape, weights):
     # for a few hundred steps predicts garbage at inference. 0.99 (Keras'
     # default, ResNet-50's) converges in hundreds.
     model = dilated_clone(base, plan(output_stride), bn_momentum=0.99)
+    names = [low, high, fine_name] if fine else [low, high]
     encoder = keras.Model(
         model.inputs,
-        [model.get_layer(low).output, model.get_layer(high).output],
+        [model.get_layer(n).output for n in names],
         name=f"{name}_encoder",
     )
-    return Encoder(encoder, 4, output_stride, preprocessing)
+    return Encoder(encoder, 4, output_stride, preprocessing, 2 if fine else None)
 
 
 def _probe_strides(encoder, input_shape):
@@ -149,8 +157,10 @@ def _probe_strides(encoder, input_shape):
     height = input_shape[0] or 64
     width = input_shape[1] or 64
     probe = np.zeros((1, height, width, input_shape[-1]), "float32")
-    low, high = encoder.predict_on_batch(probe)
-    return height // low.shape[1], height // high.shape[1], width // high.shape[2]
+    outputs = encoder.predict_on_batch(probe)
+    low, high = outputs[:2]
+    strides = [height // low.shape[1], height // high.shape[1], width // high.shape[2]]
+    return strides + [height // f.shape[1] for f in outputs[2:]]
 
 
 def _pyramid_features(backbone, output_stride):
@@ -169,7 +179,7 @@ def _pyramid_features(backbone, output_stride):
 
 
 def _custom_encoder(
-    backbone, output_stride, input_shape, low_name, high_name, preprocessing
+    backbone, output_stride, input_shape, low_name, high_name, preprocessing, fine
 ):
     if low_name is not None and high_name is not None:
         features = (
@@ -185,16 +195,30 @@ def _custom_encoder(
                 "deepest layer (or KerasHub/KerasCV pyramid outputs). Received "
                 f"low_level_feature={low_name!r}, high_level_feature={high_name!r}"
             )
+    if fine is not None:
+        features = (*features, backbone.get_layer(fine).output)
     encoder = keras.Model(
         backbone.inputs, list(features), name=f"{backbone.name}_encoder"
     )
-    low_stride, high_stride, high_stride_w = _probe_strides(encoder, input_shape)
+    low_stride, high_stride, high_stride_w, *fine_stride = _probe_strides(
+        encoder, input_shape
+    )
     if low_stride != 4 or high_stride != high_stride_w or high_stride % 4:
         raise ValueError(
             "The low-level feature must have stride 4 and the high-level one a "
             f"multiple of 4. Measured strides: {low_stride} and {high_stride}"
         )
-    return Encoder(encoder, low_stride, high_stride, preprocessing or "none")
+    if fine_stride and fine_stride[0] != 2:
+        raise ValueError(
+            f"The fine-level feature must have stride 2. Measured: {fine_stride[0]}"
+        )
+    return Encoder(
+        encoder,
+        low_stride,
+        high_stride,
+        preprocessing or "none",
+        2 if fine_stride else None,
+    )
 
 
 def build_encoder(
@@ -205,6 +229,7 @@ def build_encoder(
     low_level_feature=None,
     high_level_feature=None,
     preprocessing=None,
+    fine=False,
 ):
     """Builds the encoder of DeepLabV3+.
 
@@ -218,6 +243,8 @@ def build_encoder(
         low_level_feature: for a `keras.Model`, the name of its stride-4 layer.
         high_level_feature: for a `keras.Model`, the name of its deepest layer.
         preprocessing: for a `keras.Model`, the `BackbonePreprocessing` mode.
+        fine: also output stride-2 features: `True` for a built-in
+            backbone, the layer's name for a `keras.Model`.
 
     Returns:
         An `Encoder`.
@@ -225,7 +252,9 @@ def build_encoder(
     check_choice(output_stride, OUTPUT_STRIDES, "output_stride")
     if isinstance(backbone, str):
         check_choice(backbone, tuple(BUILTIN), "backbone")
-        return _builtin_encoder(backbone, output_stride, tuple(input_shape), weights)
+        return _builtin_encoder(
+            backbone, output_stride, tuple(input_shape), weights, bool(fine)
+        )
     if not isinstance(backbone, keras.Model):
         raise ValueError(
             f'"backbone" must be one of {tuple(BUILTIN)} or a keras.Model. '
@@ -243,4 +272,5 @@ def build_encoder(
         low_level_feature,
         high_level_feature,
         preprocessing,
+        fine or None,
     )

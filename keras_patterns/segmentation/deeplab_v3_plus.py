@@ -43,6 +43,12 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
     low-level features to `low_level_filters` channels, concatenates them
     with the ASPP output upsampled to stride 4, refines with two 3x3
     convolution blocks and predicts logits, upsampled to the input size.
+    With `refine_filters`, a refinement step (not in the paper) follows at
+    stride 2: the decoder output is projected, upsampled and concatenated
+    with projected stride-2 features, one 3x3 convolution block refines it,
+    and logits come from there. It resolves details narrower than a
+    stride-4 cell (the gap between trouser legs in a small photo) for about
+    25% more training time.
 
     Inputs are float images in [0, 1], `(batch, H, W, C)`, of **any** size:
     the model pads them internally to a multiple of the output stride and
@@ -73,6 +79,10 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         aspp_dropout: dropout after the ASPP projection.
         decoder_filters: channels of the two decoder convolutions.
         low_level_filters: channels of the projected low-level features.
+        refine_filters: `None` (the paper's decoder) or the channels of the
+            stride-2 refinement block.
+        fine_level_feature: with `refine_filters` and a custom backbone, the
+            name of its stride-2 layer.
         **kwargs: standard `keras.Model` arguments (`name`, `dtype`).
 
     Example:
@@ -106,6 +116,8 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         aspp_dropout=0.1,
         decoder_filters=256,
         low_level_filters=48,
+        refine_filters=None,
+        fine_level_feature=None,
         **kwargs,
     ):
         check_int(num_classes, "num_classes", minimum=2)
@@ -115,6 +127,14 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
                 '"input_shape" must be (height, width, channels). '
                 f"Received: input_shape={input_shape}"
             )
+        if refine_filters is not None:
+            check_int(refine_filters, "refine_filters", minimum=4)
+            if not isinstance(backbone, str) and fine_level_feature is None:
+                raise ValueError(
+                    '"refine_filters" with a keras.Model backbone needs '
+                    '"fine_level_feature", the name of its stride-2 layer. '
+                    f"Received: fine_level_feature={fine_level_feature!r}"
+                )
         # === Layers ===
         encoder = build_encoder(
             backbone,
@@ -124,6 +144,7 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
             low_level_feature,
             high_level_feature,
             preprocessing,
+            fine=None if refine_filters is None else fine_level_feature or True,
         )
         rates = aspp_rates or tuple(r * 16 // encoder.high_stride for r in (6, 12, 18))
         aspp = AtrousSpatialPyramidPooling(
@@ -134,7 +155,7 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         images = keras.Input(shape=input_shape, name="images")
         x = BackbonePreprocessing(encoder.preprocessing, name="preprocessing")(images)
         x = PadToMultiple(encoder.high_stride, name="pad")(x)
-        low, high = encoder.model(x)
+        low, high, *fine = encoder.model(x)
         x = aspp(high)
         x = BilinearUpsampling(
             encoder.high_stride // encoder.low_stride, name="aspp_up"
@@ -143,8 +164,16 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         x = keras.layers.Concatenate(name="decoder_concat")([x, low])
         x = _conv_bn_relu(x, decoder_filters, 3, "decoder_block1")
         x = _conv_bn_relu(x, decoder_filters, 3, "decoder_block2")
+        stride = encoder.low_stride
+        if fine:
+            x = _conv_bn_relu(x, refine_filters, 1, "refine_projection")
+            x = BilinearUpsampling(stride // encoder.fine_stride, name="refine_up")(x)
+            fine = _conv_bn_relu(fine[0], 3 * refine_filters // 4, 1, "refine_fine")
+            x = keras.layers.Concatenate(name="refine_concat")([x, fine])
+            x = _conv_bn_relu(x, refine_filters, 3, "refine_block")
+            stride = encoder.fine_stride
         x = keras.layers.Conv2D(num_classes, 1, name="logits")(x)
-        x = BilinearUpsampling(encoder.low_stride, name="logits_up")(x)
+        x = BilinearUpsampling(stride, name="logits_up")(x)
         x = CropToReference(name="crop")(x, images)
         logits = keras.layers.Activation(
             "linear", dtype="float32", name="float32_logits"
@@ -165,6 +194,8 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         self.aspp_dropout = aspp_dropout
         self.decoder_filters = decoder_filters
         self.low_level_filters = low_level_filters
+        self.refine_filters = refine_filters
+        self.fine_level_feature = fine_level_feature
 
     def _arguments(self):
         return {
@@ -181,6 +212,8 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
             "aspp_dropout": self.aspp_dropout,
             "decoder_filters": self.decoder_filters,
             "low_level_filters": self.low_level_filters,
+            "refine_filters": self.refine_filters,
+            "fine_level_feature": self.fine_level_feature,
         }
 
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):

@@ -101,6 +101,57 @@ def test_custom_backbone_by_layer_names():
         )
 
 
+def _bilinear_basis(factor, size):
+    """Columns: x`factor` bilinear upsampling of each one-hot `size`-vector."""
+    layer = kp.layers.BilinearUpsampling(factor)
+    eye = np.eye(size, dtype="float32")[:, None, :, None]  # (size, 1, size, 1)
+    return np.asarray(layer(eye))[:, 0, :, 0].T  # (size * factor, size)
+
+
+def _span_residual(logits, basis):
+    rows = logits.transpose(0, 1, 3, 2).reshape(-1, logits.shape[2])  # along width
+    coefficients = np.linalg.lstsq(basis, rows.T, rcond=None)[0]
+    return np.abs(basis @ coefficients - rows.T).max() / np.abs(rows).max()
+
+
+def test_refinement_gives_stride_2_logits():
+    """Without refinement, logits are x4 bilinear upsamplings of a stride-4 map;
+    with it, x2 of a stride-2 map (and not x4 of anything)."""
+    x = np.random.default_rng(3).random((2, 32, 32, 3)).astype("float32")
+    plain = kp.models.DeepLabV3Plus(3, backbone="mobilenet_v2", **SMALL)
+    refined = kp.models.DeepLabV3Plus(
+        3, backbone="mobilenet_v2", refine_filters=8, **SMALL
+    )
+    plain_logits, refined_logits = np.asarray(plain(x)), np.asarray(refined(x))
+    assert _span_residual(plain_logits, _bilinear_basis(4, 8)) < 1e-4
+    assert _span_residual(refined_logits, _bilinear_basis(2, 16)) < 1e-4
+    assert _span_residual(refined_logits, _bilinear_basis(4, 8)) > 1e-2
+    restored = run_model_test(refined, x, (2, 32, 32, 3))
+    assert restored.refine_filters == 8
+
+
+def test_refinement_of_custom_and_resnet_backbones():
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="s2")(inputs)
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="s4")(x)
+    x = keras.layers.Conv2D(16, 3, strides=4, padding="same", name="s16")(x)
+    backbone = keras.Model(inputs, x, name="tiny")
+    names = {"low_level_feature": "s4", "high_level_feature": "s16"}
+    model = kp.models.DeepLabV3Plus(
+        2, backbone=backbone, refine_filters=4, fine_level_feature="s2", **names
+    )
+    assert model(np.zeros((1, 36, 20, 3), "float32")).shape == (1, 36, 20, 2)
+    with pytest.raises(ValueError, match="fine_level_feature"):
+        kp.models.DeepLabV3Plus(2, backbone=backbone, refine_filters=4, **names)
+    with pytest.raises(ValueError, match="stride 2"):
+        kp.models.DeepLabV3Plus(
+            2, backbone=backbone, refine_filters=4, fine_level_feature="s4", **names
+        )
+    encoder = kp.segmentation.build_encoder("resnet50", fine=True).model
+    shapes = [t.shape[1] for t in encoder(np.zeros((1, 64, 64, 3), "float32"))]
+    assert shapes == [16, 4, 32]
+
+
 def test_pyramid_backbone_duck_typing():
     """A KerasHub-style backbone exposing `pyramid_outputs` needs no names."""
     inputs = keras.Input((None, None, 3))
