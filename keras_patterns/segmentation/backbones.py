@@ -31,7 +31,7 @@ class Encoder:
     low_stride: int
     high_stride: int
     preprocessing: str
-    fine_stride: int = None
+    fine_stride: int | None = None
 
 
 def _resnet50_plan(output_stride):
@@ -264,6 +264,11 @@ def build_encoder(
         raise ValueError(
             '"backbone_weights" applies to built-in backbones only; load weights '
             "into your keras.Model before passing it."
+        )
+    if fine is True:
+        raise ValueError(
+            '"fine" for a keras.Model backbone must be the name of its stride-2 '
+            "layer. Received: fine=True"
         )
     return _custom_encoder(
         backbone,

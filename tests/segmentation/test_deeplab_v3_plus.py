@@ -147,6 +147,8 @@ def test_refinement_of_custom_and_resnet_backbones():
         kp.models.DeepLabV3Plus(
             2, backbone=backbone, refine_filters=4, fine_level_feature="s4", **names
         )
+    with pytest.raises(ValueError, match="stride-2"):
+        kp.segmentation.build_encoder(backbone, fine=True, **names)
     encoder = kp.segmentation.build_encoder("resnet50", fine=True).model
     shapes = [t.shape[1] for t in encoder(np.zeros((1, 64, 64, 3), "float32"))]
     assert shapes == [16, 4, 32]
