@@ -117,7 +117,7 @@ def test_siamese_on_labelled_batches_logs_health_metrics(tmp_path):
     assert 0.0 <= logs["active_triplets"][-1] <= 1.0
     siamese.save(tmp_path / "siamese.keras")
     with warnings.catch_warnings():  # the custom compile() is restored too
-        warnings.simplefilter("error")
+        warnings.filterwarnings("error", message=".*compile")  # Keras: not restored
         restored = keras.saving.load_model(tmp_path / "siamese.keras", safe_mode=True)
     assert restored.compiled and isinstance(
         restored.loss, kp.losses.TripletSemiHardLoss

@@ -211,7 +211,7 @@ def test_saved_compiled_model_loads_compiled(tmp_path):
     model.optimizer.build(model.trainable_variables)  # as after training
     model.save(tmp_path / "segmenter.keras")
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.filterwarnings("error", message=".*compile")  # Keras: not restored
         restored = keras.saving.load_model(tmp_path / "segmenter.keras", safe_mode=True)
     assert restored.compiled
     assert restored.loss.get_config()["class_weights"] == weights
