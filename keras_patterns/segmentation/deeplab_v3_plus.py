@@ -155,7 +155,7 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         images = keras.Input(shape=input_shape, name="images")
         x = BackbonePreprocessing(encoder.preprocessing, name="preprocessing")(images)
         x = PadToMultiple(encoder.high_stride, name="pad")(x)
-        low, high, *fine = encoder.model(x)
+        low, high, *stride_2 = encoder.model(x)
         x = aspp(high)
         x = BilinearUpsampling(
             encoder.high_stride // encoder.low_stride, name="aspp_up"
@@ -165,10 +165,10 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         x = _conv_bn_relu(x, decoder_filters, 3, "decoder_block1")
         x = _conv_bn_relu(x, decoder_filters, 3, "decoder_block2")
         stride = encoder.low_stride
-        if fine:
+        if stride_2:
             x = _conv_bn_relu(x, refine_filters, 1, "refine_projection")
             x = BilinearUpsampling(stride // encoder.fine_stride, name="refine_up")(x)
-            fine = _conv_bn_relu(fine[0], 3 * refine_filters // 4, 1, "refine_fine")
+            fine = _conv_bn_relu(stride_2[0], 3 * refine_filters // 4, 1, "refine_fine")
             x = keras.layers.Concatenate(name="refine_concat")([x, fine])
             x = _conv_bn_relu(x, refine_filters, 3, "refine_block")
             stride = encoder.fine_stride
