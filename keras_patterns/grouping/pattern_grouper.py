@@ -18,8 +18,8 @@ from keras_patterns.grouping.grouping_result import thumbnail
 from keras_patterns.grouping.inputs import list_inputs
 from keras_patterns.grouping.inputs import load_input
 from keras_patterns.patches.extract import extract_patches
+from keras_patterns.segmentation.garment_prior import garment_label_maps
 from keras_patterns.utils.images import centre_square
-from keras_patterns.utils.images import label_maps
 from keras_patterns.utils.images import resize_image
 from keras_patterns.utils.progress import progress_bar
 from keras_patterns.utils.validation import check_choice
@@ -69,6 +69,15 @@ class PatternGrouper:
             embedding is their mean, so one patch spoiled by a segmentation
             error (a strip of skin or background) weighs less. On the demo
             catalogue, NMI rose from 0.70 (1 patch) to 0.75 (3) and 0.77 (5).
+        garment_prior: when `garments` name each photo's product, the
+            log-prior added to that garment's logits before the patch is
+            cut (`segmentation.garment_labels`): pixels the segmenter gives
+            to a similar garment (a top for a dress) go to the named one
+            when it nearly won them. 0 turns it off; needs a segmenter with
+            `predict_logits`. On the demo catalogue, 1.5 raised the share
+            of each garment the segmenter labels right from 0.67 to 0.89,
+            photos with no patch from 18 to 0 of 320, and NMI from 0.79 to
+            0.82.
         batch_size: inputs processed together.
         embedder_steps: optimiser steps when `fit` trains the embedder.
         progress: show progress bars.
@@ -101,6 +110,7 @@ class PatternGrouper:
         margin=2,
         patch_shape="square",
         patches_per_item=5,
+        garment_prior=1.5,
         batch_size=32,
         embedder_steps=300,
         progress=True,
@@ -125,6 +135,12 @@ class PatternGrouper:
             patch_shape, ("square", "rectangle"), "patch_shape"
         )
         self.patches_per_item = check_int(patches_per_item, "patches_per_item")
+        if not (isinstance(garment_prior, (int, float)) and 0 <= garment_prior < 1e3):
+            raise ValueError(
+                '"garment_prior" must be a number >= 0 (0 turns it off). '
+                f"Received: garment_prior={garment_prior!r}"
+            )
+        self.garment_prior = float(garment_prior)
         self.batch_size = check_int(batch_size, "batch_size")
         self.embedder_steps = check_int(embedder_steps, "embedder_steps")
         self.progress = progress
@@ -210,11 +226,15 @@ class PatternGrouper:
         alive = [i for i, image in enumerate(images) if image is not None]
         with self._timed("segment"):
             maps = (
-                label_maps(
+                garment_label_maps(
                     self.segmenter,
                     [images[i] for i in alive],
+                    [None if garments is None else garments[start + i] for i in alive],
+                    self.garment_prior,
                     self.segment_size,
                     self.batch_size,
+                    self.classes,
+                    self.label_names,
                 )
                 if self.segmenter
                 else None

@@ -30,12 +30,12 @@ from keras_patterns.enhancement.sr_metrics import psnr
 from keras_patterns.enhancement.upscale import upscale
 from keras_patterns.patches.extract import extract_patches
 from keras_patterns.segmentation.deeplab_v3_plus import DeepLabV3Plus
+from keras_patterns.segmentation.garment_prior import garment_label_maps
 from keras_patterns.segmentation.segmentation_loss import (
     MaskedSparseCategoricalCrossentropy,
 )
 from keras_patterns.utils.batch_norm import recalibrate_batch_norm
 from keras_patterns.utils.callbacks import TimeLimit
-from keras_patterns.utils.images import label_maps
 from keras_patterns.utils.images import resize_image
 from keras_patterns.utils.lazy_tensorflow import tf
 from keras_patterns.utils.validation import check_choice
@@ -240,6 +240,7 @@ def garment_patches(
     seed=0,
     segmenter=None,
     segment_size=(128, 96),
+    garment_prior=1.5,
 ):
     """Patches cut from synthetic product photos, labelled by pattern family.
 
@@ -248,8 +249,9 @@ def garment_patches(
     resized to `side`, so the patches carry the photos' folds, shading and
     resampling blur. The garment comes from the ground-truth mask, or, with
     a `segmenter`, from its prediction (at `segment_size`, as
-    `PatternGrouper` runs it): an embedder trained on those learns to ignore
-    the segmenter's own mistakes at garment edges. Photos whose garment the
+    `PatternGrouper` runs it, with the same `garment_prior` on the photo's
+    named garment): an embedder trained on those learns to ignore the
+    segmenter's own mistakes at garment edges. Photos whose garment the
     segmenter misses fall back to the true mask.
 
     Returns:
@@ -260,7 +262,13 @@ def garment_patches(
     truth = remap_classes(data["masks"])
     predicted = [None] * count
     if segmenter is not None:
-        predicted = label_maps(segmenter, data["images"], segment_size)
+        predicted = garment_label_maps(
+            segmenter,
+            data["images"],
+            [str(garment) for garment in data["garment"]],
+            garment_prior,
+            segment_size,
+        )
     images, families = [], []
     for i, (photo, garment) in enumerate(
         zip(data["images"], data["garment"], strict=True)
@@ -293,6 +301,7 @@ def train_embedder(
     seed=0,
     source="swatches",
     segmenter=None,
+    garment_prior=1.5,
     seconds=None,
     verbose=2,
 ):
@@ -309,6 +318,8 @@ def train_embedder(
             `garment_patches`: what a `PatternGrouper` feeds the embedder).
         segmenter: with `"garments"`, cut the patches from this segmenter's
             predictions instead of the true masks.
+        garment_prior: with a `segmenter`, the log-prior of each photo's
+            named garment (as `PatternGrouper(garment_prior=...)` cuts).
         seconds: optional wall-clock limit.
         verbose: Keras `fit` verbosity.
     """
@@ -317,7 +328,9 @@ def train_embedder(
     if source == "swatches":
         data = make_pattern_patches(items, (side, side), seed=seed)
     else:
-        data = garment_patches(items, side, seed=seed, segmenter=segmenter)
+        data = garment_patches(
+            items, side, seed=seed, segmenter=segmenter, garment_prior=garment_prior
+        )
     return _train_triplets(
         data,
         "pattern",

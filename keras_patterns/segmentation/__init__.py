@@ -2,8 +2,9 @@
 
 `DeepLabV3Plus` (dilated ResNet-50 or MobileNetV2 encoder, or any Keras
 model), its `AtrousSpatialPyramidPooling` context module, the
-`MaskedSparseCategoricalCrossentropy` loss that skips the ignore label, and
-`mean_iou_metric`.
+`MaskedSparseCategoricalCrossentropy` loss that skips the ignore label,
+`mean_iou_metric`, and `garment_labels` / `garment_label_maps`, which weigh
+a catalogue's word on which garment a photo shows.
 """
 
 from keras_patterns.segmentation.aspp import AtrousSpatialPyramidPooling
@@ -15,6 +16,8 @@ from keras_patterns.segmentation.deeplab_v3_plus_layers import BackbonePreproces
 from keras_patterns.segmentation.deeplab_v3_plus_layers import BilinearUpsampling
 from keras_patterns.segmentation.deeplab_v3_plus_layers import CropToReference
 from keras_patterns.segmentation.deeplab_v3_plus_layers import PadToMultiple
+from keras_patterns.segmentation.garment_prior import garment_label_maps
+from keras_patterns.segmentation.garment_prior import garment_labels
 from keras_patterns.segmentation.segmentation_loss import (
     MaskedSparseCategoricalCrossentropy,
 )
@@ -29,5 +32,7 @@ __all__ = [
     "PadToMultiple",
     "build_encoder",
     "dilated_clone",
+    "garment_label_maps",
+    "garment_labels",
     "mean_iou_metric",
 ]

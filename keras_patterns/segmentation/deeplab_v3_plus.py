@@ -249,6 +249,32 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
             uint8 label maps: `(N, H, W)` for a batch array, a list of
             `(H, W)` arrays for a list, one `(H, W)` array for one image.
         """
+        return self._predict_each(
+            images,
+            batch_size,
+            lambda logits: np.argmax(logits, axis=-1).astype(np.uint8),
+        )
+
+    def predict_logits(self, images, batch_size=8):
+        """Predicts per-pixel class logits, at each image's own size.
+
+        What `predict_labels` takes the argmax of: for decisions that weigh
+        the classes, such as a catalogue's prior on which garment a photo
+        shows (`keras_patterns.segmentation.garment_labels`).
+
+        Args:
+            images: as in `predict_labels`.
+            batch_size: images per forward pass.
+
+        Returns:
+            float32 logits `(H, W, num_classes)`, batched like
+            `predict_labels`' maps.
+        """
+        return self._predict_each(
+            images, batch_size, lambda logits: logits.astype(np.float32)
+        )
+
+    def _predict_each(self, images, batch_size, convert):
         check_int(batch_size, "batch_size")
         single = not isinstance(images, (list, tuple)) and np.ndim(images) == 3
         batched = not isinstance(images, (list, tuple)) and np.ndim(images) == 4
@@ -270,9 +296,9 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
             for start in range(0, len(indices), batch_size):
                 chunk = indices[start : start + batch_size]
                 logits = self.predict_on_batch(np.stack([arrays[i] for i in chunk]))
-                labels = np.argmax(keras.ops.convert_to_numpy(logits), axis=-1)
-                for i, label_map in zip(chunk, labels, strict=True):
-                    results[i] = label_map.astype(np.uint8)
+                logits = keras.ops.convert_to_numpy(logits)
+                for i, output in zip(chunk, logits, strict=True):
+                    results[i] = convert(output)
         if single:
             return results[0]
         return np.stack(results) if batched else results

@@ -134,6 +134,52 @@ def test_garment_hints_choose_the_product(catalogue, embedder):
         grouper.group(photos, garments=["top"])
 
 
+class TopOrDress:
+    """Logits: a 40x30 garment in a 64x48 photo where "top" beats "dress" by 1."""
+
+    num_classes = 9
+
+    def predict_logits(self, images, batch_size=8):
+        out = []
+        for image in images:
+            logits = np.zeros((*np.shape(image)[:2], 9), np.float32)
+            logits[..., 0] = 2.0
+            logits[12:52, 9:39] = 0.0
+            logits[12:52, 9:39, 1] = 3.0
+            logits[12:52, 9:39, 3] = 2.0
+            out.append(logits)
+        return out
+
+    def predict_labels(self, images, batch_size=8):
+        return [np.argmax(x, -1).astype(np.uint8) for x in self.predict_logits(images)]
+
+
+def test_garment_prior_lets_the_named_garment_win_close_pixels(embedder):
+    photos = [np.full((64, 48, 3), 90 + 20 * i, np.uint8) for i in range(3)]
+
+    def grouper(prior):
+        return kp.PatternGrouper(
+            TopOrDress(),
+            embedder=embedder,
+            clusterer=kp.clustering.KMeans(2, random_state=0),
+            garment_prior=prior,
+            patches_per_item=1,
+            progress=False,
+        )
+
+    plain = grouper(0.0)._process(photos, ["dress"] * 3)
+    assert all("no garment patch" in item.error for item in plain)
+    hinted = grouper(1.5)._process(photos, ["dress"] * 3)
+    # The garment's 40x30 block minus the 2-pixel margin: a 26x26 square.
+    assert [(item.class_name, item.box) for item in hinted] == [
+        ("dress", (19, 11, 45, 37))
+    ] * 3
+    # Without a hint the prior has nothing to act on: the top is cut.
+    assert grouper(1.5)._process(photos, None)[0].class_name == "top"
+    with pytest.raises(ValueError, match="garment_prior"):
+        grouper(-1.0)
+
+
 def test_patch_entry_enhances_small_patches_only(embedder):
     enhancer = kp.models.RRDBNet(num_blocks=1, filters=8, growth=4)
     patches = kp.datasets.make_pattern_patches(6, (64, 64), seed=1)["images"]
@@ -179,6 +225,7 @@ def test_save_load_predict_round_trip(tmp_path, catalogue, embedder):
         min_patch=4,
         patch_shape="rectangle",
         patches_per_item=2,
+        garment_prior=0.7,
         progress=False,
     )
     photos = list(catalogue["images"])
@@ -195,7 +242,7 @@ def test_save_load_predict_round_trip(tmp_path, catalogue, embedder):
     restored = kp.PatternGrouper.load(tmp_path / "grouper", progress=False)
     np.testing.assert_array_equal(restored.predict(photos), before)
     assert restored.patch_shape == "rectangle" and restored.min_patch == 4
-    assert restored.patches_per_item == 2
+    assert restored.patches_per_item == 2 and restored.garment_prior == 0.7
     assert json.loads((tmp_path / "grouper/config.json").read_text())["format"] == 1
     with pytest.raises(FileNotFoundError, match="config.json"):
         kp.PatternGrouper.load(tmp_path)

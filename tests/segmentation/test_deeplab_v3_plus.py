@@ -188,6 +188,25 @@ def test_predict_labels_keeps_each_size(small_model):
         small_model.predict_labels([np.zeros((4, 4, 1), np.uint8)])
 
 
+def test_predict_logits_is_what_predict_labels_takes_the_argmax_of(small_model):
+    model = small_model
+    rng = np.random.default_rng(1)
+    images = [
+        rng.integers(0, 256, (30, 20, 3), dtype=np.uint8),
+        rng.integers(0, 256, (17, 41, 3), dtype=np.uint8),
+    ]
+    logits = model.predict_logits(images)
+    assert [x.shape for x in logits] == [(30, 20, 5), (17, 41, 5)]
+    assert all(x.dtype == np.float32 for x in logits)
+    labels = model.predict_labels(images)
+    for scores, label_map in zip(logits, labels, strict=True):
+        np.testing.assert_array_equal(scores.argmax(-1), label_map)
+    direct = np.asarray(model(images[0][None] / 255.0))[0]
+    np.testing.assert_allclose(model.predict_logits(images[0]), direct, atol=1e-5)
+    batch = model.predict_logits(np.stack([images[0], images[0]]))
+    assert batch.shape == (2, 30, 20, 5)
+
+
 def test_compile_defaults_and_a_training_step():
     data = kp.datasets.make_pattern_garments(4, image_size=(64, 48))
     batches = kp.datasets.segmentation_dataset(data, (64, 48), batch_size=2)

@@ -1,0 +1,146 @@
+"""Label maps that use a catalogue's word on which garment a photo shows.
+
+A product catalogue usually says what each photo sells ("dress", "outer").
+A segmenter trained on few images confuses garments of similar shape (a top,
+a dress and an open jacket) far more often than it confuses garment with
+background, so a garment is often split between two classes and the patch
+extractor, which cuts from the named garment only, sees a fraction of it.
+Adding a log-prior to the named garment's logits lets that garment win the
+pixels it nearly won, while the segmenter alone still decides what is
+garment and what is not.
+"""
+
+import numpy as np
+
+from keras_patterns.datasets.inshop_classes import NINE_CLASSES
+from keras_patterns.utils.images import label_maps
+from keras_patterns.utils.images import resize_image
+
+GARMENT_CLASSES = ("top", "dress", "outer", "pants")
+
+
+def _class_id(name, label_names, argument):
+    if name not in label_names:
+        raise ValueError(
+            f'"{argument}" must be a name from "label_names" {tuple(label_names)}. '
+            f"Received: {argument}={name!r}"
+        )
+    return label_names.index(name)
+
+
+def garment_labels(
+    logits,
+    garment,
+    prior=1.5,
+    garment_classes=GARMENT_CLASSES,
+    label_names=NINE_CLASSES,
+):
+    """A label map from logits, with a prior for the garment the photo shows.
+
+    Each pixel takes the argmax label, except that a pixel labelled as some
+    garment of `garment_classes` becomes `garment` when `garment`'s logit
+    is at most `prior` below the winner's: the argmax after adding `prior`
+    to `garment`'s logit, a prior `exp(prior)` times larger on that garment.
+    Pixels labelled background, skin, hair... keep their label.
+
+    Args:
+        logits: `(H, W, C)` per-pixel class logits.
+        garment: the name of the garment the photo shows, in `label_names`.
+        prior: log-prior added to `garment`'s logit (0 is the plain argmax).
+        garment_classes: the classes that may be relabelled to `garment`.
+        label_names: class names indexed by label id.
+
+    Returns:
+        uint8 labels `(H, W)`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.segmentation import garment_labels
+    >>> names = ("background", "top", "dress")
+    >>> logits = np.array([[[0.0, 2.0, 1.0], [3.0, 0.0, 1.0]]])  # (1, 2, 3)
+    >>> garment_labels(logits, "dress", 1.5, ("top", "dress"), names).tolist()
+    [[2, 0]]
+    """
+    logits = np.asarray(logits)
+    if logits.ndim != 3 or logits.shape[-1] != len(label_names):
+        raise ValueError(
+            '"logits" must be (H, W, C) with one channel per name of '
+            f'"label_names" ({len(label_names)}). Received: shape {logits.shape}'
+        )
+    if not np.isfinite(prior) or prior < 0:
+        raise ValueError(f'"prior" must be a finite number >= 0. Received: {prior!r}')
+    target = _class_id(garment, label_names, "garment")
+    garments = [_class_id(c, label_names, "garment_classes") for c in garment_classes]
+    labels = np.argmax(logits, axis=-1).astype(np.uint8)
+    if prior == 0:
+        return labels
+    winner = np.take_along_axis(logits, labels[..., None].astype(np.intp), -1)[..., 0]
+    near = logits[..., target] + prior >= winner
+    return np.where(np.isin(labels, garments) & near, target, labels).astype(np.uint8)
+
+
+def garment_label_maps(
+    segmenter,
+    photos,
+    garments,
+    prior=1.5,
+    size=None,
+    batch_size=32,
+    garment_classes=GARMENT_CLASSES,
+    label_names=NINE_CLASSES,
+):
+    """`garment_labels` for each photo, at the photo's own size.
+
+    Args:
+        segmenter: a model with `predict_logits` (a `DeepLabV3Plus`); one
+            with only `predict_labels` gives the plain label maps.
+        photos: a sequence of `(H, W, 3)` images.
+        garments: one garment name (or `None`: no prior) per photo.
+        prior: log-prior of the named garment (see `garment_labels`).
+        size: `(height, width)` the photos are resized to for the
+            segmenter; the maps come back at each photo's size, resized
+            nearest-neighbour.
+        batch_size: photos per forward pass.
+        garment_classes: the classes that may be relabelled.
+        label_names: class names of the segmenter's ids.
+
+    Returns:
+        A list of uint8 `(H, W)` label maps.
+    """
+    from PIL import Image
+
+    if len(garments) != len(photos):
+        raise ValueError(
+            '"garments" must hold one name (or None) per photo: '
+            f"{len(photos)} photos, {len(garments)} garments"
+        )
+    hinted = prior > 0 and any(g is not None for g in garments)
+    if not hinted or not hasattr(segmenter, "predict_logits"):
+        return label_maps(segmenter, photos, size, batch_size)
+    if not len(photos):
+        return []
+    inputs = list(photos)
+    if size is not None:
+        inputs = np.stack([resize_image(p, size, Image.BILINEAR) for p in photos])
+    maps = []
+    for start in range(0, len(photos), batch_size):
+        logits = segmenter.predict_logits(
+            inputs[start : start + batch_size], batch_size=batch_size
+        )
+        for offset, scores in enumerate(logits):
+            garment = garments[start + offset]
+            labels = (
+                np.argmax(scores, axis=-1).astype(np.uint8)
+                if garment is None
+                else garment_labels(
+                    scores, garment, prior, garment_classes, label_names
+                )
+            )
+            maps.append(labels)
+    return [
+        labels
+        if labels.shape == photo.shape[:2]
+        else resize_image(labels, photo.shape[:2], Image.NEAREST)
+        for labels, photo in zip(maps, photos, strict=True)
+    ]
