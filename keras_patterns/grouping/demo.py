@@ -29,15 +29,17 @@ from keras_patterns.utils.io import write_text_atomic
 
 BUDGETS = {
     "full": {
+        "seconds": 870,
         "photos_per_family": 20,
-        "seg_steps": 600,
+        "seg_steps": 540,
         "seg_scenes": 1500,
         "sr_steps": 20,
-        "emb_steps": 800,
+        "emb_steps": 720,
         "emb_items": 2500,
         "emb_size": 48,
     },
     "quick": {
+        "seconds": 170,
         "photos_per_family": 3,
         "seg_steps": 60,
         "seg_scenes": 240,
@@ -48,6 +50,9 @@ BUDGETS = {
     },
 }
 SEGMENT_SIZE = (128, 96)
+# Seconds kept, when the embedder starts training, for drawing and cutting
+# its training photos, grouping and writing the outputs.
+RESERVE = {"full": 90, "quick": 40}
 
 
 def write_catalogue(folder, photos_per_family, seed):
@@ -72,8 +77,13 @@ def write_catalogue(folder, photos_per_family, seed):
 
 
 class _Clock:
-    def __init__(self, log):
+    def __init__(self, log, seconds):
         self.log, self.times, self.start = log, {}, time.perf_counter()
+        self.deadline = self.start + seconds
+
+    def left(self, share=1.0, reserve=0.0):
+        """Seconds a stage may train: `share` of what is left, less `reserve`."""
+        return max(share * (self.deadline - time.perf_counter()) - reserve, 10.0)
 
     def run(self, name, message, fn, *args, **kwargs):
         self.log(f"[{len(self.times) + 1}/6] {message}")
@@ -85,11 +95,18 @@ class _Clock:
 
 
 def run_demo(out, quick=False, seed=0, progress=True, log=print):
-    """Runs the demo into the folder `out`; returns the summary dict."""
+    """Runs the demo into the folder `out`; returns the summary dict.
+
+    Each training stage has a step budget and, so that the demo keeps to
+    `BUDGETS[...]["seconds"]` on a slow or busy machine, a share of the
+    time left: the segmenter half of it, the embedder all but a reserve
+    for the stages after it. On a quiet 2-core machine neither limit binds.
+    """
     out = Path(out)
-    budget = BUDGETS["quick" if quick else "full"]
+    mode = "quick" if quick else "full"
+    budget = BUDGETS[mode]
     verbose = 2 if progress else 0
-    clock = _Clock(log)
+    clock = _Clock(log, budget["seconds"])
     files, garments, families = clock.run(
         "catalogue",
         "drawing a catalogue of synthetic product photos",
@@ -106,6 +123,7 @@ def run_demo(out, quick=False, seed=0, progress=True, log=print):
         budget["seg_scenes"],
         SEGMENT_SIZE,
         seed,
+        seconds=clock.left(0.5),
         verbose=verbose,
     )
     miou = recipes.segmenter_miou(
@@ -131,6 +149,7 @@ def run_demo(out, quick=False, seed=0, progress=True, log=print):
         seed=seed,
         source="garments",
         segmenter=segmenter,
+        seconds=clock.left(reserve=RESERVE[mode]),
         verbose=verbose,
     )
     grouper = PatternGrouper(

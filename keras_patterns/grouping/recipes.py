@@ -240,7 +240,7 @@ def garment_patches(
     seed=0,
     segmenter=None,
     segment_size=(128, 96),
-    garment_prior=1.5,
+    garment_prior=0.0,
 ):
     """Patches cut from synthetic product photos, labelled by pattern family.
 
@@ -249,10 +249,13 @@ def garment_patches(
     resized to `side`, so the patches carry the photos' folds, shading and
     resampling blur. The garment comes from the ground-truth mask, or, with
     a `segmenter`, from its prediction (at `segment_size`, as
-    `PatternGrouper` runs it, with the same `garment_prior` on the photo's
-    named garment): an embedder trained on those learns to ignore the
-    segmenter's own mistakes at garment edges. Photos whose garment the
-    segmenter misses fall back to the true mask.
+    `PatternGrouper` runs it): an embedder trained on those learns to ignore
+    the segmenter's own mistakes at garment edges. Photos whose garment the
+    segmenter misses fall back to the true mask. `garment_prior` (see
+    `segmentation.garment_labels`) is off by default: the plain labels give
+    purer patches and more true-mask fallbacks, and on the demo catalogue
+    an embedder trained on patches cut with a prior of 1.5 grouped worse
+    (NMI 0.78 against 0.82, both grouping with the prior).
 
     Returns:
         A dict with `images` uint8 `(n, side, side, 3)` and `pattern` int
@@ -301,7 +304,7 @@ def train_embedder(
     seed=0,
     source="swatches",
     segmenter=None,
-    garment_prior=1.5,
+    garment_prior=0.0,
     seconds=None,
     verbose=2,
 ):
@@ -319,7 +322,7 @@ def train_embedder(
         segmenter: with `"garments"`, cut the patches from this segmenter's
             predictions instead of the true masks.
         garment_prior: with a `segmenter`, the log-prior of each photo's
-            named garment (as `PatternGrouper(garment_prior=...)` cuts).
+            named garment when cutting (see `garment_patches`).
         seconds: optional wall-clock limit.
         verbose: Keras `fit` verbosity.
     """
