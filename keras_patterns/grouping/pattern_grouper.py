@@ -1,6 +1,7 @@
 """PatternGrouper: the five stages wired into one grouping workflow."""
 
 import contextlib
+import numbers
 import time
 
 import numpy as np
@@ -135,9 +136,12 @@ class PatternGrouper:
             patch_shape, ("square", "rectangle"), "patch_shape"
         )
         self.patches_per_item = check_int(patches_per_item, "patches_per_item")
-        if not (isinstance(garment_prior, (int, float)) and 0 <= garment_prior < 1e3):
+        if not (
+            isinstance(garment_prior, numbers.Real)
+            and 0 <= garment_prior < float("inf")
+        ):
             raise ValueError(
-                '"garment_prior" must be a number >= 0 (0 turns it off). '
+                '"garment_prior" must be a finite number >= 0 (0 turns it off). '
                 f"Received: garment_prior={garment_prior!r}"
             )
         self.garment_prior = float(garment_prior)

@@ -176,8 +176,10 @@ def test_garment_prior_lets_the_named_garment_win_close_pixels(embedder):
     ] * 3
     # Without a hint the prior has nothing to act on: the top is cut.
     assert grouper(1.5)._process(photos, None)[0].class_name == "top"
-    with pytest.raises(ValueError, match="garment_prior"):
-        grouper(-1.0)
+    assert grouper(np.float32(0.5)).garment_prior == 0.5
+    for bad in (-1.0, float("inf"), "high"):
+        with pytest.raises(ValueError, match="garment_prior"):
+            grouper(bad)
 
 
 def test_patch_entry_enhances_small_patches_only(embedder):
