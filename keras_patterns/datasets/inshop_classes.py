@@ -9,6 +9,7 @@ the documentation for the cross-checks).
 import numpy as np
 
 from keras_patterns.utils.validation import check_choice
+from keras_patterns.utils.validation import check_names
 
 INSHOP_CLASSES = (
     "background",
@@ -211,14 +212,8 @@ def check_label_ids(labels, unknown="error", source=None):
     return labels.astype(np.uint8)
 
 
-def _class_ids(classes, argument):
-    unknown = [c for c in classes if c not in INSHOP_CLASSES]
-    if unknown or len(set(classes)) != len(classes) or not classes:
-        raise ValueError(
-            f'"{argument}" must be distinct names from INSHOP_CLASSES. '
-            f"Received: {argument}={tuple(classes)!r}"
-        )
-    return [INSHOP_CLASSES.index(c) for c in classes]
+def _class_ids(classes):
+    return check_names(classes, INSHOP_CLASSES, "classes", "INSHOP_CLASSES", True)
 
 
 def labels_to_rgb(labels, classes=INSHOP_CLASSES, ignore_color=(255, 0, 255)):
@@ -248,7 +243,7 @@ def labels_to_rgb(labels, classes=INSHOP_CLASSES, ignore_color=(255, 0, 255)):
             f'"labels" must hold integer class ids. Received: dtype {labels.dtype}'
         )
     palette = np.zeros((256, 3), dtype=np.uint8)
-    palette[: len(classes)] = INSHOP_COLORS[_class_ids(classes, "classes")]
+    palette[: len(classes)] = INSHOP_COLORS[_class_ids(classes)]
     palette[IGNORE_LABEL] = ignore_color
     bad = ((labels < 0) | (labels >= len(classes))) & (labels != IGNORE_LABEL)
     if bad.any():
@@ -275,7 +270,7 @@ def class_lookup_table(classes=NINE_CLASSES, discarded="ignore"):
         `IGNORE_LABEL`.
     """
     check_choice(discarded, DISCARDED_MODES, "discarded")
-    ids = _class_ids(classes, "classes")
+    ids = _class_ids(classes)
     if discarded == "background" and "background" not in classes:
         raise ValueError(
             'discarded="background" needs "background" in "classes". '

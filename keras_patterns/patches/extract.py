@@ -13,6 +13,7 @@ from keras_patterns.utils.images import check_image
 from keras_patterns.utils.progress import progress_bar
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
+from keras_patterns.utils.validation import check_names
 
 
 class Patch(NamedTuple):
@@ -80,16 +81,6 @@ def _centre_crop(box, size):
     return top, left, top + height, left + width
 
 
-def _class_ids(classes, label_names):
-    unknown = [c for c in classes if c not in label_names]
-    if unknown or not classes:
-        raise ValueError(
-            f'"classes" must be names from "label_names" {tuple(label_names)}. '
-            f"Received: classes={tuple(classes)!r}"
-        )
-    return [label_names.index(c) for c in classes]
-
-
 def _disjoint_boxes(interior, search, minimum, count):
     """Up to `count` boxes of `search`, each in what the previous ones left."""
     interior, boxes = interior.copy(), []
@@ -127,7 +118,7 @@ def extract_patches(
         image: `(H, W, C)`, uint8 or float in [0, 1].
         labels: `(H, W)` integer label map: a ground-truth mask or a
             predicted map, with ids into `label_names`.
-        classes: garment class names to cut from.
+        classes: garment class names to cut from (or one name).
         patch_size: `None` keeps the whole rectangle; an int or `(h, w)`
             takes a centred crop of at most that size (no resizing, so the
             pattern keeps its scale).
@@ -174,7 +165,8 @@ def extract_patches(
     if isinstance(margin, int) and margin < 0:
         raise ValueError(f'"margin" must not be negative. Received: margin={margin}')
     candidates = []
-    for class_id in _class_ids(tuple(classes), tuple(label_names)):
+    class_ids = check_names(classes, label_names, "classes")
+    for class_id in [class_ids] if isinstance(classes, str) else class_ids:
         components, count = ndimage.label(labels == class_id)
         if not count:
             continue

@@ -269,6 +269,19 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         Returns:
             float32 logits `(H, W, num_classes)`, batched like
             `predict_labels`' maps.
+
+        Example:
+
+        >>> import numpy as np
+        >>> import keras_patterns as kp
+        >>> model = kp.models.DeepLabV3Plus(9, backbone="mobilenet_v2",
+        ...                                 aspp_filters=16, decoder_filters=16)
+        >>> photos = np.zeros((2, 64, 48, 3), "uint8")
+        >>> logits = model.predict_logits(photos)
+        >>> logits.shape
+        (2, 64, 48, 9)
+        >>> bool((logits.argmax(-1) == model.predict_labels(photos)).all())
+        True
         """
         return self._predict_each(
             images, batch_size, lambda logits: logits.astype(np.float32)

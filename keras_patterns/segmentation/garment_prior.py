@@ -14,18 +14,10 @@ import numpy as np
 
 from keras_patterns.datasets.inshop_classes import NINE_CLASSES
 from keras_patterns.utils.images import label_maps
-from keras_patterns.utils.images import resize_image
+from keras_patterns.utils.validation import check_names
+from keras_patterns.utils.validation import check_non_negative
 
 GARMENT_CLASSES = ("top", "dress", "outer", "pants")
-
-
-def _class_id(name, label_names, argument):
-    if name not in label_names:
-        raise ValueError(
-            f'"{argument}" must be a name from "label_names" {tuple(label_names)}. '
-            f"Received: {argument}={name!r}"
-        )
-    return label_names.index(name)
 
 
 def garment_labels(
@@ -68,10 +60,9 @@ def garment_labels(
             '"logits" must be (H, W, C) with one channel per name of '
             f'"label_names" ({len(label_names)}). Received: shape {logits.shape}'
         )
-    if not np.isfinite(prior) or prior < 0:
-        raise ValueError(f'"prior" must be a finite number >= 0. Received: {prior!r}')
-    target = _class_id(garment, label_names, "garment")
-    garments = [_class_id(c, label_names, "garment_classes") for c in garment_classes]
+    prior = check_non_negative(prior, "prior")
+    target = check_names(garment, label_names, "garment")
+    garments = check_names(garment_classes, label_names, "garment_classes")
     labels = np.argmax(logits, axis=-1).astype(np.uint8)
     if prior == 0:
         return labels
@@ -107,40 +98,34 @@ def garment_label_maps(
 
     Returns:
         A list of uint8 `(H, W)` label maps.
-    """
-    from PIL import Image
 
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.segmentation import garment_label_maps
+    >>> class Segmenter:  # everywhere "top" (id 1) beats "dress" (id 3) by 1
+    ...     def predict_logits(self, images, batch_size=32):
+    ...         logits = np.zeros((len(images), 4, 4, 9), "float32")
+    ...         logits[..., 1], logits[..., 3] = 3.0, 2.0
+    ...         return logits
+    >>> photos = [np.zeros((8, 8, 3), "uint8")] * 2
+    >>> maps = garment_label_maps(Segmenter(), photos, ["dress", None], size=(4, 4))
+    >>> [m.shape for m in maps], [int(m[0, 0]) for m in maps]
+    ([(8, 8), (8, 8)], [3, 1])
+    """
     if len(garments) != len(photos):
         raise ValueError(
             '"garments" must hold one name (or None) per photo: '
             f"{len(photos)} photos, {len(garments)} garments"
         )
+    prior = check_non_negative(prior, "prior")
     hinted = prior > 0 and any(g is not None for g in garments)
     if not hinted or not hasattr(segmenter, "predict_logits"):
         return label_maps(segmenter, photos, size, batch_size)
-    if not len(photos):
-        return []
-    inputs = list(photos)
-    if size is not None:
-        inputs = np.stack([resize_image(p, size, Image.BILINEAR) for p in photos])
-    maps = []
-    for start in range(0, len(photos), batch_size):
-        logits = segmenter.predict_logits(
-            inputs[start : start + batch_size], batch_size=batch_size
-        )
-        for offset, scores in enumerate(logits):
-            garment = garments[start + offset]
-            labels = (
-                np.argmax(scores, axis=-1).astype(np.uint8)
-                if garment is None
-                else garment_labels(
-                    scores, garment, prior, garment_classes, label_names
-                )
-            )
-            maps.append(labels)
-    return [
-        labels
-        if labels.shape == photo.shape[:2]
-        else resize_image(labels, photo.shape[:2], Image.NEAREST)
-        for labels, photo in zip(maps, photos, strict=True)
-    ]
+
+    def decide(i, logits):
+        if garments[i] is None:
+            return np.argmax(logits, axis=-1).astype(np.uint8)
+        return garment_labels(logits, garments[i], prior, garment_classes, label_names)
+
+    return label_maps(segmenter, photos, size, batch_size, decide)

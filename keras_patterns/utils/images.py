@@ -86,22 +86,41 @@ def resize_image(image, size, resample=None):
     return np.asarray(Image.fromarray(image).resize((size[1], size[0]), resample))
 
 
-def label_maps(segmenter, photos, size=None, batch_size=32):
+def label_maps(segmenter, photos, size=None, batch_size=32, decide=None):
     """The segmenter's label map of each photo, at the photo's own size.
 
     With `size`, photos are resized (bilinearly) to `(height, width)` for
     the segmenter, the size it was trained at, and the maps come back with
     nearest-neighbour resizing, so no label is invented at the edges.
+
+    Args:
+        segmenter: a model with `predict_labels` (and `predict_logits`
+            when `decide` is given).
+        photos: a sequence of `(H, W, 3)` images.
+        size: optional `(height, width)` the segmenter runs at.
+        batch_size: photos per forward pass.
+        decide: optional `decide(i, logits) -> labels`: how photo `i`'s
+            `(h, w, C)` logits become its label map, instead of the argmax.
     """
     from PIL import Image
 
     if not len(photos):
         return []
-    if size is None:
-        return list(segmenter.predict_labels(list(photos), batch_size=batch_size))
-    small = np.stack([resize_image(photo, size, Image.BILINEAR) for photo in photos])
-    maps = segmenter.predict_labels(small, batch_size=batch_size)
+    inputs = list(photos)
+    if size is not None:
+        inputs = np.stack([resize_image(p, size, Image.BILINEAR) for p in photos])
+    if decide is None:
+        maps = segmenter.predict_labels(inputs, batch_size=batch_size)
+    else:
+        maps = []
+        for start in range(0, len(inputs), batch_size):
+            logits = segmenter.predict_logits(
+                inputs[start : start + batch_size], batch_size=batch_size
+            )
+            maps += [decide(start + i, scores) for i, scores in enumerate(logits)]
     return [
-        resize_image(labels, photo.shape[:2], Image.NEAREST)
+        labels
+        if labels.shape == photo.shape[:2]
+        else resize_image(labels, photo.shape[:2], Image.NEAREST)
         for labels, photo in zip(maps, photos, strict=True)
     ]

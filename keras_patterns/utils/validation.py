@@ -41,3 +41,36 @@ def check_choice(value, choices, name):
             f'"{name}" must be one of {tuple(choices)}. Received: {name}={value!r}'
         )
     return value
+
+
+def check_non_negative(value, name):
+    """Returns `value` as a float, or raises if it is not a finite real >= 0."""
+    if not (isinstance(value, numbers.Real) and 0 <= value < float("inf")):
+        raise ValueError(
+            f'"{name}" must be a finite number >= 0. Received: {name}={value!r}'
+        )
+    return float(value)
+
+
+def check_names(values, names, name, source="label_names", distinct=False):
+    """Ids into `names` of a name (a str) or of a sequence of names.
+
+    Raises, naming the argument `name`, when a name is not in `names` (the
+    argument `source`), when the sequence is empty, or, with `distinct`,
+    when a name repeats.
+    """
+    names = tuple(names)
+    single = isinstance(values, str)
+    given = (values,) if single else tuple(values)
+    if (
+        not given
+        or any(v not in names for v in given)
+        or (distinct and len(set(given)) != len(given))
+    ):
+        form = "a name" if single else "distinct names" if distinct else "names"
+        raise ValueError(
+            f'"{name}" must be {form} from "{source}" {names}. '
+            f"Received: {name}={values!r}"
+        )
+    ids = [names.index(v) for v in given]
+    return ids[0] if single else ids

@@ -92,24 +92,37 @@ def test_an_items_embedding_is_the_mean_of_its_patches(catalogue, embedder):
     truth = oracle.predict_labels(photos)
     garments = list(catalogue["garment"])
 
-    def items(count):
+    def items(count, flip_views=False):
         grouper = kp.PatternGrouper(
-            oracle, embedder=embedder, patches_per_item=count, progress=False
+            oracle,
+            embedder=embedder,
+            patches_per_item=count,
+            flip_views=flip_views,
+            progress=False,
         )
         return grouper._process(photos, garments)
 
-    single, several = items(1), items(3)
+    def unit_mean(patches):
+        mean = embedder.embed(np.stack(patches)).mean(axis=0)
+        return mean / np.linalg.norm(mean)
+
+    single, several, flipped = items(1), items(3), items(3, flip_views=True)
     assert all(len(item.patches) == 1 for item in single)
     assert max(len(item.patches) for item in several) == 3
-    for one, item in zip(single, several, strict=True):
+    for one, item, mirrored in zip(single, several, flipped, strict=True):
         np.testing.assert_array_equal(one.patch, item.patch)  # the largest first
         np.testing.assert_allclose(
             one.embedding, embedder.embed(one.patch[None])[0], atol=1e-5
         )
-        mean = embedder.embed(np.stack(item.patches)).mean(axis=0)
-        np.testing.assert_allclose(
-            item.embedding, mean / np.linalg.norm(mean), atol=1e-5
-        )
+        np.testing.assert_allclose(item.embedding, unit_mean(item.patches), atol=1e-5)
+        # With flip_views, each patch also counts as its three mirror images.
+        views = [
+            view
+            for patch in mirrored.patches
+            for view in (patch, patch[:, ::-1], patch[::-1], patch[::-1, ::-1])
+        ]
+        np.testing.assert_allclose(mirrored.embedding, unit_mean(views), atol=1e-5)
+        assert not np.allclose(mirrored.embedding, item.embedding, atol=1e-3)
         garment = kp.datasets.NINE_CLASSES.index(item.class_name)
         assert item.class_name == garments[item.index]
         assert (
@@ -228,6 +241,7 @@ def test_save_load_predict_round_trip(tmp_path, catalogue, embedder):
         patch_shape="rectangle",
         patches_per_item=2,
         garment_prior=0.7,
+        flip_views=False,
         progress=False,
     )
     photos = list(catalogue["images"])
@@ -245,7 +259,15 @@ def test_save_load_predict_round_trip(tmp_path, catalogue, embedder):
     np.testing.assert_array_equal(restored.predict(photos), before)
     assert restored.patch_shape == "rectangle" and restored.min_patch == 4
     assert restored.patches_per_item == 2 and restored.garment_prior == 0.7
-    assert json.loads((tmp_path / "grouper/config.json").read_text())["format"] == 1
+    assert restored.flip_views is False
+    config_file = tmp_path / "grouper/config.json"
+    config = json.loads(config_file.read_text())
+    assert config["format"] == 1
+    # A file written before garment_prior and flip_views keeps its behaviour.
+    del config["garment_prior"], config["flip_views"]
+    config_file.write_text(json.dumps(config))
+    old = kp.PatternGrouper.load(tmp_path / "grouper", progress=False)
+    assert old.garment_prior == 0.0 and old.flip_views is False
     with pytest.raises(FileNotFoundError, match="config.json"):
         kp.PatternGrouper.load(tmp_path)
 
@@ -323,9 +345,9 @@ def test_fit_group_matches_fit_then_group_and_embeds_once(embedder):
         )
 
     result = grouper().fit_group(patches)
-    assert counting.seen == 30
+    assert counting.seen == 30 * 4  # each patch and its three mirror images
     separate = grouper().fit(patches).group(patches)
-    assert counting.seen == 30 + 60
+    assert counting.seen == (30 + 60) * 4
     np.testing.assert_array_equal(result.assignments, separate.assignments)
     np.testing.assert_allclose(result.embeddings, separate.embeddings, atol=1e-5)
 

@@ -113,6 +113,11 @@ def test_square_patches():
     assert patch.box == (5, 15, 35, 45) and patch.image.shape == (30, 30, 3)
     assert patch.coverage == pytest.approx(900 / 1200)
     np.testing.assert_array_equal(patch.image, image[5:35, 15:45])
+    # One class may be named on its own; another class finds nothing.
+    (alone,) = kp.patches.extract_patches(image, labels, "top", shape="square")
+    (named,) = kp.patches.extract_patches(image, labels, ("top",), shape="square")
+    assert alone.box == named.box == (7, 17, 33, 43)
+    assert kp.patches.extract_patches(image, labels, "pants") == []
 
 
 def test_several_disjoint_squares_per_region():
@@ -230,6 +235,8 @@ def test_on_synthetic_masks_and_predicted_nine_class_maps():
     [
         ({"labels": np.zeros((5, 5), np.uint8)}, "labels"),
         ({"classes": ("cape",)}, "classes"),
+        ({"classes": ()}, "classes"),
+        ({"classes": "cape"}, r"\"classes\" must be a name from"),
         ({"min_size": 0}, "min_size"),
         ({"margin": 0.7}, "margin"),
         ({"max_patches": 0}, "max_patches"),
