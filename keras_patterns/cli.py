@@ -66,9 +66,7 @@ def _cmd_group(args):
     garments = _read_garments(args.garments, files) if args.garments else None
     if not args.assign:
         clusters = "auto" if args.clusters == "auto" else int(args.clusters)
-        grouper.clusterer = KMeans(
-            clusters, metric="cosine", init="average-linkage", random_state=0
-        )
+        grouper.clusterer = KMeans(clusters, metric="cosine", random_state=0)
         grouper.fit(files, garments=garments)
     result = grouper.group(files, garments=garments)
     out = Path(args.out)

@@ -156,12 +156,7 @@ def run_demo(out, quick=False, seed=0, progress=True, log=print):
         segmenter,
         enhancer if sr_db > bicubic_db else None,
         embedder,
-        KMeans(
-            len(PATTERN_FAMILIES),
-            metric="cosine",
-            init="average-linkage",
-            random_state=seed,
-        ),
+        KMeans(len(PATTERN_FAMILIES), metric="cosine", n_init=10, random_state=seed),
         patch_size=budget["emb_size"],
         segment_size=SEGMENT_SIZE,
         progress=progress,

@@ -56,8 +56,7 @@ class PatternGrouper:
             own class, augmented views as positives; see
             `recipes.train_embedder_on_patches`), for `embedder_steps` steps.
         clusterer: a `keras_patterns.clustering.KMeans`; default
-            `KMeans("auto", metric="cosine", init="average-linkage")`,
-            fitted by `fit`.
+            `KMeans("auto", metric="cosine")`, fitted by `fit`.
         patch_size: side of the square patches given to the embedder.
         enhance_below: patches whose shorter side is below this are enhanced.
         segment_size: `(height, width)` photos are resized to for the
@@ -349,7 +348,6 @@ class PatternGrouper:
                 "auto",
                 k_range=(2, min(20, len(ok) - 1)),
                 metric="cosine",
-                init="average-linkage",
                 random_state=0,
             )
         with self._timed("cluster"):

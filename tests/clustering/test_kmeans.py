@@ -73,46 +73,6 @@ def test_spherical_kmeans():
     assert adjusted_rand_score(y, minibatch.labels_) == 1.0
 
 
-def test_average_linkage_seeding_hand_computed():
-    # Average linkage on 0, 1, 10, 11, 30 (on a line) makes {0, 1}, {10, 11},
-    # {30}; Lloyd's iterations keep those centroids.
-    x = np.array([[0.0, 0], [1, 0], [10, 0], [11, 0], [30, 0]])
-    model = KMeans(3, init="average-linkage").fit(x)
-    np.testing.assert_array_equal(model.labels_, [0, 0, 1, 1, 2])
-    np.testing.assert_allclose(model.cluster_centers_, [[0.5, 0], [10.5, 0], [30, 0]])
-    assert model.inertia_ == pytest.approx(1.0)
-    # A tie (two pairs merged at the same height) leaves two clusters where
-    # three were asked for: the point farthest from both centroids (the
-    # first, at a tie) seeds the third, and Lloyd moves the first pair's
-    # centroid onto its other point.
-    square = np.array([[0.0, 0], [1, 0], [0, 3], [1, 3]])
-    model = KMeans(3, init="average-linkage").fit(square)
-    np.testing.assert_array_equal(model.labels_, [2, 0, 1, 1])
-    np.testing.assert_allclose(model.cluster_centers_, [[1, 0], [0.5, 3], [0, 0]])
-    assert model.inertia_ == pytest.approx(0.5)
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"n_clusters": 5},
-        {"n_clusters": 5, "metric": "cosine"},
-        {"n_clusters": 5, "method": "minibatch"},
-        {"n_clusters": 5, "linkage_samples": 60},
-        {"n_clusters": "auto", "k_range": (2, 9)},
-    ],
-)
-def test_average_linkage_seeding_finds_the_blobs(blobs, kwargs):
-    x, y = blobs
-    # Blobs far from the origin, so that their directions differ too.
-    x = x + 100 * np.eye(8)[y]
-    model = KMeans(init="average-linkage", random_state=0, **kwargs)
-    labels = model.fit_predict(x)
-    assert model.n_clusters_ == 5
-    assert adjusted_rand_score(y, labels) == 1.0
-    np.testing.assert_array_equal(clone(model).fit_predict(x), labels)
-
-
 def test_estimator_api_and_determinism(blobs):
     x, _ = blobs
     model = KMeans(4, random_state=2)
@@ -132,9 +92,6 @@ def test_estimator_api_and_determinism(blobs):
         ({"metric": "manhattan"}, "metric"),
         ({"method": "elkan"}, "method"),
         ({"n_clusters": "auto", "k_range": (1, 3)}, "k_range"),
-        ({"init": "random"}, "init"),
-        ({"init": "average-linkage", "method": "faiss"}, "init.*faiss"),
-        ({"init": "average-linkage", "linkage_samples": 1}, "linkage_samples"),
     ],
 )
 def test_bad_parameters(blobs, kwargs, match):
