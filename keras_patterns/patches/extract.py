@@ -165,8 +165,7 @@ def extract_patches(
     if isinstance(margin, int) and margin < 0:
         raise ValueError(f'"margin" must not be negative. Received: margin={margin}')
     candidates = []
-    class_ids = check_names(classes, label_names, "classes")
-    for class_id in [class_ids] if isinstance(classes, str) else class_ids:
+    for class_id in check_names(classes, label_names, "classes", as_list=True):
         components, count = ndimage.label(labels == class_id)
         if not count:
             continue

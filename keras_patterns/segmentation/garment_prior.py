@@ -63,8 +63,13 @@ def garment_labels(
     prior = check_non_negative(prior, "prior")
     target = check_names(garment, label_names, "garment")
     garments = check_names(garment_classes, label_names, "garment_classes")
+    return _relabel(logits, target, prior, garments)
+
+
+def _relabel(logits, target, prior, garments):
+    """`garment_labels` with checked arguments: `target` and `garments` are ids."""
     labels = np.argmax(logits, axis=-1).astype(np.uint8)
-    if prior == 0:
+    if prior == 0 or target is None:
         return labels
     winner = np.take_along_axis(logits, labels[..., None].astype(np.intp), -1)[..., 0]
     near = logits[..., target] + prior >= winner
@@ -123,9 +128,12 @@ def garment_label_maps(
     if not hinted or not hasattr(segmenter, "predict_logits"):
         return label_maps(segmenter, photos, size, batch_size)
 
+    targets = [
+        None if g is None else check_names(g, label_names, "garments") for g in garments
+    ]
+    classes = check_names(garment_classes, label_names, "garment_classes")
+
     def decide(i, logits):
-        if garments[i] is None:
-            return np.argmax(logits, axis=-1).astype(np.uint8)
-        return garment_labels(logits, garments[i], prior, garment_classes, label_names)
+        return _relabel(logits, targets[i], prior, classes)
 
     return label_maps(segmenter, photos, size, batch_size, decide)

@@ -52,12 +52,15 @@ def check_non_negative(value, name):
     return float(value)
 
 
-def check_names(values, names, name, source="label_names", distinct=False):
+def check_names(
+    values, names, name, source="label_names", distinct=False, as_list=False
+):
     """Ids into `names` of a name (a str) or of a sequence of names.
 
-    Raises, naming the argument `name`, when a name is not in `names` (the
-    argument `source`), when the sequence is empty, or, with `distinct`,
-    when a name repeats.
+    A single name gives one id, or a one-id list with `as_list`. Raises,
+    naming the argument `name`, when a name is not in `names` (the argument
+    `source`), when the sequence is empty, or, with `distinct`, when a name
+    repeats.
     """
     names = tuple(names)
     single = isinstance(values, str)
@@ -73,4 +76,4 @@ def check_names(values, names, name, source="label_names", distinct=False):
             f"Received: {name}={values!r}"
         )
     ids = [names.index(v) for v in given]
-    return ids[0] if single else ids
+    return ids[0] if single and not as_list else ids

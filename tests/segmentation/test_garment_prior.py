@@ -118,6 +118,10 @@ def test_garment_label_maps_resizes_and_uses_each_photos_garment():
     np.testing.assert_array_equal(small[0] == top, np.pad(np.ones((12, 8)), 2) == 1)
     with pytest.raises(ValueError, match="garments"):
         garment_label_maps(segmenter, photos, ["dress"])
+    # Names are checked before any photo is segmented.
+    with pytest.raises(ValueError, match=r"\"garments\" must be a name.*'skirt'"):
+        garment_label_maps(segmenter, photos, ["dress", None, "skirt"])
+    assert len(segmenter.sizes) == 2
 
 
 def test_garment_label_maps_without_logits_gives_plain_labels():

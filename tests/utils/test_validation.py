@@ -13,6 +13,8 @@ def test_check_names_gives_ids_of_one_name_or_many():
     assert check_names("dress", NAMES, "garment") == 2
     assert check_names(("dress", "top"), NAMES, "classes") == [2, 1]
     assert check_names(["top", "top"], NAMES, "classes") == [1, 1]
+    assert check_names("dress", NAMES, "classes", as_list=True) == [2]
+    assert check_names(("top",), NAMES, "classes", as_list=True) == [1]
 
 
 @pytest.mark.parametrize(
