@@ -443,7 +443,7 @@ def test_embedder_recipes_give_float32_models(monkeypatch, mixed):
     kernel = np.linspace(-1, 1, 256 * 16).reshape(256, 16).astype("float32")
     policies = []
 
-    def fake_fit(siamese, *args):  # "training" writes a known kernel
+    def fake_fit(siamese, *args, **kwargs):  # "training" writes a known kernel
         projection = siamese.embedder.get_layer("projection")
         policies.append(projection.dtype_policy.name)
         projection.kernel.assign(kernel)

@@ -1,0 +1,39 @@
+"""Mixed precision: whether it pays on this machine, and a scoped policy."""
+
+import contextlib
+import functools
+
+import keras
+
+from keras_patterns.utils.lazy_tensorflow import tf
+
+
+@functools.cache
+def bfloat16_is_fast():
+    """Whether mixed bfloat16 training pays here: TensorFlow on a CPU with
+    native bfloat16 (AVX512-BF16 or AMX), and no GPU.
+
+    There the texture CNN trains about 1.5x faster; MobileNetV2's depthwise
+    convolutions do not gain, so the segmenter stays in float32.
+    """
+    if keras.backend.backend() != "tensorflow" or tf.config.list_physical_devices(
+        "GPU"
+    ):
+        return False
+    try:
+        with open("/proc/cpuinfo") as info:
+            flags = info.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+@contextlib.contextmanager
+def dtype_policy(name):
+    """Sets Keras' global dtype policy to `name` within a `with` block."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
