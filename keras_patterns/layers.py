@@ -6,6 +6,7 @@ from keras_patterns.embedding.l2_normalize import L2Normalize
 from keras_patterns.enhancement.rrdb_layers import RRDB
 from keras_patterns.enhancement.rrdb_layers import PixelUnshuffle
 from keras_patterns.enhancement.rrdb_layers import ResidualDenseBlock
+from keras_patterns.enhancement.rrdb_net import BicubicUpsampling
 from keras_patterns.enhancement.rrdb_net import NearestUpsampling
 from keras_patterns.segmentation.aspp import AtrousSpatialPyramidPooling
 from keras_patterns.segmentation.deeplab_v3_plus_layers import BackbonePreprocessing
@@ -16,6 +17,7 @@ from keras_patterns.segmentation.deeplab_v3_plus_layers import PadToMultiple
 __all__ = [
     "AtrousSpatialPyramidPooling",
     "BackbonePreprocessing",
+    "BicubicUpsampling",
     "BilinearUpsampling",
     "CropToReference",
     "GeneralizedMeanPooling",

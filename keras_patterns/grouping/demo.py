@@ -31,10 +31,10 @@ BUDGETS = {
     "full": {
         "seconds": 870,
         "photos_per_family": 20,
-        "seg_steps": 540,
+        "seg_steps": 450,
         "seg_scenes": 1500,
         "sr_steps": 20,
-        "emb_steps": 720,
+        "emb_steps": 2400,
         "emb_items": 2500,
         "emb_size": 48,
     },
@@ -50,9 +50,12 @@ BUDGETS = {
     },
 }
 SEGMENT_SIZE = (128, 96)
-# Seconds kept, when the embedder starts training, for drawing and cutting
-# its training photos, grouping and writing the outputs.
-RESERVE = {"full": 90, "quick": 40}
+# Seconds kept, when the embedder stage starts, for grouping and writing the
+# outputs. The embedder has the rest: its learning rate anneals to that
+# deadline (`DeadlineCosineDecay`), and on a 2-core CPU the deadline, not
+# its step budget, ends the full demo's training (the grouping NMI rose from
+# 0.77 at 720 steps to 0.83 at 1080 and 0.86 at 1440).
+RESERVE = {"full": 45, "quick": 30}
 
 
 def write_catalogue(folder, photos_per_family, seed):
@@ -100,7 +103,10 @@ def run_demo(out, quick=False, seed=0, progress=True, log=print):
     Each training stage has a step budget and, so that the demo keeps to
     `BUDGETS[...]["seconds"]` on a slow or busy machine, a share of the
     time left: the segmenter half of it, the embedder all but a reserve
-    for the stages after it. On a quiet 2-core machine neither limit binds.
+    for the stages after it. The segmenter's step budget binds on a quiet
+    2-core machine; the embedder trains until its deadline there (with
+    the learning rate annealed to it), and stops at its step budget on a
+    faster machine.
     """
     out = Path(out)
     mode = "quick" if quick else "full"

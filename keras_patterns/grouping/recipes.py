@@ -95,7 +95,8 @@ def _fit(model, data, steps, seconds, verbose, peak=None, began=None):
     if seconds and began is not None:
         seconds = max(seconds - (time.perf_counter() - began), 1.0)
     epochs = max(1, min(10, steps))
-    callbacks = [TimeLimit(seconds)] if seconds else []
+    limit = TimeLimit(seconds or float("inf"))
+    callbacks = [limit]
     if peak is not None:
         callbacks.append(DeadlineCosineDecay(peak, steps, seconds))
     model.fit(
@@ -106,6 +107,10 @@ def _fit(model, data, steps, seconds, verbose, peak=None, began=None):
         verbose=verbose,
         shuffle=False,  # the data sets shuffle themselves
     )
+    if limit.stopped_early and verbose:
+        print(
+            f"time limit ({seconds:.0f} s) reached: {limit.steps_done} of {steps} steps"
+        )
 
 
 def median_frequency_weights(masks, classes=NINE_CLASSES, low=0.1, high=10.0):
@@ -192,7 +197,9 @@ def train_enhancer(
     """A small x4 RRDBNet, PSNR phase (L1), on synthetic fabric patches."""
     images = make_pattern_patches(patches, (128, 128), seed=seed)["images"]
     pairs = super_resolution_dataset(images, 4, patch_size=32, batch_size=16, seed=seed)
-    generator = RRDBNet(4, num_blocks=num_blocks, filters=filters, growth=growth)
+    generator = RRDBNet(
+        4, num_blocks=num_blocks, filters=filters, growth=growth, image_residual=True
+    )
     model = ESRGAN(generator)
     model.compile(
         phase="psnr",

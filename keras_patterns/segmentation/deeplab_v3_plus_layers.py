@@ -2,45 +2,18 @@
 
 The model must take any height and width, also when TensorFlow traces it
 with unknown spatial dimensions (as `predict` does after seeing a few
-sizes). `keras.ops.image.resize` needs static sizes there, so upsampling by
-an integer factor is written here with slicing and reshapes only: exact
-bilinear interpolation with half-pixel centres, identical to
-`tf.image.resize` / `jax.image.resize`, on every backend.
+sizes), so upsampling by an integer factor uses `utils.upsampling`
+(slicing and reshapes only): exact bilinear interpolation with half-pixel
+centres, identical to `tf.image.resize` / `jax.image.resize`, on every
+backend.
 """
 
 import keras
 from keras import ops
 
+from keras_patterns.utils.upsampling import upsample
+
 PREPROCESSING_MODES = ("caffe", "tf", "torch", "scale255", "none")
-
-
-def _upsample_axis(x, factor, axis):
-    """Bilinear x`factor` along spatial `axis` (1 or 2), half-pixel centres."""
-    first = ops.take(x, [0], axis=axis)
-    last = ops.take(x, [-1], axis=axis)
-    padded = ops.concatenate([first, x, last], axis=axis)  # edge clamping
-    size = ops.shape(x)[axis]
-    phases = []
-    for p in range(factor):
-        offset = (p + 0.5) / factor - 0.5  # source position of phase p, in [-0.5, 0.5)
-        if offset < 0:
-            low, weight = 0, offset + 1.0  # between x[j - 1] and x[j]
-        else:
-            low, weight = 1, offset  # between x[j] and x[j + 1]
-        a = _window(padded, low, size, axis)
-        b = _window(padded, low + 1, size, axis)
-        phases.append(a * (1.0 - weight) + b * weight)
-    stacked = ops.stack(phases, axis=axis + 1)
-    shape = ops.shape(x)
-    new_shape = [shape[0], shape[1], shape[2], shape[3]]
-    new_shape[axis] = shape[axis] * factor
-    return ops.reshape(stacked, new_shape)
-
-
-def _window(x, start, size, axis):
-    if axis == 1:
-        return x[:, start : start + size]
-    return x[:, :, start : start + size]
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
@@ -73,10 +46,7 @@ class BilinearUpsampling(keras.layers.Layer):
         self.factor = factor
 
     def call(self, inputs):
-        if self.factor == 1:
-            return inputs
-        x = _upsample_axis(inputs, self.factor, axis=1)
-        return _upsample_axis(x, self.factor, axis=2)
+        return upsample(inputs, self.factor, "bilinear")
 
     def compute_output_shape(self, input_shape):
         def scale(d):

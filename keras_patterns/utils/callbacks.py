@@ -18,17 +18,20 @@ class TimeLimit(keras.callbacks.Callback):
 
     Attributes:
         stopped_early: whether the budget ran out before the last epoch.
+        steps_done: the batches trained.
     """
 
     def __init__(self, seconds):
         super().__init__()
         self.seconds = float(seconds)
         self.stopped_early = False
+        self.steps_done = 0
 
     def on_train_begin(self, logs=None):
         self._start = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
+        self.steps_done += 1
         if time.perf_counter() - self._start > self.seconds:
             self.model.stop_training = True
             self.stopped_early = True

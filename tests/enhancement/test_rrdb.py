@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -124,3 +125,92 @@ def test_nearest_upsampling():
     np.testing.assert_array_equal(
         out, [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]]
     )
+
+
+def bicubic_brute_force(x, factor, a=-0.5):
+    """TensorFlow's bicubic upsampling, one output pixel at a time (NumPy).
+
+    Half-pixel centres, Keys' kernel; taps outside the image are dropped
+    and the remaining weights renormalised.
+    """
+
+    def kernel(d):
+        d = abs(d)
+        if d <= 1:
+            return (a + 2) * d**3 - (a + 3) * d**2 + 1
+        return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a if d < 2 else 0.0
+
+    def weights(n):  # (factor * n, n): output row i from input rows
+        matrix = np.zeros((factor * n, n))
+        for i in range(factor * n):
+            source = (i + 0.5) / factor - 0.5
+            for j in range(int(np.floor(source)) - 1, int(np.floor(source)) + 3):
+                if 0 <= j < n:
+                    matrix[i, j] = kernel(source - j)
+            matrix[i] /= matrix[i].sum()
+        return matrix
+
+    rows, cols = weights(x.shape[1]), weights(x.shape[2])
+    return np.einsum("ih,jw,bhwc->bijc", rows, cols, x)
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4])
+def test_bicubic_upsampling_against_brute_force_and_tensorflow(factor):
+    import tensorflow as tf
+
+    x = RNG.random((2, 5, 7, 3)).astype("float32")
+    ours = np.asarray(kp.layers.BicubicUpsampling(factor)(x))
+    np.testing.assert_allclose(ours, bicubic_brute_force(x, factor), atol=1e-5)
+    reference = tf.image.resize(x, (5 * factor, 7 * factor), method="bicubic")
+    # TensorFlow tabulates its kernel: exact at the phases of x2 and x4.
+    atol = 1e-5 if factor in (2, 4) else 1e-3
+    np.testing.assert_allclose(ours, reference.numpy(), atol=atol)
+
+
+def test_bicubic_upsampling_shared_checks():
+    run_layer_test(
+        kp.layers.BicubicUpsampling,
+        {"scale": 2},
+        RNG.random((2, 3, 4, 5)),
+        (2, 6, 8, 5),
+        expected_num_trainable_weights=0,
+        run_training_check=False,
+    )
+
+
+@pytest.mark.parametrize("scale", [4, 2])
+def test_image_residual_starts_as_bicubic(scale):
+    model = kp.models.RRDBNet(scale=scale, image_residual=True, **SMALL)
+    x = RNG.random((2, 8, 12, 3)).astype("float32")
+    bicubic = bicubic_brute_force(x, scale)
+    np.testing.assert_allclose(np.asarray(model(x)), bicubic, atol=1e-5)
+    run_model_test(model, x, (2, 8 * scale, 12 * scale, 3), run_training_check=False)
+    # The zero last convolution blocks the gradient of every other weight
+    # for one step only: after two, all of them have moved (Adam: a tiny
+    # gradient still makes a visible step).
+    before = [np.asarray(w) for w in model.trainable_weights]
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mae")
+    target = RNG.random((2, 8 * scale, 12 * scale, 3)).astype("float32")
+    model.fit(x, target, batch_size=2, epochs=2, verbose=0)
+    for weight, old in zip(model.trainable_weights, before, strict=True):
+        assert not np.array_equal(np.asarray(weight), old), weight.path
+    assert not np.allclose(np.asarray(model(x)), bicubic, atol=1e-5)
+
+
+def test_image_residual_traces_with_unknown_sizes():
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tf.function tracing with unknown shapes is TensorFlow-only")
+    import tensorflow as tf
+
+    model = kp.models.RRDBNet(image_residual=True, **SMALL)
+    traced = tf.function(model, input_signature=[tf.TensorSpec((None, None, None, 3))])
+    for shape in [(1, 5, 9, 3), (2, 4, 3, 3)]:
+        x = RNG.random(shape).astype("float32")
+        np.testing.assert_allclose(
+            traced(x).numpy(), bicubic_brute_force(x, 4), atol=1e-5
+        )
+
+
+def test_image_residual_needs_as_many_outputs_as_inputs():
+    with pytest.raises(ValueError, match=r"in_channels=1, out_channels=3"):
+        kp.models.RRDBNet(in_channels=1, image_residual=True, **SMALL)
