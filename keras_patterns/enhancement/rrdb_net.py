@@ -7,7 +7,7 @@ from keras_patterns.enhancement.rrdb_layers import RRDB
 from keras_patterns.enhancement.rrdb_layers import PixelUnshuffle
 from keras_patterns.enhancement.rrdb_layers import torch_default_init
 from keras_patterns.utils.serialization import ArgumentsConfig
-from keras_patterns.utils.upsampling import upsample
+from keras_patterns.utils.upsampling import IntegerUpsampling
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 
@@ -34,8 +34,8 @@ class NearestUpsampling(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
-class BicubicUpsampling(keras.layers.Layer):
-    """Bicubic upsampling by an integer `scale` that works with unknown sizes.
+class BicubicUpsampling(IntegerUpsampling):
+    """Bicubic upsampling by an integer `factor` that works with unknown sizes.
 
     `tf.image.resize(..., method="bicubic")` (Keys' kernel with a = -0.5,
     half-pixel centres, the weights of taps outside the image dropped and
@@ -54,26 +54,7 @@ class BicubicUpsampling(keras.layers.Layer):
             3.0882], dtype=float32)
     """
 
-    def __init__(self, scale, **kwargs):
-        super().__init__(**kwargs)
-        self.scale = check_int(scale, "scale")
-
-    def call(self, inputs):
-        return upsample(inputs, self.scale, "bicubic")
-
-    def compute_output_shape(self, input_shape):
-        def grow(d):
-            return None if d is None else self.scale * d
-
-        return (
-            input_shape[0],
-            grow(input_shape[1]),
-            grow(input_shape[2]),
-            input_shape[3],
-        )
-
-    def get_config(self):
-        return {**super().get_config(), "scale": self.scale}
+    interpolation = "bicubic"
 
 
 def _conv(filters, name, initializer=None):

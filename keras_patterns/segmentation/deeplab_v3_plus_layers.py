@@ -11,13 +11,13 @@ backend.
 import keras
 from keras import ops
 
-from keras_patterns.utils.upsampling import upsample
+from keras_patterns.utils.upsampling import IntegerUpsampling
 
 PREPROCESSING_MODES = ("caffe", "tf", "torch", "scale255", "none")
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
-class BilinearUpsampling(keras.layers.Layer):
+class BilinearUpsampling(IntegerUpsampling):
     """Bilinear upsampling by an integer factor that works with unknown sizes.
 
     Equivalent to `keras.layers.UpSampling2D(factor, interpolation="bilinear")`
@@ -37,32 +37,7 @@ class BilinearUpsampling(keras.layers.Layer):
     array([0.  , 0.25, 0.75, 1.  ], dtype=float32)
     """
 
-    def __init__(self, factor, **kwargs):
-        super().__init__(**kwargs)
-        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
-            raise ValueError(
-                f'"factor" must be a positive int. Received: factor={factor!r}'
-            )
-        self.factor = factor
-
-    def call(self, inputs):
-        return upsample(inputs, self.factor, "bilinear")
-
-    def compute_output_shape(self, input_shape):
-        def scale(d):
-            return None if d is None else d * self.factor
-
-        return (
-            input_shape[0],
-            scale(input_shape[1]),
-            scale(input_shape[2]),
-            input_shape[3],
-        )
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"factor": self.factor})
-        return config
+    interpolation = "bilinear"
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")

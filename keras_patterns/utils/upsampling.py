@@ -8,6 +8,7 @@ slices of the padded input, interleaved by a reshape. Half-pixel centres
 and TensorFlow's edge handling: `tf.image.resize` without antialiasing.
 """
 
+import keras
 from keras import ops
 
 INTERPOLATIONS = ("bilinear", "bicubic")
@@ -98,3 +99,40 @@ def upsample(x, factor, interpolation="bilinear"):
         return x
     x = _upsample_axis(x, factor, 1, interpolation)
     return _upsample_axis(x, factor, 2, interpolation)
+
+
+class IntegerUpsampling(keras.layers.Layer):
+    """Base of the upsampling layers: `upsample` by `factor` with the
+    subclass' `interpolation`, for inputs of any height and width.
+
+    Args:
+        factor: positive int, the same for height and width.
+        **kwargs: standard `keras.layers.Layer` arguments.
+    """
+
+    interpolation = None
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
+            raise ValueError(
+                f'"factor" must be a positive int. Received: factor={factor!r}'
+            )
+        self.factor = factor
+
+    def call(self, inputs):
+        return upsample(inputs, self.factor, self.interpolation)
+
+    def compute_output_shape(self, input_shape):
+        def scale(d):
+            return None if d is None else d * self.factor
+
+        return (
+            input_shape[0],
+            scale(input_shape[1]),
+            scale(input_shape[2]),
+            input_shape[3],
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}

@@ -170,7 +170,7 @@ def test_bicubic_upsampling_against_brute_force_and_tensorflow(factor):
 def test_bicubic_upsampling_shared_checks():
     run_layer_test(
         kp.layers.BicubicUpsampling,
-        {"scale": 2},
+        {"factor": 2},
         RNG.random((2, 3, 4, 5)),
         (2, 6, 8, 5),
         expected_num_trainable_weights=0,
