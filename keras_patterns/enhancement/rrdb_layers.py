@@ -8,6 +8,8 @@ zero and deep trunks of 23 blocks train), biases from zero.
 import keras
 from keras import ops
 
+from keras_patterns.utils.validation import check_int
+
 
 def scaled_kaiming(scale=0.1):
     """Kaiming-normal initialisation (fan-in, ReLU gain) multiplied by `scale`."""
@@ -21,11 +23,6 @@ def torch_default_init():
     return keras.initializers.VarianceScaling(
         scale=1.0 / 3.0, mode="fan_in", distribution="uniform"
     )
-
-
-def _check_positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f'"{name}" must be a positive int. Received: {name}={value!r}')
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
@@ -58,10 +55,8 @@ class ResidualDenseBlock(keras.layers.Layer):
 
     def __init__(self, filters=64, growth=32, residual_scale=0.2, **kwargs):
         super().__init__(**kwargs)
-        _check_positive(filters, "filters")
-        _check_positive(growth, "growth")
-        self.filters = filters
-        self.growth = growth
+        self.filters = check_int(filters, "filters")
+        self.growth = check_int(growth, "growth")
         self.residual_scale = float(residual_scale)
         self.convs = [
             keras.layers.Conv2D(
@@ -185,8 +180,7 @@ class PixelUnshuffle(keras.layers.Layer):
 
     def __init__(self, scale, **kwargs):
         super().__init__(**kwargs)
-        _check_positive(scale, "scale")
-        self.scale = scale
+        self.scale = check_int(scale, "scale")
 
     def call(self, inputs):
         s = self.scale

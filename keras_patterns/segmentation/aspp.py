@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_patterns.utils.validation import check_int
+
 
 def _conv_block(filters, kernel_size, dilation_rate, name):
     return [
@@ -80,10 +82,7 @@ class AtrousSpatialPyramidPooling(keras.layers.Layer):
 
     def __init__(self, filters=256, rates=(6, 12, 18), dropout=0.1, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
-            raise ValueError(
-                f'"filters" must be a positive int. Received: filters={filters!r}'
-            )
+        filters = check_int(filters, "filters")
         rates = tuple(rates) if isinstance(rates, (list, tuple)) else rates
         if (
             not isinstance(rates, tuple)

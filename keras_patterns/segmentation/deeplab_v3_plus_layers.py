@@ -12,6 +12,7 @@ import keras
 from keras import ops
 
 from keras_patterns.utils.upsampling import IntegerUpsampling
+from keras_patterns.utils.validation import check_int
 
 PREPROCESSING_MODES = ("caffe", "tf", "torch", "scale255", "none")
 
@@ -51,11 +52,7 @@ class PadToMultiple(keras.layers.Layer):
 
     def __init__(self, multiple, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(multiple, bool) or not isinstance(multiple, int) or multiple < 1:
-            raise ValueError(
-                f'"multiple" must be a positive int. Received: multiple={multiple!r}'
-            )
-        self.multiple = multiple
+        self.multiple = check_int(multiple, "multiple")
 
     def call(self, inputs):
         shape = ops.shape(inputs)

@@ -11,6 +11,8 @@ and TensorFlow's edge handling: `tf.image.resize` without antialiasing.
 import keras
 from keras import ops
 
+from keras_patterns.utils.validation import check_int
+
 INTERPOLATIONS = ("bilinear", "bicubic")
 
 
@@ -114,11 +116,7 @@ class IntegerUpsampling(keras.layers.Layer):
 
     def __init__(self, factor, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
-            raise ValueError(
-                f'"factor" must be a positive int. Received: factor={factor!r}'
-            )
-        self.factor = factor
+        self.factor = check_int(factor, "factor")
 
     def call(self, inputs):
         return upsample(inputs, self.factor, self.interpolation)

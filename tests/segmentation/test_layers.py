@@ -128,3 +128,19 @@ def test_atrous_conv_skips_only_padding_taps(shape, rate):
     np.testing.assert_allclose(
         np.asarray(atrous_conv(x, kernel, rate)), np.asarray(full), rtol=1e-4, atol=1e-4
     )
+
+
+@pytest.mark.parametrize("value", [0, -2, 1.5, True, "2"])
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (kp.layers.BilinearUpsampling, "factor"),
+        (kp.layers.BicubicUpsampling, "factor"),
+        (kp.segmentation.deeplab_v3_plus_layers.PadToMultiple, "multiple"),
+        (kp.layers.PixelUnshuffle, "scale"),
+    ],
+)
+def test_integer_arguments_are_checked(make, name, value):
+    with pytest.raises(ValueError, match=f'"{name}" must be an int >= 1'):
+        make(value)
+    assert make(np.int64(3)).get_config()[name] == 3  # NumPy ints are fine
