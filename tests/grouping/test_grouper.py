@@ -510,9 +510,10 @@ def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
     restored = kp.PatternGrouper.load(tmp_path / "grouper", progress=False)
     assert isinstance(restored.segmenter, keras.Model)
     # Each training stage got its share of the 600 s left: the segmenter
-    # half, the embedder what was left less the quick reserve of 40 s.
-    assert 250 < limits["train_segmenter"] <= 300
-    assert 10 < limits["train_embedder"] < 600 - 40
+    # SEGMENTER_SHARE, the embedder what was left less the quick reserve.
+    share = 600 * demo.SEGMENTER_SHARE
+    assert share - 50 < limits["train_segmenter"] <= share
+    assert 10 < limits["train_embedder"] < 600 - demo.RESERVE["quick"]
 
 
 def test_demo_clock_shares_the_time_left(monkeypatch):
