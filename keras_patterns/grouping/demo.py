@@ -126,8 +126,8 @@ def run_demo(out, quick=False, seed=0, progress=True, log=print):
     `BUDGETS[...]["seconds"]` on a slow or busy machine, a share of the
     time left: the segmenter `SEGMENTER_SHARE` of it, the embedder all but
     a reserve for the stages after it, with its learning rate annealed to
-    that deadline. On a quiet 2-core machine the step budgets bind; on a slower
-    one the clock does.
+    that deadline. On a quick machine the step budgets bind; on a slow one
+    the clock does.
     """
     out = Path(out)
     mode = "quick" if quick else "full"
