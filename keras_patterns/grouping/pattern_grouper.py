@@ -31,6 +31,8 @@ GARMENTS = ("top", "dress", "outer", "pants")
 FLIPS = tuple(
     (slice(None, None, r), slice(None, None, c)) for r in (1, -1) for c in (1, -1)
 )
+# How `_finish` tiles a small patch for the enhancer.
+UPSCALE_TILING = {"tile": 64, "overlap": 16}
 STAGES = ("read", "segment", "cut", "enhance", "train", "embed", "cluster")
 
 
@@ -188,7 +190,7 @@ class PatternGrouper:
         """Square crop; enhancement when small; resize to `patch_size`."""
         square = centre_square(patch)
         if square.shape[0] < self.enhance_below and self.enhancer is not None:
-            square = upscale(self.enhancer, square, tile=64, overlap=16)
+            square = upscale(self.enhancer, square, **UPSCALE_TILING)
             item.enhanced = True
         if square.shape[0] != self.patch_size:
             square = resize_image(square, (self.patch_size, self.patch_size))
