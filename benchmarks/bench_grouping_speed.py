@@ -23,7 +23,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from machine_speed import reference_matmul_gflops  # noqa: E402
 
 import keras_patterns as kp  # noqa: E402
-from keras_patterns.grouping.demo import write_catalogue  # noqa: E402
 
 
 def main():
@@ -42,7 +41,7 @@ def main():
     grouper.batch_size = args.batch_size
     families = len(kp.datasets.PATTERN_FAMILIES)
     with tempfile.TemporaryDirectory() as folder:
-        files, garments, _ = write_catalogue(
+        files, garments, _ = kp.datasets.write_synthetic_catalogue(
             Path(folder) / "photos", -(-args.photos // families), seed=2024
         )
         files, garments = files[: args.photos], garments[: args.photos]

@@ -16,7 +16,7 @@ import keras
 from sklearn.metrics import normalized_mutual_info_score
 
 import keras_patterns as kp
-from keras_patterns.grouping import recipes
+from keras_patterns.apps import recipes
 
 
 def main():

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 import keras_patterns as kp
-from keras_patterns.grouping import recipes
+from keras_patterns.apps import recipes
 from keras_patterns.utils.lazy_tensorflow import tf
 from keras_patterns.utils.visualization import contact_sheet
 

@@ -15,8 +15,7 @@ import argparse
 from pathlib import Path
 
 import keras_patterns as kp
-from keras_patterns.grouping import demo
-from keras_patterns.grouping import recipes
+from keras_patterns.apps import recipes
 
 
 def build_grouper(quick):
@@ -31,7 +30,7 @@ def build_grouper(quick):
         enhancer,
         embedder,
         patch_size=32 if quick else 64,
-        segment_size=demo.SEGMENT_SIZE,
+        segment_size=recipes.SEGMENT_SIZE,
     )
 
 
@@ -47,7 +46,7 @@ def main():
     if args.images:
         files, garments = args.images, None
     else:
-        files, garments, _ = demo.write_catalogue(
+        files, garments, _ = kp.datasets.write_synthetic_catalogue(
             out / "catalogue", 1 if args.quick else 10, 5
         )
     grouper = (

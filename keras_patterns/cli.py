@@ -9,6 +9,7 @@ Run `keras-patterns SUBCOMMAND --help` for each one's options.
 """
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def _add_synthetic_options(parser, items, views):
 
 
 def _cmd_demo(args):
-    from keras_patterns.grouping.demo import run_demo
+    from keras_patterns.apps.demo import run_demo
 
     summary = run_demo(
         args.out, quick=args.quick, seed=args.seed, progress=not args.quiet
@@ -246,9 +247,20 @@ def build_parser():
     return parser
 
 
+def _show_library_logs(quiet):
+    """Library modules log through `logging`; the command shows their INFO."""
+    logger = logging.getLogger("keras_patterns")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+
+
 def main(argv=None):
     """Entry point of the `keras-patterns` command."""
     args = build_parser().parse_args(argv)
+    _show_library_logs(getattr(args, "quiet", False))
     try:
         return args.run(args)
     except (ValueError, FileNotFoundError) as error:

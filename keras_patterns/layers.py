@@ -1,4 +1,5 @@
-"""Public Keras layers, re-exported from the stage that defines each one."""
+"""Public Keras layers, re-exported from the stage (or the shared
+`keras_patterns.modeling` package) that defines each one."""
 
 from keras_patterns.embedding.embedding_layers import GeneralizedMeanPooling
 from keras_patterns.embedding.embedding_layers import ImageRangeScaling
@@ -6,11 +7,11 @@ from keras_patterns.embedding.l2_normalize import L2Normalize
 from keras_patterns.enhancement.rrdb_layers import RRDB
 from keras_patterns.enhancement.rrdb_layers import PixelUnshuffle
 from keras_patterns.enhancement.rrdb_layers import ResidualDenseBlock
-from keras_patterns.enhancement.rrdb_net import BicubicUpsampling
-from keras_patterns.enhancement.rrdb_net import NearestUpsampling
+from keras_patterns.modeling.preprocessing import BackbonePreprocessing
+from keras_patterns.modeling.upsampling import BicubicUpsampling
+from keras_patterns.modeling.upsampling import BilinearUpsampling
+from keras_patterns.modeling.upsampling import NearestUpsampling
 from keras_patterns.segmentation.aspp import AtrousSpatialPyramidPooling
-from keras_patterns.segmentation.deeplab_v3_plus_layers import BackbonePreprocessing
-from keras_patterns.segmentation.deeplab_v3_plus_layers import BilinearUpsampling
 from keras_patterns.segmentation.deeplab_v3_plus_layers import CropToReference
 from keras_patterns.segmentation.deeplab_v3_plus_layers import PadToMultiple
 

@@ -6,7 +6,7 @@ from keras_patterns.embedding.triplet_losses import TripletLoss
 from keras_patterns.embedding.triplet_losses import TripletSemiHardLoss
 from keras_patterns.enhancement.sr_losses import PerceptualLoss
 from keras_patterns.enhancement.sr_losses import RelativisticAverageLoss
-from keras_patterns.segmentation.segmentation_loss import (
+from keras_patterns.segmentation.segmentation_losses import (
     MaskedSparseCategoricalCrossentropy,
 )
 

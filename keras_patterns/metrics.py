@@ -5,7 +5,7 @@ from keras_patterns.embedding.retrieval_metrics import TripletStatistic
 from keras_patterns.embedding.retrieval_metrics import evaluate_retrieval
 from keras_patterns.enhancement.sr_metrics import psnr
 from keras_patterns.enhancement.sr_metrics import ssim
-from keras_patterns.segmentation.deeplab_v3_plus import mean_iou_metric
+from keras_patterns.segmentation.segmentation_metrics import mean_iou_metric
 
 __all__ = [
     "RecallAtK",

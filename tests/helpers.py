@@ -224,3 +224,30 @@ needs_esrgan_training = pytest.mark.skipif(
     keras.backend.backend() not in ("tensorflow", "torch"),
     reason="trains an ESRGAN, whose train step runs on TensorFlow and PyTorch, not JAX",
 )
+
+
+def bicubic_brute_force(x, factor, a=-0.5):
+    """TensorFlow's bicubic upsampling, one output pixel at a time (NumPy).
+
+    Half-pixel centres, Keys' kernel; taps outside the image are dropped
+    and the remaining weights renormalised.
+    """
+
+    def kernel(d):
+        d = abs(d)
+        if d <= 1:
+            return (a + 2) * d**3 - (a + 3) * d**2 + 1
+        return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a if d < 2 else 0.0
+
+    def weights(n):  # (factor * n, n): output row i from input rows
+        matrix = np.zeros((factor * n, n))
+        for i in range(factor * n):
+            source = (i + 0.5) / factor - 0.5
+            for j in range(int(np.floor(source)) - 1, int(np.floor(source)) + 3):
+                if 0 <= j < n:
+                    matrix[i, j] = kernel(source - j)
+            matrix[i] /= matrix[i].sum()
+        return matrix
+
+    rows, cols = weights(x.shape[1]), weights(x.shape[2])
+    return np.einsum("ih,jw,bhwc->bijc", rows, cols, x)

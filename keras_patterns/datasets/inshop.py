@@ -18,20 +18,18 @@ from PIL import Image
 
 from keras_patterns.datasets.inshop_classes import check_label_ids
 from keras_patterns.datasets.inshop_classes import rgb_mask_to_labels
+from keras_patterns.datasets.inshop_layout import BBOX_FILE
+from keras_patterns.datasets.inshop_layout import ITEM_FILE
+from keras_patterns.datasets.inshop_layout import MANIFEST_FILE
+from keras_patterns.datasets.inshop_layout import PARTITION_FILE
+from keras_patterns.datasets.inshop_layout import RESOLUTIONS
+from keras_patterns.datasets.inshop_layout import SPLITS
+from keras_patterns.datasets.inshop_layout import VIEW_NAMES
 from keras_patterns.datasets.inshop_lists import read_item_list
 from keras_patterns.datasets.inshop_lists import read_list_file
 from keras_patterns.datasets.inshop_lists import read_manifest
 from keras_patterns.utils.validation import check_choice
 
-PARTITION_FILE = "Eval/list_eval_partition.txt"
-BBOX_FILE = "Anno/list_bbox_inshop.txt"
-ITEM_FILE = "Anno/list_item_inshop.txt"
-MANIFEST_FILE = "manifest.csv"
-SPLITS = ("train", "query", "gallery")
-VIEW_NAMES = {1: "front", 2: "side", 3: "back", 4: "full", 6: "flat", 7: "additional"}
-"""View digit (``NN_V_<view>.jpg`` and flat ``NNNN_LLV``) to view name."""
-VIEW_DIGITS = {name: digit for digit, name in VIEW_NAMES.items()}
-RESOLUTIONS = {"highres": "img_highres", "lowres": "img"}
 LAYOUTS = ("auto", "inshop", "flat")
 MISSING_MODES = ("warn", "error", "ignore")
 

@@ -1,78 +1,35 @@
-"""DeepFashion In-shop class table: names, mask colours and class reductions.
+"""DeepFashion In-shop masks: colours to class ids and back, class reductions.
 
-The segmentation masks of DeepFashion In-shop are painted in 16 colours. The
-ids follow the row order of the official colour table, but several official
-names are wrong; the names here are the corrected ones (see the data page of
-the documentation for the cross-checks).
+The segmentation masks of DeepFashion In-shop are painted in 16 colours.
+The tables themselves (`INSHOP_CLASSES`, `INSHOP_COLORS`, `NINE_CLASSES`,
+`CLOTHING_CLASSES`, `IGNORE_LABEL`) live in `keras_patterns.modeling.labels`,
+below the stages that predict and cut by them; they are re-exported here
+and in `keras_patterns.datasets`.
 """
 
 import numpy as np
 
+from keras_patterns.modeling.labels import CLOTHING_CLASSES
+from keras_patterns.modeling.labels import IGNORE_LABEL
+from keras_patterns.modeling.labels import INSHOP_CLASSES
+from keras_patterns.modeling.labels import INSHOP_COLORS
+from keras_patterns.modeling.labels import NINE_CLASSES
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_names
 
-INSHOP_CLASSES = (
-    "background",
-    "top",
-    "skirt",
-    "leggings",
-    "face",
-    "dress",
-    "bag",
-    "neckwear",
-    "outer",
-    "hair",
-    "headwear",
-    "eyeglass",
-    "belt",
-    "pants",
-    "skin",
-    "footwear",
-)
-"""The 16 corrected In-shop class names; the index is the class id."""
-
-INSHOP_COLORS = np.array(
-    [
-        (0, 0, 0),
-        (255, 250, 250),
-        (250, 235, 215),
-        (70, 130, 180),
-        (16, 78, 139),
-        (255, 250, 205),
-        (255, 140, 0),
-        (50, 205, 50),
-        (220, 220, 220),
-        (255, 0, 0),
-        (127, 255, 212),
-        (0, 100, 0),
-        (255, 255, 0),
-        (211, 211, 211),
-        (144, 238, 144),
-        (245, 222, 179),
-    ],
-    dtype=np.uint8,
-)
-"""(16, 3) uint8 mask colours; row ``i`` is the colour of class id ``i``."""
-INSHOP_COLORS.setflags(write=False)
-
-CLOTHING_CLASSES = ("top", "dress", "outer", "pants", "footwear")
-"""The garment classes whose patterns the package groups."""
-
-NINE_CLASSES = (
-    "background",
-    "top",
-    "face",
-    "dress",
-    "outer",
-    "hair",
-    "pants",
-    "skin",
-    "footwear",
-)
-"""The 9-class set used for training segmentation (ids in this order)."""
-
-IGNORE_LABEL = 255
-"""Label of pixels that losses and metrics skip (discarded or unknown)."""
+__all__ = [
+    "CLOTHING_CLASSES",
+    "IGNORE_LABEL",
+    "INSHOP_CLASSES",
+    "INSHOP_COLORS",
+    "NINE_CLASSES",
+    "UnknownMaskColorError",
+    "check_label_ids",
+    "class_lookup_table",
+    "labels_to_rgb",
+    "remap_classes",
+    "rgb_mask_to_labels",
+]
 
 DISCARDED_MODES = ("ignore", "background")
 UNKNOWN_MODES = ("error", "ignore")
@@ -122,7 +79,7 @@ def _pack_rgb(pixels):
     """Packs RGB(A) pixels into little-endian 24-bit codes `r | g << 8 | b << 16`.
 
     Contiguous RGBA input (what Pillow decodes to) is reinterpreted as uint32
-    in place of three shifted copies: about 20 times faster on a 750x1101 mask.
+    in place of three shifted copies, which is much faster on large masks.
     """
     if pixels.shape[-1] == 4 and pixels.flags.c_contiguous:
         return pixels.view("<u4")[..., 0] & 0xFFFFFF

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from keras_patterns.datasets.inshop import load_inshop
-from keras_patterns.datasets.inshop_classes import INSHOP_COLORS
-from keras_patterns.datasets.inshop_classes import NINE_CLASSES
 from keras_patterns.datasets.inshop_classes import class_lookup_table
+from keras_patterns.modeling.labels import INSHOP_COLORS
+from keras_patterns.modeling.labels import NINE_CLASSES
 from keras_patterns.utils.lazy_tensorflow import tf
+from keras_patterns.utils.sampling import pk_dataset
 from keras_patterns.utils.validation import check_int
 from keras_patterns.utils.validation import check_size
 
@@ -194,68 +195,6 @@ def segmentation_dataset(
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-class PKSampler:
-    """Index batches of P labels with K examples each, for metric learning.
-
-    Every batch holds `p` distinct labels and `k` examples of each, so every
-    anchor has `k - 1` positives and `(p - 1) * k` negatives. One epoch
-    visits every label with at least two examples once, in random order;
-    labels with fewer than `k` examples are sampled with replacement.
-
-    Args:
-        labels: integer (or string) label per example, shape `(N,)`.
-        p: labels per batch.
-        k: examples per label.
-        seed: random seed.
-
-    Example:
-
-    >>> from keras_patterns.datasets import PKSampler
-    >>> sampler = PKSampler([0, 0, 1, 1, 2, 2], p=2, k=2, seed=0)
-    >>> batch = next(iter(sampler))
-    >>> len(batch), len(sampler)
-    (4, 1)
-    """
-
-    def __init__(self, labels, p=8, k=4, seed=0):
-        check_int(p, "p")
-        check_int(k, "k")
-        if k < 2:
-            raise ValueError(
-                f'"k" must be at least 2 (an anchor needs a positive). Received: k={k}'
-            )
-        self.labels = np.asarray(labels)
-        if self.labels.ndim != 1:
-            raise ValueError(
-                f'"labels" must be one-dimensional. Received shape {self.labels.shape}'
-            )
-        groups = {}
-        for index, label in enumerate(self.labels.tolist()):
-            groups.setdefault(label, []).append(index)
-        self.groups = [np.array(v) for _, v in sorted(groups.items()) if len(v) >= 2]
-        if len(self.groups) < p:
-            raise ValueError(
-                f'"p" must not exceed the number of labels with two or more examples '
-                f"({len(self.groups)}). Received: p={p}"
-            )
-        self.p, self.k = p, k
-        self.rng = np.random.default_rng(seed)
-
-    def __len__(self):
-        return len(self.groups) // self.p
-
-    def __iter__(self):
-        order = self.rng.permutation(len(self.groups))
-        for start in range(0, len(self) * self.p, self.p):
-            batch = []
-            for g in order[start : start + self.p]:
-                members = self.groups[g]
-                batch.append(
-                    self.rng.choice(members, self.k, replace=len(members) < self.k)
-                )
-            yield np.concatenate(batch)
-
-
 def triplet_dataset(
     data,
     labels="item_id",
@@ -294,36 +233,17 @@ def triplet_dataset(
         records = load_inshop(data) if isinstance(data, (str, Path)) else list(data)
         images = np.array([r["image_path"] for r in records])
         values = np.array([r[labels] for r in records])
-    _, ids = np.unique(values, return_inverse=True)
-    sampler = PKSampler(ids, p, k, seed)
     from_files = images.dtype.kind in "US"
-    size = None if image_size is None else check_size(image_size, minimum=8)
-    if from_files and size is None:
+    if from_files and image_size is None:
         raise ValueError('"image_size" is required when images are read from files.')
-
-    def indices():
-        while True:
-            yield from sampler
-            if not repeat:
-                return
-
-    dataset = tf.data.Dataset.from_generator(
-        indices, output_signature=tf.TensorSpec((p * k,), tf.int64)
-    ).unbatch()
-    source = tf.constant(images)
-    targets = tf.constant(ids.astype(np.int32))
-
-    def load(index):
-        image = tf.gather(source, index)
-        image = (
-            _decode_image(image)
-            if from_files
-            else tf.image.convert_image_dtype(image, tf.float32)
-        )
-        if size is not None:
-            image = tf.image.resize(image, size, antialias=True)
-        label = tf.gather(targets, index)
-        return map_fn(image, label) if map_fn is not None else (image, label)
-
-    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return dataset.batch(p * k, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    return pk_dataset(
+        images,
+        values,
+        p,
+        k,
+        decode=_decode_image if from_files else None,
+        image_size=image_size,
+        repeat=repeat,
+        seed=seed,
+        map_fn=map_fn,
+    )

@@ -17,65 +17,18 @@ from pathlib import Path
 
 from PIL import Image
 
-from keras_patterns.datasets.inshop import MANIFEST_FILE
-from keras_patterns.datasets.inshop import VIEW_DIGITS
 from keras_patterns.datasets.inshop import load_inshop
 from keras_patterns.datasets.inshop import read_mask
+from keras_patterns.datasets.inshop_layout import FIRST_FLAT_ID
+from keras_patterns.datasets.inshop_layout import MANIFEST_COLUMNS
+from keras_patterns.datasets.inshop_layout import MANIFEST_FILE
+from keras_patterns.datasets.inshop_layout import PrepareSummary
+from keras_patterns.datasets.inshop_layout import flat_name
 from keras_patterns.utils.io import atomic_path
 from keras_patterns.utils.io import encode_png_gray
 from keras_patterns.utils.io import write_bytes_atomic
 from keras_patterns.utils.io import write_text_atomic
 from keras_patterns.utils.progress import progress_bar
-
-FIRST_FLAT_ID = 1000
-MANIFEST_COLUMNS = (
-    "name",
-    "item_id",
-    "split",
-    "gender",
-    "category",
-    "view",
-    "look",
-    "source_image",
-    "source_mask",
-)
-
-
-@dataclasses.dataclass
-class PrepareSummary:
-    """What `prepare_inshop` did.
-
-    Attributes:
-        written: flat names (``NNNN_LLV``) converted by this run.
-        skipped: flat names already present from an earlier run.
-        failed: `(source_path, reason)` for each pair that could not be
-            converted (corrupt image, unknown mask colour, size mismatch...).
-        manifest: path of the manifest.
-        manifest_written: whether this run (re)wrote the manifest.
-    """
-
-    written: list = dataclasses.field(default_factory=list)
-    skipped: list = dataclasses.field(default_factory=list)
-    failed: list = dataclasses.field(default_factory=list)
-    manifest: str | None = None
-    manifest_written: bool = False
-
-    def __getitem__(self, key):
-        return getattr(self, key)
-
-    def __repr__(self):
-        return (
-            f"PrepareSummary(written={len(self.written)}, skipped={len(self.skipped)}, "
-            f"failed={len(self.failed)})"
-        )
-
-    def __str__(self):
-        lines = [
-            f"written {len(self.written)}, skipped {len(self.skipped)} "
-            f"(already done), failed {len(self.failed)}"
-        ]
-        lines += [f"  failed: {path}: {reason}" for path, reason in self.failed]
-        return "\n".join(lines)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,12 +37,6 @@ class _Pair:
     record: object
     image_out: Path
     mask_out: Path
-
-
-def flat_name(flat_id, look, view):
-    """The flat-layout stem ``NNNN_LLV`` for an item number, look and view."""
-    digit = VIEW_DIGITS.get(view, 0) if isinstance(view, str) else int(view)
-    return f"{flat_id:04d}_{int(look or 0):02d}{digit}"
 
 
 def _plan(records, destination):

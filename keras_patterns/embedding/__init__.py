@@ -4,7 +4,9 @@
 `L2Normalize`), the triplet losses (semi-hard, batch-hard, batch-all and
 explicit triplets) with O(B^2) mining, `SiameseModel` to train with
 `fit()` while watching for collapse, pattern augmentation, and retrieval
-metrics (`RecallAtK`, `evaluate_retrieval`).
+metrics (`RecallAtK`, `evaluate_retrieval`), and two trainers of a texture-CNN
+embedder: from labelled patches (`train_pattern_embedder`) or from a
+catalogue's unlabelled ones (`train_embedder_on_patches`).
 """
 
 from keras_patterns.embedding.augmentation import pattern_augmentation
@@ -18,6 +20,8 @@ from keras_patterns.embedding.retrieval_metrics import RecallAtK
 from keras_patterns.embedding.retrieval_metrics import TripletStatistic
 from keras_patterns.embedding.retrieval_metrics import evaluate_retrieval
 from keras_patterns.embedding.siamese_model import SiameseModel
+from keras_patterns.embedding.training import train_embedder_on_patches
+from keras_patterns.embedding.training import train_pattern_embedder
 from keras_patterns.embedding.triplet_losses import TripletBatchAllLoss
 from keras_patterns.embedding.triplet_losses import TripletHardLoss
 from keras_patterns.embedding.triplet_losses import TripletLoss
@@ -39,4 +43,6 @@ __all__ = [
     "pairwise_distances",
     "pattern_augmentation",
     "texture_cnn",
+    "train_embedder_on_patches",
+    "train_pattern_embedder",
 ]

@@ -5,7 +5,7 @@ import keras
 from keras_patterns.embedding.embedding_layers import GeneralizedMeanPooling
 from keras_patterns.embedding.embedding_layers import ImageRangeScaling
 from keras_patterns.embedding.l2_normalize import L2Normalize
-from keras_patterns.segmentation.deeplab_v3_plus_layers import BackbonePreprocessing
+from keras_patterns.modeling.preprocessing import BackbonePreprocessing
 from keras_patterns.utils.images import to_float
 from keras_patterns.utils.serialization import ArgumentsConfig
 from keras_patterns.utils.serialization import nested
@@ -29,8 +29,7 @@ def texture_cnn(
     its pixels (instance normalisation without parameters): the global
     colour and contrast of a fabric, which say nothing about its pattern,
     are gone before the first convolution. Triplet training then starts
-    learning the pattern at once instead of first unlearning colour (in-batch
-    Recall@1 after 60 steps on garment patches: 0.32 with, 0.06 without).
+    learning the pattern at once instead of first unlearning colour.
     """
     images = keras.Input(input_shape)
     x = images

@@ -2,22 +2,15 @@
 
 import keras
 
-from keras_patterns.enhancement.rrdb_layers import torch_default_init
+from keras_patterns.enhancement.rrdb_layers import torch_conv
 from keras_patterns.utils.serialization import ArgumentsConfig
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 
 
-def _conv(x, filters, kernel, strides, name, bias=False):
-    x = keras.layers.Conv2D(
-        filters,
-        kernel,
-        strides=strides,
-        padding="same",
-        use_bias=bias,
-        kernel_initializer=torch_default_init(),
-        name=name,
-    )(x)
+def _conv_bn_lrelu(x, filters, kernel, strides, name, bias=False):
+    """A convolution, batch normalisation (skipped with `bias`) and LeakyReLU."""
+    x = torch_conv(filters, kernel, name, strides=strides, use_bias=bias)(x)
     if not bias:
         x = keras.layers.BatchNormalization(
             momentum=0.9, epsilon=1e-5, name=f"{name}_bn"
@@ -61,12 +54,12 @@ class VGGStyleDiscriminator(ArgumentsConfig, keras.Model):
 
         # === Functional Model ===
         images = keras.Input((input_size, input_size, in_channels), name="images")
-        x = _conv(images, filters, 3, 1, "conv0_0", bias=True)
-        x = _conv(x, filters, 4, 2, "conv0_1")
+        x = _conv_bn_lrelu(images, filters, 3, 1, "conv0_0", bias=True)
+        x = _conv_bn_lrelu(x, filters, 4, 2, "conv0_1")
         widths = [2, 4, 8, 8] + ([8] if input_size == 256 else [])
         for stage, width in enumerate(widths, start=1):
-            x = _conv(x, filters * width, 3, 1, f"conv{stage}_0")
-            x = _conv(x, filters * width, 4, 2, f"conv{stage}_1")
+            x = _conv_bn_lrelu(x, filters * width, 3, 1, f"conv{stage}_0")
+            x = _conv_bn_lrelu(x, filters * width, 4, 2, f"conv{stage}_1")
         x = keras.layers.Flatten(name="flatten")(x)
         x = keras.layers.Dense(100, name="linear1")(x)
         x = keras.layers.LeakyReLU(negative_slope=0.2, name="linear1_lrelu")(x)

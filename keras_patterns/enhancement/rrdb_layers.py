@@ -25,6 +25,26 @@ def torch_default_init():
     )
 
 
+def torch_conv(
+    filters, kernel_size=3, name=None, strides=1, use_bias=True, initializer=None
+):
+    """A "same" `Conv2D` as ESRGAN's networks make it.
+
+    Its kernel starts as PyTorch's `nn.Conv2d` does (`torch_default_init`)
+    unless `initializer` is given, so networks trained from scratch here
+    start where the official code starts.
+    """
+    return keras.layers.Conv2D(
+        filters,
+        kernel_size,
+        strides=strides,
+        padding="same",
+        use_bias=use_bias,
+        kernel_initializer=initializer or torch_default_init(),
+        name=name,
+    )
+
+
 @keras.saving.register_keras_serializable(package="keras_patterns")
 class ResidualDenseBlock(keras.layers.Layer):
     """Residual dense block (RDB) of ESRGAN: five densely connected convolutions.
@@ -59,12 +79,10 @@ class ResidualDenseBlock(keras.layers.Layer):
         self.growth = check_int(growth, "growth")
         self.residual_scale = float(residual_scale)
         self.convs = [
-            keras.layers.Conv2D(
+            torch_conv(
                 growth if i < 5 else filters,
-                3,
-                padding="same",
-                kernel_initializer=scaled_kaiming(0.1),
                 name=f"conv{i}",
+                initializer=scaled_kaiming(0.1),
             )
             for i in range(1, 6)
         ]

@@ -1,70 +1,17 @@
 """RRDBNet: the ESRGAN generator, for x4, x2 and x1 super-resolution."""
 
 import keras
-from keras import ops
 
 from keras_patterns.enhancement.rrdb_layers import RRDB
 from keras_patterns.enhancement.rrdb_layers import PixelUnshuffle
-from keras_patterns.enhancement.rrdb_layers import torch_default_init
+from keras_patterns.enhancement.rrdb_layers import torch_conv
+from keras_patterns.modeling.upsampling import BicubicUpsampling
+from keras_patterns.modeling.upsampling import NearestUpsampling
 from keras_patterns.utils.serialization import ArgumentsConfig
-from keras_patterns.utils.upsampling import IntegerUpsampling
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 
 SCALES = (1, 2, 4)
-
-
-@keras.saving.register_keras_serializable(package="keras_patterns")
-class NearestUpsampling(keras.layers.Layer):
-    """Nearest-neighbour x2 upsampling that works with unknown sizes."""
-
-    def call(self, inputs):
-        return ops.repeat(ops.repeat(inputs, 2, axis=1), 2, axis=2)
-
-    def compute_output_shape(self, input_shape):
-        def grow(d):
-            return None if d is None else 2 * d
-
-        return (
-            input_shape[0],
-            grow(input_shape[1]),
-            grow(input_shape[2]),
-            input_shape[3],
-        )
-
-
-@keras.saving.register_keras_serializable(package="keras_patterns")
-class BicubicUpsampling(IntegerUpsampling):
-    """Bicubic upsampling by an integer `factor` that works with unknown sizes.
-
-    `tf.image.resize(..., method="bicubic")` (Keys' kernel with a = -0.5,
-    half-pixel centres, the weights of taps outside the image dropped and
-    the rest renormalised) on every backend, written with slicing and
-    reshapes (see `utils.upsampling`). Equal to TensorFlow's to float
-    precision for factors 2 and 4; within 1e-3 for others, where
-    TensorFlow reads its kernel from a table.
-
-    Example:
-
-    >>> import numpy as np
-    >>> import keras_patterns as kp
-    >>> ramp = np.array([[[[0.0], [1.0], [2.0], [3.0]]]])
-    >>> np.asarray(kp.layers.BicubicUpsampling(2)(ramp))[0, 0, :, 0].round(4)
-    array([-0.0882,  0.1679,  0.7099,  1.25  ,  1.75  ,  2.2901,  2.8321,
-            3.0882], dtype=float32)
-    """
-
-    interpolation = "bicubic"
-
-
-def _conv(filters, name, initializer=None):
-    return keras.layers.Conv2D(
-        filters,
-        3,
-        padding="same",
-        kernel_initializer=initializer or torch_default_init(),
-        name=name,
-    )
 
 
 def _lrelu(x, name):
@@ -150,17 +97,21 @@ class RRDBNet(ArgumentsConfig, keras.Model):
         x = images
         if scale < 4:
             x = PixelUnshuffle(4 // scale, name="pixel_unshuffle")(x)
-        features = _conv(filters, "conv_first")(x)
+        features = torch_conv(filters, name="conv_first")(x)
         x = features
         for i in range(num_blocks):
             x = RRDB(filters, growth, name=f"body_{i}")(x)
-        x = _conv(filters, "conv_body")(x)
+        x = torch_conv(filters, name="conv_body")(x)
         x = keras.layers.Add(name="trunk_residual")([features, x])
         for i in (1, 2):
             x = NearestUpsampling(name=f"upsample{i}")(x)
-            x = _lrelu(_conv(filters, f"conv_up{i}")(x), f"lrelu_up{i}")
-        x = _lrelu(_conv(filters, "conv_hr")(x), "lrelu_hr")
-        x = _conv(out_channels, "conv_last", "zeros" if image_residual else None)(x)
+            x = _lrelu(torch_conv(filters, name=f"conv_up{i}")(x), f"lrelu_up{i}")
+        x = _lrelu(torch_conv(filters, name="conv_hr")(x), "lrelu_hr")
+        x = torch_conv(
+            out_channels,
+            name="conv_last",
+            initializer="zeros" if image_residual else None,
+        )(x)
         if image_residual:
             bicubic = BicubicUpsampling(scale, name="bicubic")(images)
             x = keras.layers.Add(name="image_residual")([bicubic, x])

@@ -3,8 +3,8 @@
 import keras
 from keras import ops
 
-from keras_patterns.segmentation.backbones import dilated_clone
-from keras_patterns.segmentation.deeplab_v3_plus_layers import BackbonePreprocessing
+from keras_patterns.modeling.backbones import dilated_clone
+from keras_patterns.modeling.preprocessing import BackbonePreprocessing
 
 CRITERIA = ("l1", "l2")
 

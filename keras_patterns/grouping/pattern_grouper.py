@@ -6,10 +6,8 @@ import time
 import numpy as np
 
 from keras_patterns.clustering.kmeans import KMeans
-from keras_patterns.datasets.inshop_classes import INSHOP_CLASSES
-from keras_patterns.datasets.inshop_classes import NINE_CLASSES
+from keras_patterns.embedding.training import train_embedder_on_patches
 from keras_patterns.enhancement.upscale import upscale
-from keras_patterns.grouping import recipes
 from keras_patterns.grouping.grouper_io import load_grouper_parts
 from keras_patterns.grouping.grouper_io import save_grouper
 from keras_patterns.grouping.grouping_result import GroupedItem
@@ -17,6 +15,8 @@ from keras_patterns.grouping.grouping_result import GroupingResult
 from keras_patterns.grouping.grouping_result import thumbnail
 from keras_patterns.grouping.inputs import list_inputs
 from keras_patterns.grouping.inputs import load_input
+from keras_patterns.modeling.labels import INSHOP_CLASSES
+from keras_patterns.modeling.labels import NINE_CLASSES
 from keras_patterns.patches.extract import extract_patches
 from keras_patterns.segmentation.garment_prior import garment_label_maps
 from keras_patterns.utils.images import centre_square
@@ -44,9 +44,12 @@ class PatternGrouper:
     the product's garment (the largest first), an optional **enhancer**
     upscales patches smaller than `enhance_below`, the **embedder** maps
     each patch to a vector (an input's vector is the mean of its patches'),
-    and the **clusterer** groups the vectors. Enter at any stage: with a segmenter,
-    inputs are photographs; without one, they are patches (enhanced when
-    small, or not at all without an enhancer).
+    and the **clusterer** groups the vectors. Enter at any stage: with a
+    segmenter, inputs are photographs; without one, they are patches
+    (enhanced when small, or not at all without an enhancer). What the
+    defaults of `patches_per_item`, `garment_prior` and `flip_views` gain
+    on the demo catalogue is measured in the documentation's Measurements
+    page.
 
     Args:
         segmenter: a `DeepLabV3Plus` (or any model with `predict_labels`),
@@ -54,9 +57,10 @@ class PatternGrouper:
         enhancer: an `RRDBNet` (or any super-resolution model), or `None`
             (small patches are then resized bicubically).
         embedder: a `PatternEmbedder` (or any model with `embed`), or `None`:
-            `fit` then trains one on the inputs' own patches (each patch its
-            own class, augmented views as positives; see
-            `recipes.train_embedder_on_patches`), for `embedder_steps` steps.
+            `fit` then trains one on the inputs' own patches for
+            `embedder_steps` steps (each patch its own class, augmented
+            views as positives; see
+            `keras_patterns.embedding.train_embedder_on_patches`).
         clusterer: a `keras_patterns.clustering.KMeans`; default
             `KMeans("auto", metric="cosine")`, fitted by `fit`.
         patch_size: side of the square patches given to the embedder.
@@ -74,24 +78,18 @@ class PatternGrouper:
         patches_per_item: patches cut from each photo's garment (the
             largest, then the largest in what is left, ...); the input's
             embedding is their mean, so one patch spoiled by a segmentation
-            error (a strip of skin or background) weighs less. On the demo
-            catalogue, NMI rose from 0.70 (1 patch) to 0.75 (3) and 0.77 (5).
+            error (a strip of skin or background) weighs less.
         garment_prior: when `garments` name each photo's product, the
             log-prior added to that garment's logits before the patch is
             cut (`segmentation.garment_labels`): pixels the segmenter gives
             to a similar garment (a top for a dress) go to the named one
             when it nearly won them. 0 turns it off; needs a segmenter with
-            `predict_logits`. On the demo catalogue, 1.5 raised the share
-            of each garment the segmenter labels right from 0.67 to 0.89,
-            cut the photos with no patch from 16-18 to 0-2 of 320, and
-            raised NMI by 0.02-0.04 (three demo runs, models unchanged).
+            `predict_logits`.
         flip_views: embed each patch with its mirror images too (left-right,
             up-down and both) and average the four: the embedder was trained
             with those flips as positives, so they are four views of one
             pattern, and averaging them cancels what the network still tells
-            apart. On five demo groupers (mean of 8 k-means seeds), NMI
-            changed by -0.002 to +0.010 (mean +0.004) and ARI by -0.008 to
-            +0.021 (mean +0.008), for four times the embedding time.
+            apart, for four times the embedding time.
         batch_size: inputs processed together.
         embedder_steps: optimiser steps when `fit` trains the embedder.
         progress: show progress bars.
@@ -298,7 +296,7 @@ class PatternGrouper:
 
     def _train_embedder(self, items):
         with self._timed("train"):
-            self.embedder = recipes.train_embedder_on_patches(
+            self.embedder = train_embedder_on_patches(
                 np.stack([item.patch for item in items]),
                 steps=self.embedder_steps,
                 verbose=2 if self.progress else 0,

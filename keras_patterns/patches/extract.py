@@ -5,8 +5,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage
 
-from keras_patterns.datasets.inshop_classes import CLOTHING_CLASSES
-from keras_patterns.datasets.inshop_classes import INSHOP_CLASSES
+from keras_patterns.modeling.labels import CLOTHING_CLASSES
+from keras_patterns.modeling.labels import INSHOP_CLASSES
 from keras_patterns.patches.rectangles import largest_rectangle
 from keras_patterns.patches.rectangles import largest_square
 from keras_patterns.utils.images import check_image

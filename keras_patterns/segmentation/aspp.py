@@ -3,23 +3,9 @@
 import keras
 from keras import ops
 
+from keras_patterns.segmentation.deeplab_v3_plus_layers import apply_block
+from keras_patterns.segmentation.deeplab_v3_plus_layers import conv_bn_relu
 from keras_patterns.utils.validation import check_int
-
-
-def _conv_block(filters, kernel_size, dilation_rate, name):
-    return [
-        keras.layers.Conv2D(
-            filters,
-            kernel_size,
-            padding="same",
-            dilation_rate=dilation_rate,
-            use_bias=False,
-            kernel_initializer="he_normal",
-            name=f"{name}_conv",
-        ),
-        keras.layers.BatchNormalization(name=f"{name}_bn"),
-        keras.layers.ReLU(name=f"{name}_relu"),
-    ]
 
 
 def atrous_conv(inputs, kernel, rate):
@@ -28,20 +14,14 @@ def atrous_conv(inputs, kernel, rate):
     When the rate reaches the feature map's height (or width), the outer
     kernel rows (or columns) only ever multiply zero padding, so they are
     dropped: the result is identical and TensorFlow avoids its slow
-    space-to-batch path for large rates on small maps (about 10x faster for
-    rates 12 and 18 on the 8x6 maps of a 128x96 input). Sizes must be static
-    to decide; with unknown sizes the full dilated convolution runs.
+    space-to-batch path for large rates on small maps (rates 12 and 18 on
+    the 8x6 maps of a 128x96 input). Sizes must be static to decide; with
+    unknown sizes the full dilated convolution runs.
     """
     height, width = inputs.shape[1], inputs.shape[2]
     rows = slice(1, 2) if height is not None and rate >= height else slice(0, 3)
     cols = slice(1, 2) if width is not None and rate >= width else slice(0, 3)
     return ops.conv(inputs, kernel[rows, cols], padding="same", dilation_rate=rate)
-
-
-def _apply(block, x, training):
-    for layer in block:
-        x = layer(x, training=training)  # Keras drops `training` where unused.
-    return x
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
@@ -104,10 +84,10 @@ class AtrousSpatialPyramidPooling(keras.layers.Layer):
         self.dropout = dropout
 
         # === Layers ===
-        self.branches = [_conv_block(filters, 1, 1, "aspp_1x1")]
-        self.branches += [_conv_block(filters, 3, r, f"aspp_rate{r}") for r in rates]
-        self.pooling = _conv_block(filters, 1, 1, "aspp_pool")
-        self.projection = _conv_block(filters, 1, 1, "aspp_project")
+        self.branches = [conv_bn_relu(filters, 1, "aspp_1x1")]
+        self.branches += [conv_bn_relu(filters, 3, f"aspp_rate{r}", r) for r in rates]
+        self.pooling = conv_bn_relu(filters, 1, "aspp_pool")
+        self.projection = conv_bn_relu(filters, 1, "aspp_project")
         self.projection.append(keras.layers.Dropout(dropout, name="aspp_dropout"))
 
     def build(self, input_shape):
@@ -122,15 +102,15 @@ class AtrousSpatialPyramidPooling(keras.layers.Layer):
             shape = layer.compute_output_shape(shape)
 
     def call(self, inputs, training=None):
-        outputs = [_apply(self.branches[0], inputs, training)]
+        outputs = [apply_block(self.branches[0], inputs, training)]
         for rate, (conv, *rest) in zip(self.rates, self.branches[1:], strict=True):
             x = atrous_conv(inputs, conv.kernel, rate)
-            outputs.append(_apply(rest, x, training))
+            outputs.append(apply_block(rest, x, training))
         pooled = ops.mean(inputs, axis=(1, 2), keepdims=True)
-        pooled = _apply(self.pooling, pooled, training)
+        pooled = apply_block(self.pooling, pooled, training)
         # Broadcast back to (H, W): works whether or not H and W are known.
         outputs.append(pooled + ops.zeros_like(outputs[0]))
-        return _apply(self.projection, ops.concatenate(outputs, axis=-1), training)
+        return apply_block(self.projection, ops.concatenate(outputs, axis=-1), training)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.filters)

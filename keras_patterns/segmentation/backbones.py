@@ -14,6 +14,7 @@ import dataclasses
 import keras
 import numpy as np
 
+from keras_patterns.modeling.backbones import dilated_clone
 from keras_patterns.utils.validation import check_choice
 
 OUTPUT_STRIDES = (8, 16)
@@ -87,38 +88,6 @@ BUILTIN = {
         "tf",
     ),
 }
-
-
-def dilated_clone(model, changes, bn_momentum=None):
-    """Rebuilds `model` with per-layer config `changes`, keeping its weights.
-
-    Args:
-        model: a functional `keras.Model`.
-        changes: `{layer_name: {config_key: value}}`; shapes of weights must
-            not change (strides, dilation and padding do not change them).
-        bn_momentum: if given, the momentum of every `BatchNormalization`.
-
-    Returns:
-        The rebuilt model, with every layer's weights copied by name.
-    """
-    unknown = sorted(set(changes) - {layer.name for layer in model.layers})
-    if unknown:
-        raise ValueError(f"Layers {unknown} are not in model {model.name!r}.")
-
-    def clone(layer):
-        config = layer.get_config()
-        config.update(changes.get(layer.name, {}))
-        if bn_momentum is not None and isinstance(
-            layer, keras.layers.BatchNormalization
-        ):
-            config["momentum"] = bn_momentum
-        return layer.__class__.from_config(config)
-
-    rebuilt = keras.models.clone_model(model, clone_function=clone)
-    for layer in model.layers:
-        if layer.weights:
-            rebuilt.get_layer(layer.name).set_weights(layer.get_weights())
-    return rebuilt
 
 
 def _builtin_encoder(name, output_stride, input_shape, weights, fine):

@@ -1,44 +1,45 @@
-"""Shape-agnostic helper layers of DeepLabV3+.
+"""Helper layers and blocks of DeepLabV3+ and its ASPP module.
 
-The model must take any height and width, also when TensorFlow traces it
-with unknown spatial dimensions (as `predict` does after seeing a few
-sizes), so upsampling by an integer factor uses `utils.upsampling`
-(slicing and reshapes only): exact bilinear interpolation with half-pixel
-centres, identical to `tf.image.resize` / `jax.image.resize`, on every
-backend.
+The model takes any height and width, also when TensorFlow traces it with
+unknown spatial dimensions, so it pads its input to a multiple of the
+output stride (`PadToMultiple`) and crops the logits back
+(`CropToReference`). Its upsampling (`BilinearUpsampling`) and input
+preprocessing (`BackbonePreprocessing`) layers are shared with other
+stages and live in `keras_patterns.modeling`.
 """
 
 import keras
 from keras import ops
 
-from keras_patterns.utils.upsampling import IntegerUpsampling
 from keras_patterns.utils.validation import check_int
 
-PREPROCESSING_MODES = ("caffe", "tf", "torch", "scale255", "none")
 
+def conv_bn_relu(filters, kernel_size, name, dilation_rate=1):
+    """DeepLab's convolution block, as a list of layers to `apply_block`.
 
-@keras.saving.register_keras_serializable(package="keras_patterns")
-class BilinearUpsampling(IntegerUpsampling):
-    """Bilinear upsampling by an integer factor that works with unknown sizes.
-
-    Equivalent to `keras.layers.UpSampling2D(factor, interpolation="bilinear")`
-    (half-pixel centres, edges clamped), but written with slicing and
-    reshapes, so TensorFlow can trace it with unknown height and width.
-
-    Args:
-        factor: positive int, the same for height and width.
-        **kwargs: standard `keras.layers.Layer` arguments.
-
-    Example:
-
-    >>> import numpy as np
-    >>> import keras_patterns as kp
-    >>> layer = kp.layers.BilinearUpsampling(2)
-    >>> np.asarray(layer(np.array([[[[0.0], [1.0]]]])))[0, 0, :, 0]
-    array([0.  , 0.25, 0.75, 1.  ], dtype=float32)
+    A "same" convolution without bias (He-normal), batch normalisation and
+    ReLU, named `{name}_conv`, `{name}_bn` and `{name}_relu`.
     """
+    return [
+        keras.layers.Conv2D(
+            filters,
+            kernel_size,
+            padding="same",
+            dilation_rate=dilation_rate,
+            use_bias=False,
+            kernel_initializer="he_normal",
+            name=f"{name}_conv",
+        ),
+        keras.layers.BatchNormalization(name=f"{name}_bn"),
+        keras.layers.ReLU(name=f"{name}_relu"),
+    ]
 
-    interpolation = "bilinear"
+
+def apply_block(block, x, training=None):
+    """Runs `x` through the layers of `block` in order."""
+    for layer in block:
+        x = layer(x, training=training)  # Keras drops `training` where unused.
+    return x
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
@@ -92,50 +93,3 @@ class CropToReference(keras.layers.Layer):
             reference_shape[2],
             inputs_shape[3],
         )
-
-
-@keras.saving.register_keras_serializable(package="keras_patterns")
-class BackbonePreprocessing(keras.layers.Layer):
-    """Maps images in [0, 1] to the input range a backbone was trained with.
-
-    Living inside the model, it makes a saved model self-contained: callers
-    always feed float images in [0, 1].
-
-    Args:
-        mode: `"caffe"` (ResNet: BGR, 0-255, ImageNet means subtracted),
-            `"tf"` (MobileNet: [-1, 1]), `"torch"` (ImageNet mean and
-            standard deviation), `"scale255"` (EfficientNet, which
-            normalises inside: 0-255) or `"none"`.
-        **kwargs: standard `keras.layers.Layer` arguments.
-    """
-
-    def __init__(self, mode="tf", **kwargs):
-        super().__init__(**kwargs)
-        if mode not in PREPROCESSING_MODES:
-            raise ValueError(
-                f'"mode" must be one of {PREPROCESSING_MODES}. Received: mode={mode!r}'
-            )
-        self.mode = mode
-
-    def call(self, inputs):
-        x = ops.cast(inputs, self.compute_dtype)
-        if self.mode == "caffe":
-            x = ops.flip(x, axis=-1) * 255.0
-            return x - ops.convert_to_tensor([103.939, 116.779, 123.68], x.dtype)
-        if self.mode == "tf":
-            return x * 2.0 - 1.0
-        if self.mode == "scale255":
-            return x * 255.0
-        if self.mode == "torch":
-            mean = ops.convert_to_tensor([0.485, 0.456, 0.406], x.dtype)
-            std = ops.convert_to_tensor([0.229, 0.224, 0.225], x.dtype)
-            return (x - mean) / std
-        return x
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"mode": self.mode})
-        return config

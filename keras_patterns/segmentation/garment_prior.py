@@ -12,7 +12,7 @@ garment and what is not.
 
 import numpy as np
 
-from keras_patterns.datasets.inshop_classes import NINE_CLASSES
+from keras_patterns.modeling.labels import NINE_CLASSES
 from keras_patterns.utils.images import label_maps
 from keras_patterns.utils.validation import check_names
 from keras_patterns.utils.validation import check_non_negative

@@ -85,8 +85,8 @@ def encode_png_gray(labels):
     """Encodes a uint8 `(H, W)` label map as an 8-bit greyscale PNG.
 
     Label maps are long runs of equal values, which zlib's run-length
-    strategy compresses about three times faster than Pillow's default
-    encoder, into smaller files. Any PNG reader decodes the result.
+    strategy compresses faster than Pillow's default encoder, into smaller
+    files. Any PNG reader decodes the result.
 
     Returns:
         The PNG file as `bytes`.

@@ -8,12 +8,9 @@ slices of the padded input, interleaved by a reshape. Half-pixel centres
 and TensorFlow's edge handling: `tf.image.resize` without antialiasing.
 """
 
-import keras
 from keras import ops
 
-from keras_patterns.utils.validation import check_int
-
-INTERPOLATIONS = ("bilinear", "bicubic")
+INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
 
 
 def _keys_cubic(distance, a=-0.5):
@@ -91,46 +88,24 @@ def upsample(x, factor, interpolation="bilinear"):
     Args:
         x: a channels-last image batch (a backend tensor).
         factor: positive int, the same for height and width.
-        interpolation: `"bilinear"` or `"bicubic"` (Keys, a = -0.5).
+        interpolation: `"nearest"` (each pixel repeated), `"bilinear"` or
+            `"bicubic"` (Keys, a = -0.5).
 
     Returns:
         `(batch, factor * H, factor * W, C)`, equal to `tf.image.resize`
         with that method and no antialiasing.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.utils.upsampling import upsample
+    >>> row = np.array([[[[0.0], [1.0]]]], "float32")
+    >>> np.asarray(upsample(row, 2, "bilinear"))[0, 0, :, 0]
+    array([0.  , 0.25, 0.75, 1.  ], dtype=float32)
     """
     if factor == 1:
         return x
+    if interpolation == "nearest":
+        return ops.repeat(ops.repeat(x, factor, axis=1), factor, axis=2)
     x = _upsample_axis(x, factor, 1, interpolation)
     return _upsample_axis(x, factor, 2, interpolation)
-
-
-class IntegerUpsampling(keras.layers.Layer):
-    """Base of the upsampling layers: `upsample` by `factor` with the
-    subclass' `interpolation`, for inputs of any height and width.
-
-    Args:
-        factor: positive int, the same for height and width.
-        **kwargs: standard `keras.layers.Layer` arguments.
-    """
-
-    interpolation = None
-
-    def __init__(self, factor, **kwargs):
-        super().__init__(**kwargs)
-        self.factor = check_int(factor, "factor")
-
-    def call(self, inputs):
-        return upsample(inputs, self.factor, self.interpolation)
-
-    def compute_output_shape(self, input_shape):
-        def scale(d):
-            return None if d is None else d * self.factor
-
-        return (
-            input_shape[0],
-            scale(input_shape[1]),
-            scale(input_shape[2]),
-            input_shape[3],
-        )
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor}

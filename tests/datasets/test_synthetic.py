@@ -1,6 +1,10 @@
+import csv
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+import keras_patterns as kp
 from keras_patterns import datasets as ds
 from keras_patterns.datasets.synthetic import render_pattern
 from keras_patterns.datasets.synthetic import sample_pattern
@@ -167,3 +171,28 @@ def test_write_flat_layout(tmp_path):
         tmp_path, n_items=3, views_per_item=2, image_size=SIZE, layout="flat"
     )
     assert again.written == [] and len(again.skipped) == 12
+
+
+def test_write_synthetic_catalogue_writes_resumes_and_matches_the_scenes(tmp_path):
+    folder = tmp_path / "shop" / "photos"
+    files, garments, patterns = kp.datasets.write_synthetic_catalogue(
+        folder, photos_per_family=1, seed=7, image_size=(64, 48)
+    )
+    families = kp.datasets.PATTERN_FAMILIES
+    scenes = kp.datasets.make_pattern_garments(len(families), (64, 48), seed=7)
+    assert len(files) == len(families) and all(Path(f).is_file() for f in files)
+    np.testing.assert_array_equal(patterns, scenes["pattern"])
+    assert garments == list(scenes["garment"])
+    with open(tmp_path / "shop" / "catalogue.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [row["file"] for row in rows] == [Path(f).name for f in files]
+    assert [row["pattern"] for row in rows] == [families[p] for p in patterns]
+    # A second run keeps the photos it finds (resumes) and says the same.
+    stamps = [Path(f).stat().st_mtime_ns for f in files]
+    again = kp.datasets.write_synthetic_catalogue(
+        folder, photos_per_family=1, seed=7, image_size=(64, 48)
+    )
+    assert again.files == files
+    assert [Path(f).stat().st_mtime_ns for f in files] == stamps
+    with pytest.raises(ValueError, match='"photos_per_family"'):
+        kp.datasets.write_synthetic_catalogue(folder, photos_per_family=0)

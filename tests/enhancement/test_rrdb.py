@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import keras_patterns as kp
+from tests.helpers import bicubic_brute_force
 from tests.helpers import run_layer_test
 from tests.helpers import run_model_test
 
@@ -117,65 +118,6 @@ def test_bad_arguments(kwargs):
 def test_channel_mismatch_is_reported():
     with pytest.raises(ValueError, match="input channels"):
         kp.layers.ResidualDenseBlock(filters=8)(np.zeros((1, 4, 4, 3), "float32"))
-
-
-def test_nearest_upsampling():
-    x = np.arange(4, dtype="float32").reshape(1, 2, 2, 1)
-    out = np.asarray(kp.layers.NearestUpsampling()(x))[0, ..., 0]
-    np.testing.assert_array_equal(
-        out, [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]]
-    )
-
-
-def bicubic_brute_force(x, factor, a=-0.5):
-    """TensorFlow's bicubic upsampling, one output pixel at a time (NumPy).
-
-    Half-pixel centres, Keys' kernel; taps outside the image are dropped
-    and the remaining weights renormalised.
-    """
-
-    def kernel(d):
-        d = abs(d)
-        if d <= 1:
-            return (a + 2) * d**3 - (a + 3) * d**2 + 1
-        return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a if d < 2 else 0.0
-
-    def weights(n):  # (factor * n, n): output row i from input rows
-        matrix = np.zeros((factor * n, n))
-        for i in range(factor * n):
-            source = (i + 0.5) / factor - 0.5
-            for j in range(int(np.floor(source)) - 1, int(np.floor(source)) + 3):
-                if 0 <= j < n:
-                    matrix[i, j] = kernel(source - j)
-            matrix[i] /= matrix[i].sum()
-        return matrix
-
-    rows, cols = weights(x.shape[1]), weights(x.shape[2])
-    return np.einsum("ih,jw,bhwc->bijc", rows, cols, x)
-
-
-@pytest.mark.parametrize("factor", [2, 3, 4])
-def test_bicubic_upsampling_against_brute_force_and_tensorflow(factor):
-    import tensorflow as tf
-
-    x = RNG.random((2, 5, 7, 3)).astype("float32")
-    ours = np.asarray(kp.layers.BicubicUpsampling(factor)(x))
-    np.testing.assert_allclose(ours, bicubic_brute_force(x, factor), atol=1e-5)
-    reference = tf.image.resize(x, (5 * factor, 7 * factor), method="bicubic")
-    # TensorFlow tabulates its kernel: exact at the phases of x2 and x4.
-    atol = 1e-5 if factor in (2, 4) else 1e-3
-    np.testing.assert_allclose(ours, reference.numpy(), atol=atol)
-
-
-def test_bicubic_upsampling_shared_checks():
-    run_layer_test(
-        kp.layers.BicubicUpsampling,
-        {"factor": 2},
-        RNG.random((2, 3, 4, 5)),
-        (2, 6, 8, 5),
-        expected_num_trainable_weights=0,
-        run_training_check=False,
-    )
 
 
 @pytest.mark.parametrize("scale", [4, 2])

@@ -8,27 +8,6 @@ from tests.helpers import run_layer_test
 RNG = np.random.default_rng(0)
 
 
-@pytest.mark.parametrize("factor", [1, 2, 3, 4])
-def test_bilinear_upsampling_matches_image_resize(factor):
-    x = RNG.normal(size=(2, 5, 7, 3)).astype("float32")
-    ours = np.asarray(kp.layers.BilinearUpsampling(factor)(x))
-    reference = keras.ops.image.resize(
-        x, (5 * factor, 7 * factor), interpolation="bilinear"
-    )
-    np.testing.assert_allclose(ours, np.asarray(reference), atol=1e-5)
-
-
-def test_bilinear_upsampling_shared_checks():
-    run_layer_test(
-        kp.layers.BilinearUpsampling,
-        {"factor": 2},
-        RNG.normal(size=(2, 3, 4, 5)),
-        (2, 6, 8, 5),
-        expected_num_trainable_weights=0,
-        run_training_check=False,
-    )
-
-
 def test_pad_and_crop_round_trip():
     x = RNG.normal(size=(1, 10, 13, 2)).astype("float32")
     padded = np.asarray(kp.layers.PadToMultiple(8)(x))
@@ -44,19 +23,6 @@ def test_pad_and_crop_round_trip():
         (1, 12, 16, 2),
         run_training_check=False,
     )
-
-
-@pytest.mark.parametrize("mode", ["caffe", "tf", "torch", "none"])
-def test_preprocessing_matches_keras_applications(mode):
-    x = RNG.random((2, 4, 4, 3)).astype("float32")
-    ours = np.asarray(kp.layers.BackbonePreprocessing(mode)(x))
-    if mode == "none":
-        np.testing.assert_allclose(ours, x)
-    else:
-        expected = keras.applications.imagenet_utils.preprocess_input(
-            x * 255.0, mode=mode
-        )
-        np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-4)
 
 
 def test_dynamic_shapes_in_tensorflow_graphs():
@@ -134,8 +100,6 @@ def test_atrous_conv_skips_only_padding_taps(shape, rate):
 @pytest.mark.parametrize(
     "make, name",
     [
-        (kp.layers.BilinearUpsampling, "factor"),
-        (kp.layers.BicubicUpsampling, "factor"),
         (kp.segmentation.deeplab_v3_plus_layers.PadToMultiple, "multiple"),
         (kp.layers.PixelUnshuffle, "scale"),
     ],

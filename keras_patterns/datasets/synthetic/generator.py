@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from keras_patterns.datasets.inshop import PARTITION_FILE
-from keras_patterns.datasets.inshop import VIEW_DIGITS
 from keras_patterns.datasets.inshop_classes import labels_to_rgb
-from keras_patterns.datasets.prepare import FIRST_FLAT_ID
-from keras_patterns.datasets.prepare import PrepareSummary
-from keras_patterns.datasets.prepare import flat_name
+from keras_patterns.datasets.inshop_layout import FIRST_FLAT_ID
+from keras_patterns.datasets.inshop_layout import PARTITION_FILE
+from keras_patterns.datasets.inshop_layout import VIEW_DIGITS
+from keras_patterns.datasets.inshop_layout import PrepareSummary
+from keras_patterns.datasets.inshop_layout import flat_name
 from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
 from keras_patterns.datasets.synthetic.scenes import ID
 from keras_patterns.datasets.synthetic.scenes import VIEWS

@@ -13,13 +13,13 @@ import numpy as np
 from PIL import Image
 from PIL import ImageDraw
 
-from keras_patterns.datasets.inshop_classes import INSHOP_CLASSES
 from keras_patterns.datasets.synthetic import figure
 from keras_patterns.datasets.synthetic.drawing import random_color
 from keras_patterns.datasets.synthetic.drawing import value_noise
 from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
 from keras_patterns.datasets.synthetic.patterns import render_pattern
 from keras_patterns.datasets.synthetic.patterns import sample_pattern
+from keras_patterns.modeling.labels import INSHOP_CLASSES
 
 ID = {name: i for i, name in enumerate(INSHOP_CLASSES)}
 OUTFITS = (

@@ -9,8 +9,6 @@ known pattern families, each stage's quality and time) and the fitted
 grouper in `grouper/` (`PatternGrouper.load`).
 """
 
-import csv
-import io
 import json
 import time
 from pathlib import Path
@@ -19,14 +17,14 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score
 from sklearn.metrics import normalized_mutual_info_score
 
+from keras_patterns.apps import recipes
+from keras_patterns.apps.recipes import SEGMENT_SIZE
 from keras_patterns.clustering.kmeans import KMeans
-from keras_patterns.datasets.synthetic.generator import make_pattern_garments
+from keras_patterns.datasets.synthetic.catalogue import write_synthetic_catalogue
 from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
 from keras_patterns.enhancement.upscale import upscale
-from keras_patterns.grouping import recipes
 from keras_patterns.grouping.pattern_grouper import UPSCALE_TILING
 from keras_patterns.grouping.pattern_grouper import PatternGrouper
-from keras_patterns.utils.io import save_image_atomic
 from keras_patterns.utils.io import write_text_atomic
 
 BUDGETS = {
@@ -51,48 +49,22 @@ BUDGETS = {
         "emb_size": 48,
     },
 }
-SEGMENT_SIZE = (128, 96)
 # Seconds kept, when the embedder stage starts, for grouping and writing the
 # outputs. The embedder has the rest, its learning rate annealed to that
-# deadline (`DeadlineCosineDecay`): the grouping NMI grows with its steps
-# (0.77 at 720, 0.83 at 1080, 0.86 at 1440 with one segmenter and a
-# width-32 embedder), so the machine trains as many as fit; the recipe's
-# width-16 embedder takes 0.38 of the time a step.
+# deadline (`DeadlineCosineDecay`): the grouping improves with every step it
+# trains, so the machine trains as many as fit (docs: Measurements, demo).
 RESERVE = {"full": 45, "quick": 30}
 # The segmenter's share of the time left when it starts. Its step budget
-# binds on a quick machine (450 steps in 165-230 s); on a slow one the
-# embedder, which decides the grouping, needs the time more: 360 segmenter
-# steps instead of 540 cost 0.01 NMI, 720 embedder steps instead of 1080
-# cost 0.06.
+# binds on a quick machine; on a slow one the embedder, which decides the
+# grouping, needs the time more: fewer segmenter steps cost the grouping far
+# less than as many fewer embedder steps (docs: Measurements, demo).
 SEGMENTER_SHARE = 0.3
-
-
-def write_catalogue(folder, photos_per_family, seed):
-    """Synthetic product photos of unseen items, with their category and family."""
-    count = photos_per_family * len(PATTERN_FAMILIES)
-    data = make_pattern_garments(count, (256, 192), seed=seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i, image in enumerate(data["images"]):
-        path = folder / f"product_{i:04d}.jpg"
-        if not path.is_file():
-            save_image_atomic(path, image, quality=92)
-        rows.append(
-            (path.name, data["garment"][i], PATTERN_FAMILIES[data["pattern"][i]])
-        )
-    table = io.StringIO()
-    csv.writer(table, lineterminator="\n").writerows(
-        [("file", "garment", "pattern"), *rows]
-    )
-    write_text_atomic(folder.parent / "catalogue.csv", table.getvalue())
-    return [str(folder / r[0]) for r in rows], [r[1] for r in rows], data["pattern"]
 
 
 def _enhancing_seconds(enhancer, photos, patches_per_photo=5, trials=3):
     """An upper estimate of the grouping's time upscaling small patches: a
     timed 40x40 patch (run alone, as `PatternGrouper` runs them) for each of
-    `patches_per_photo` patches of every photo. Measured on the demo: 56 ms
-    a patch timed here, 43 ms in the grouping, and not every patch small."""
+    `patches_per_photo` patches of every photo (not every patch is small)."""
     patch = np.zeros((40, 40, 3), np.uint8)
     upscale(enhancer, patch, **UPSCALE_TILING)  # warm-up: tracing
     began = time.perf_counter()
@@ -138,7 +110,7 @@ def run_demo(out, quick=False, seed=0, progress=True, log=print):
     files, garments, families = clock.run(
         "catalogue",
         "drawing a catalogue of synthetic product photos",
-        write_catalogue,
+        write_synthetic_catalogue,
         out / "catalogue",
         budget["photos_per_family"],
         seed + 1000,

@@ -1,0 +1,172 @@
+"""Training a texture-CNN `PatternEmbedder` with semi-hard triplets.
+
+`train_pattern_embedder` learns from labelled patches (a pattern family
+per patch); `train_embedder_on_patches` needs no labels: every patch is its
+own class and its augmented views are the positives, which is how
+`PatternGrouper.fit` trains an embedder for a catalogue it is given
+without one.
+"""
+
+import keras
+import numpy as np
+
+from keras_patterns.embedding.augmentation import pattern_augmentation
+from keras_patterns.embedding.pattern_embedder import PatternEmbedder
+from keras_patterns.embedding.pattern_embedder import texture_cnn
+from keras_patterns.embedding.siamese_model import SiameseModel
+from keras_patterns.utils.batch_norm import recalibrate_batch_norm
+from keras_patterns.utils.precision import bfloat16_is_fast
+from keras_patterns.utils.precision import dtype_policy
+from keras_patterns.utils.sampling import pk_dataset
+from keras_patterns.utils.training import fit_with_budget
+from keras_patterns.utils.validation import check_int
+
+LEARNING_RATE = 2e-3
+
+
+def train_pattern_embedder(
+    images,
+    labels,
+    steps,
+    *,
+    p,
+    k,
+    size,
+    min_crop=0.7,
+    embedding_dim=128,
+    width=32,
+    seed=0,
+    seconds=None,
+    began=None,
+    verbose=2,
+):
+    """A `texture_cnn(width)` `PatternEmbedder` trained with semi-hard triplets.
+
+    Batches hold `p` labels with `k` augmented crops each
+    (`pattern_augmentation`: crops of at least `min_crop` of the side,
+    flips, colour and blur changes), resized to `size`. AdamW with a
+    warm-up and cosine decay (`DeadlineCosineDecay`), then the batch-norm
+    statistics are recalibrated. Where `bfloat16_is_fast()`, it trains in
+    mixed bfloat16 and returns a float32 model with the same weights.
+
+    Args:
+        images: `(N, S, S, 3)` uint8 patches.
+        labels: `(N,)` label of each patch.
+        steps: optimiser steps.
+        p: labels per batch.
+        k: crops per label in a batch.
+        size: side of the crops the network sees.
+        min_crop: smallest crop side, as a share of the patch side.
+        embedding_dim: size of the embedding.
+        width: channels of the texture CNN's first stage.
+        seed: sampling seed.
+        seconds: optional wall-clock budget (see `fit_with_budget`).
+        began: a `time.perf_counter()` reading the budget started at.
+        verbose: Keras `fit` verbosity.
+
+    Returns:
+        The trained float32 `PatternEmbedder`.
+
+    Example:
+
+    >>> import keras_patterns as kp
+    >>> from keras_patterns.embedding import train_pattern_embedder
+    >>> data = kp.datasets.make_pattern_patches(8, (40, 40), families=[0, 1])
+    >>> embedder = train_pattern_embedder(
+    ...     data["images"], data["pattern"], 1, p=2, k=2, size=32,
+    ...     embedding_dim=8, width=8, verbose=0)
+    >>> embedder.embed(data["images"][:2]).shape
+    (2, 8)
+    """
+
+    def build():
+        return PatternEmbedder(texture_cnn(width=width), embedding_dim=embedding_dim)
+
+    batches = pk_dataset(
+        images,
+        labels,
+        p,
+        k,
+        map_fn=pattern_augmentation((size, size), min_crop=min_crop),
+        seed=seed,
+    )
+    policy = "mixed_bfloat16" if bfloat16_is_fast() else "float32"
+    with dtype_policy(policy):
+        embedder = build()
+        siamese = SiameseModel(embedder)
+        siamese.compile(
+            optimizer=keras.optimizers.AdamW(LEARNING_RATE, weight_decay=1e-4)
+        )
+        fit_with_budget(siamese, batches, steps, seconds, verbose, LEARNING_RATE, began)
+        recalibrate_batch_norm(embedder, batches, steps=10)
+    if policy == "float32":
+        return embedder
+    plain = build()
+    plain.set_weights(embedder.get_weights())
+    return plain
+
+
+def train_embedder_on_patches(
+    patches, steps=300, k=4, p=16, embedding_dim=128, seed=0, seconds=None, verbose=2
+):
+    """A `texture_cnn` PatternEmbedder trained on unlabelled patches.
+
+    Self-supervised metric learning for catalogues without pattern labels:
+    every patch is its own class and its positives are other augmented views
+    of it (crops, colour and blur changes from `pattern_augmentation`), so
+    the network learns what survives those changes, the pattern, and not the
+    colour or the exact framing. Semi-hard triplets over P x K batches, as in
+    `train_pattern_embedder`.
+
+    Args:
+        patches: `(N, S, S, 3)` uint8 square patches, `N >= 2`.
+        steps: optimiser steps.
+        k: augmented views per patch in a batch.
+        p: patches per batch (at most `N`).
+        embedding_dim: size of the embedding.
+        seed: sampling seed.
+        seconds: optional wall-clock limit.
+        verbose: Keras `fit` verbosity.
+
+    Returns:
+        The trained `PatternEmbedder`.
+
+    Example:
+
+    >>> import keras_patterns as kp
+    >>> from keras_patterns.embedding import train_embedder_on_patches
+    >>> patches = kp.datasets.make_pattern_patches(4, (32, 32))["images"]
+    >>> embedder = train_embedder_on_patches(
+    ...     patches, steps=1, p=2, k=2, embedding_dim=8, verbose=0)
+    >>> embedder.embed(patches).shape
+    (4, 8)
+
+    Reference:
+        Dosovitskiy et al., "Discriminative Unsupervised Feature Learning
+        with Exemplar Convolutional Neural Networks", TPAMI 2016
+        (arXiv:1406.6909).
+    """
+    patches = np.asarray(patches)
+    if patches.ndim != 4 or patches.shape[1] != patches.shape[2] or len(patches) < 2:
+        raise ValueError(
+            '"patches" must be at least two square patches (N, S, S, 3). '
+            f"Received shape {patches.shape}"
+        )
+    check_int(steps, "steps")
+    count, size = len(patches), patches.shape[1]
+    # Two copies per patch: the P x K sampler needs two examples per class and
+    # draws the K views from them with replacement; the augmentation makes
+    # every view different.
+    return train_pattern_embedder(
+        np.concatenate([patches, patches]),
+        np.tile(np.arange(count), 2),
+        steps,
+        p=min(p, count),
+        k=k,
+        size=size,
+        min_crop=0.6,
+        embedding_dim=embedding_dim,
+        seed=seed,
+        seconds=seconds,
+        verbose=verbose,
+    )

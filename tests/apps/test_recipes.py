@@ -1,0 +1,44 @@
+"""The training recipes: data drawn for each stage and its budgets."""
+
+import numpy as np
+import pytest
+
+import keras_patterns as kp
+from keras_patterns.apps import recipes
+from keras_patterns.utils.images import resize_image
+
+
+def test_garment_patches_come_from_the_main_garment():
+    data = recipes.garment_patches(8, side=40, photo_size=(128, 96), seed=5)
+    scenes = kp.datasets.make_pattern_garments(8, (128, 96), seed=5)
+    assert data["images"].shape[1:] == (40, 40, 3) and data["images"].dtype == np.uint8
+    # Every photo's garment yields a patch here, labelled with its family.
+    np.testing.assert_array_equal(data["pattern"], scenes["pattern"])
+    with pytest.raises(ValueError, match="source"):
+        recipes.train_embedder(steps=1, source="photos")
+
+
+def test_garment_patches_from_a_segmenters_predictions():
+    class EverythingIsATop:
+        def __init__(self):
+            self.sizes = []
+
+        def predict_labels(self, images, batch_size=8):
+            self.sizes.append(images.shape[1:3])
+            top = kp.datasets.NINE_CLASSES.index("top")
+            return np.full(images.shape[:3], top, np.uint8)
+
+    segmenter = EverythingIsATop()
+    data = recipes.garment_patches(
+        12, side=24, photo_size=(128, 96), segmenter=segmenter, segment_size=(32, 24)
+    )
+    scenes = kp.datasets.make_pattern_garments(12, (128, 96), seed=0)
+    tops = scenes["garment"] == "top"
+    assert segmenter.sizes == [(32, 24)]
+    # Every photo keeps its family: tops are cut from the prediction (the
+    # whole frame is "top", so the patch is the photo's centred 96 x 96
+    # square, resized to 24), the others fall back to the true mask.
+    np.testing.assert_array_equal(data["pattern"], scenes["pattern"])
+    first = np.flatnonzero(tops)[0]
+    expected = resize_image(scenes["images"][first][16:112], (24, 24))
+    np.testing.assert_array_equal(data["images"][first], expected)

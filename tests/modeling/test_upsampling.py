@@ -1,0 +1,104 @@
+"""The upsampling layers every stage shares, against independent references."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_patterns as kp
+from keras_patterns.utils.upsampling import upsample
+from tests.helpers import bicubic_brute_force
+from tests.helpers import run_layer_test
+
+RNG = np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("factor", [1, 2, 3, 4])
+def test_bilinear_upsampling_matches_image_resize(factor):
+    x = RNG.normal(size=(2, 5, 7, 3)).astype("float32")
+    ours = np.asarray(kp.layers.BilinearUpsampling(factor)(x))
+    reference = keras.ops.image.resize(
+        x, (5 * factor, 7 * factor), interpolation="bilinear"
+    )
+    np.testing.assert_allclose(ours, np.asarray(reference), atol=1e-5)
+
+
+def test_bilinear_upsampling_shared_checks():
+    run_layer_test(
+        kp.layers.BilinearUpsampling,
+        {"factor": 2},
+        RNG.normal(size=(2, 3, 4, 5)),
+        (2, 6, 8, 5),
+        expected_num_trainable_weights=0,
+        run_training_check=False,
+    )
+
+
+def test_nearest_upsampling():
+    x = np.arange(4, dtype="float32").reshape(1, 2, 2, 1)
+    out = np.asarray(kp.layers.NearestUpsampling()(x))[0, ..., 0]
+    np.testing.assert_array_equal(
+        out, [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]]
+    )
+
+
+@pytest.mark.parametrize("factor", [1, 3])
+def test_nearest_upsampling_by_any_factor_repeats_pixels(factor):
+    x = RNG.normal(size=(2, 3, 4, 2)).astype("float32")
+    expected = x.repeat(factor, axis=1).repeat(factor, axis=2)
+    np.testing.assert_array_equal(
+        np.asarray(kp.layers.NearestUpsampling(factor)(x)), expected
+    )
+    np.testing.assert_array_equal(np.asarray(upsample(x, factor, "nearest")), expected)
+
+
+def test_nearest_upsampling_shared_checks_and_old_configs():
+    run_layer_test(
+        kp.layers.NearestUpsampling,
+        {"factor": 3},
+        RNG.normal(size=(2, 3, 4, 5)),
+        (2, 9, 12, 5),
+        expected_num_trainable_weights=0,
+        run_training_check=False,
+    )
+    # Configs saved before the layer took a factor upsample by 2.
+    layer = kp.layers.NearestUpsampling.from_config({"name": "upsample1"})
+    assert layer.factor == 2 and layer.get_config()["factor"] == 2
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4])
+def test_bicubic_upsampling_against_brute_force_and_tensorflow(factor):
+    import tensorflow as tf
+
+    x = RNG.random((2, 5, 7, 3)).astype("float32")
+    ours = np.asarray(kp.layers.BicubicUpsampling(factor)(x))
+    np.testing.assert_allclose(ours, bicubic_brute_force(x, factor), atol=1e-5)
+    reference = tf.image.resize(x, (5 * factor, 7 * factor), method="bicubic")
+    # TensorFlow tabulates its kernel: exact at the phases of x2 and x4.
+    atol = 1e-5 if factor in (2, 4) else 1e-3
+    np.testing.assert_allclose(ours, reference.numpy(), atol=atol)
+
+
+def test_bicubic_upsampling_shared_checks():
+    run_layer_test(
+        kp.layers.BicubicUpsampling,
+        {"factor": 2},
+        RNG.random((2, 3, 4, 5)),
+        (2, 6, 8, 5),
+        expected_num_trainable_weights=0,
+        run_training_check=False,
+    )
+
+
+@pytest.mark.parametrize("value", [0, -2, 1.5, True, "2"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        kp.layers.NearestUpsampling,
+        kp.layers.BilinearUpsampling,
+        kp.layers.BicubicUpsampling,
+    ],
+)
+def test_factor_is_checked(make, value):
+    with pytest.raises(ValueError, match='"factor" must be an int >= 1'):
+        make(value)
+    assert make(np.int64(3)).get_config()["factor"] == 3  # NumPy ints are fine
