@@ -6,8 +6,9 @@ same run, best of several repeats:
 * `atrous_conv` drops the kernel taps of a dilated 3x3 convolution that only
   see padding (rates 12 and 18 on the 8x6 maps of a 128x96 input) against
   the full dilated convolution;
-* `_pack_rgb` reinterprets contiguous RGBA masks as uint32 against three
-  shifted copies (750x1101, the size of an In-shop mask);
+* `rgb_mask_to_labels` reads a contiguous RGBA mask (what Pillow decodes
+  In-shop's PNGs to) as uint32, against the same mask as RGB, packed by
+  three shifted copies (750x1101, the size of an In-shop mask);
 * `encode_png_gray` (zlib's run-length strategy) against Pillow's default
   PNG encoder on a label map;
 * a texture-CNN `SiameseModel` training step in mixed bfloat16 against
@@ -30,7 +31,6 @@ from keras import ops  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import keras_patterns as kp  # noqa: E402
-from keras_patterns.datasets.inshop_classes import _pack_rgb  # noqa: E402
 from keras_patterns.segmentation.aspp import atrous_conv  # noqa: E402
 from keras_patterns.utils.io import encode_png_gray  # noqa: E402
 from keras_patterns.utils.precision import bfloat16_is_fast  # noqa: E402
@@ -70,16 +70,17 @@ def bench_atrous():
         report(f"atrous_conv, rate {rate}, 16x8x6x128", ours, peer)
 
 
-def bench_pack_rgb():
-    rgba = RNG.integers(0, 256, (1101, 750, 4), dtype=np.uint8)
-
-    def shifted():
-        rgb = rgba[..., :3].astype(np.uint32)
-        return rgb[..., 0] | (rgb[..., 1] << 8) | (rgb[..., 2] << 16)
-
-    assert np.array_equal(_pack_rgb(rgba), shifted())
+def bench_mask_colours():
+    colours = kp.datasets.INSHOP_COLORS
+    ids = RNG.integers(0, len(colours), (1101, 750))
+    rgba = np.concatenate([colours[ids], np.full((1101, 750, 1), 255, np.uint8)], -1)
+    rgb = np.ascontiguousarray(rgba[..., :3])  # no alpha: packed by shifts
+    convert = kp.datasets.rgb_mask_to_labels
+    assert np.array_equal(convert(rgba), convert(rgb))
     report(
-        "_pack_rgb, 750x1101 RGBA mask", best(lambda: _pack_rgb(rgba)), best(shifted)
+        "rgb_mask_to_labels, 750x1101, RGBA vs RGB",
+        best(lambda: convert(rgba)),
+        best(lambda: convert(rgb)),
     )
 
 
@@ -135,7 +136,7 @@ def segmenter_step_seconds(refine_filters, steps=5):
 def main():
     print(f"Keras backend: {keras.backend.backend()}")
     bench_atrous()
-    bench_pack_rgb()
+    bench_mask_colours()
     bench_png()
     if bfloat16_is_fast():
         report(

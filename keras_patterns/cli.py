@@ -11,6 +11,7 @@ Run `keras-patterns SUBCOMMAND --help` for each one's options.
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from keras_patterns.version import __version__
@@ -139,7 +140,13 @@ def _cmd_contact_sheet(args):
     return 0
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `keras-patterns` command and its subcommands.
+
+    Returns:
+        An `argparse.ArgumentParser`; each subcommand sets `run`, the
+        function that carries it out.
+    """
     parser = argparse.ArgumentParser(
         prog="keras-patterns",
         description="Group products by their visual pattern (keras-patterns).",
@@ -257,8 +264,17 @@ def _show_library_logs(quiet):
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
 
 
-def main(argv=None):
-    """Entry point of the `keras-patterns` command."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `keras-patterns` command.
+
+    Args:
+        argv: the command-line arguments, without the program name;
+            `None` reads `sys.argv`.
+
+    Returns:
+        The exit status: 0 on success, 1 when the subcommand reports
+        failures (see its help), 2 on an error.
+    """
     args = build_parser().parse_args(argv)
     _show_library_logs(getattr(args, "quiet", False))
     try:

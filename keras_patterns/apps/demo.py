@@ -11,7 +11,9 @@ grouper in `grouper/` (`PatternGrouper.load`).
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
@@ -26,6 +28,7 @@ from keras_patterns.enhancement.upscale import upscale
 from keras_patterns.grouping.pattern_grouper import UPSCALE_TILING
 from keras_patterns.grouping.pattern_grouper import PatternGrouper
 from keras_patterns.utils.io import write_text_atomic
+from keras_patterns.utils.typing import PathLike
 
 BUDGETS = {
     "full": {
@@ -92,7 +95,13 @@ class _Clock:
         return result
 
 
-def run_demo(out, quick=False, seed=0, progress=True, log=print):
+def run_demo(
+    out: PathLike,
+    quick: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+    log: Callable[[str], Any] = print,
+) -> dict[str, Any]:
     """Runs the demo into the folder `out`; returns the summary dict.
 
     Each training stage has a step budget and, so that the demo keeps to
@@ -101,6 +110,17 @@ def run_demo(out, quick=False, seed=0, progress=True, log=print):
     a reserve for the stages after it, with its learning rate annealed to
     that deadline. On a quick machine the step budgets bind; on a slow one
     the clock does.
+
+    Args:
+        out: the output folder, created if missing.
+        quick: the small `BUDGETS["quick"]` settings instead of `"full"`.
+        seed: random seed of the catalogue and the training.
+        progress: show Keras and grouping progress.
+        log: called with each progress message.
+
+    Returns:
+        The summary written to `summary.json`: counts, NMI and ARI against
+        the pattern families, each stage's quality and seconds.
     """
     out = Path(out)
     mode = "quick" if quick else "full"

@@ -9,6 +9,7 @@ Measurements page.
 """
 
 import time
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -18,6 +19,7 @@ from keras_patterns.datasets.pipelines import segmentation_dataset
 from keras_patterns.datasets.synthetic.generator import make_pattern_garments
 from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
 from keras_patterns.datasets.synthetic.swatches import make_pattern_patches
+from keras_patterns.embedding.pattern_embedder import PatternEmbedder
 from keras_patterns.embedding.training import train_embedder_on_patches
 from keras_patterns.embedding.training import train_pattern_embedder
 from keras_patterns.enhancement.esrgan import ESRGAN
@@ -38,6 +40,8 @@ from keras_patterns.segmentation.segmentation_metrics import mean_iou
 from keras_patterns.utils.batch_norm import recalibrate_batch_norm
 from keras_patterns.utils.images import resize_image
 from keras_patterns.utils.training import fit_with_budget
+from keras_patterns.utils.typing import ArrayLike
+from keras_patterns.utils.typing import Size
 from keras_patterns.utils.validation import check_choice
 
 __all__ = [
@@ -56,11 +60,25 @@ SEGMENT_SIZE = (128, 96)
 """`(height, width)` the recipes' segmenter trains and runs at."""
 
 
-def median_frequency_weights(masks, classes=NINE_CLASSES, low=0.1, high=10.0):
+def median_frequency_weights(
+    masks: ArrayLike,
+    classes: Sequence[str] = NINE_CLASSES,
+    low: float = 0.1,
+    high: float = 10.0,
+) -> list[float]:
     """Median frequency class weights of 16-class In-shop `masks` in `classes`.
 
     `masks` are reduced to `classes` (`remap_classes`), then weighed by
     `keras_patterns.segmentation.median_frequency_weights`.
+
+    Args:
+        masks: integer label maps of In-shop ids, any shape.
+        classes: the class names kept, in their id order.
+        low: smallest weight.
+        high: largest weight.
+
+    Returns:
+        A list of `len(classes)` floats.
     """
     return _median_frequency_weights(
         remap_classes(masks, classes), len(classes), low, high
@@ -68,16 +86,16 @@ def median_frequency_weights(masks, classes=NINE_CLASSES, low=0.1, high=10.0):
 
 
 def train_segmenter(
-    steps=400,
-    scenes=1500,
-    size=SEGMENT_SIZE,
-    seed=0,
-    filters=128,
-    balanced=True,
-    seconds=None,
-    verbose=2,
-    refine_filters=None,
-):
+    steps: int = 400,
+    scenes: int = 1500,
+    size: Size = SEGMENT_SIZE,
+    seed: int = 0,
+    filters: int = 128,
+    balanced: bool = True,
+    seconds: float | None = None,
+    verbose: int | str = 2,
+    refine_filters: int | None = None,
+) -> DeepLabV3Plus:
     """DeepLabV3+ (MobileNetV2, random init) on synthetic scenes, 9 classes.
 
     With `balanced`, the loss weighs classes by median frequency balancing.
@@ -85,6 +103,21 @@ def train_segmenter(
     learning rate anneals to it. `refine_filters` adds DeepLabV3Plus'
     stride-2 refinement (off in the demo: it costs time per step and did
     not change the grouping).
+
+    Args:
+        steps: optimiser steps (batches of 16 scenes).
+        scenes: synthetic scenes drawn (two views of each product).
+        size: `(height, width)` of the scenes.
+        seed: random seed.
+        filters: channels of the ASPP and the decoder.
+        balanced: weigh the loss's classes by median frequency balancing.
+        seconds: optional wall-clock limit for the whole call.
+        verbose: Keras `fit` verbosity.
+        refine_filters: channels of the stride-2 refinement, or `None`
+            (none).
+
+    Returns:
+        The trained `DeepLabV3Plus`, its batch-norm statistics recalibrated.
     """
     began = time.perf_counter()
     data = make_pattern_garments(scenes, size, seed=seed, views_per_item=2)
@@ -108,24 +141,54 @@ def train_segmenter(
     return model
 
 
-def segmenter_miou(model, scenes=100, size=SEGMENT_SIZE, seed=12345):
-    """Mean IoU over the 9 classes on held-out synthetic scenes."""
+def segmenter_miou(
+    model: keras.Model,
+    scenes: int = 100,
+    size: Size = SEGMENT_SIZE,
+    seed: int = 12345,
+) -> float:
+    """Mean IoU over the 9 classes on held-out synthetic scenes.
+
+    Args:
+        model: a 9-class segmenter with `predict_labels` (a `DeepLabV3Plus`).
+        scenes: synthetic scenes drawn.
+        size: `(height, width)` of the scenes.
+        seed: random seed of the scenes (other than the training seeds).
+
+    Returns:
+        The mean IoU, a float in [0, 1].
+    """
     data = make_pattern_garments(scenes, size, seed=seed)
     predicted = model.predict_labels(data["images"])
     return mean_iou(remap_classes(data["masks"]), predicted, len(NINE_CLASSES))
 
 
 def train_enhancer(
-    steps=150,
-    patches=1200,
-    seed=0,
-    num_blocks=2,
-    filters=32,
-    growth=16,
-    seconds=None,
-    verbose=2,
-):
-    """A small x4 RRDBNet, PSNR phase (L1), on synthetic fabric patches."""
+    steps: int = 150,
+    patches: int = 1200,
+    seed: int = 0,
+    num_blocks: int = 2,
+    filters: int = 32,
+    growth: int = 16,
+    seconds: float | None = None,
+    verbose: int | str = 2,
+) -> RRDBNet:
+    """A small x4 RRDBNet, PSNR phase (L1), on synthetic fabric patches.
+
+    Args:
+        steps: optimiser steps (batches of 16 crops, 32x32 at low
+            resolution).
+        patches: 128x128 fabric patches drawn.
+        seed: random seed.
+        num_blocks: RRDBs in the generator's trunk.
+        filters: trunk channels.
+        growth: growth channels of the dense blocks.
+        seconds: optional wall-clock limit for the training.
+        verbose: Keras `fit` verbosity.
+
+    Returns:
+        The trained `RRDBNet` generator.
+    """
     images = make_pattern_patches(patches, (128, 128), seed=seed)["images"]
     pairs = super_resolution_dataset(images, 4, patch_size=32, batch_size=16, seed=seed)
     generator = RRDBNet(
@@ -143,26 +206,36 @@ def train_enhancer(
     return generator
 
 
-def enhancer_psnr(generator, patches=40, seed=4321):
+def enhancer_psnr(
+    generator: keras.Model, patches: int = 40, seed: int = 4321
+) -> tuple[float, float]:
     """PSNR `(network, bicubic)` in dB at x4 on held-out 128x128 fabric patches.
 
     Measured on the Y channel with a 4-pixel border shaved, as SR papers do
     (`keras_patterns.enhancement.psnr_against_bicubic`).
+
+    Args:
+        generator: an x4 super-resolution model (an `RRDBNet`).
+        patches: fabric patches drawn.
+        seed: random seed of the patches.
+
+    Returns:
+        `(network_db, bicubic_db)`, the mean PSNR over the patches.
     """
     images = make_pattern_patches(patches, (128, 128), seed=seed)["images"]
     return psnr_against_bicubic(generator, images, 4, tile=32, overlap=8)
 
 
 def garment_patches(
-    count,
-    side=80,
-    photo_size=(256, 192),
-    margin=2,
-    seed=0,
-    segmenter=None,
-    segment_size=SEGMENT_SIZE,
-    garment_prior=0.0,
-):
+    count: int,
+    side: int = 80,
+    photo_size: Size = (256, 192),
+    margin: int | float = 2,
+    seed: int = 0,
+    segmenter: keras.Model | None = None,
+    segment_size: Size | None = SEGMENT_SIZE,
+    garment_prior: float = 0.0,
+) -> dict[str, np.ndarray]:
     """Patches cut from synthetic product photos, labelled by pattern family.
 
     The distribution a grouper's embedder sees: each photo's main garment is
@@ -176,6 +249,20 @@ def garment_patches(
     `segmentation.garment_labels`) is off by default: the plain labels give
     purer patches and more true-mask fallbacks, and an embedder trained on
     them groups better, even when the grouping itself uses the prior.
+
+    Args:
+        count: synthetic product photos drawn.
+        side: side the patches are resized to.
+        photo_size: `(height, width)` of the photos.
+        margin: pixels (int) or share of the region's smaller side (float)
+            kept away from garment edges (see `extract_patches`).
+        seed: random seed.
+        segmenter: a 9-class segmenter (a `DeepLabV3Plus`) whose predicted
+            garment the patches are cut from, or `None` for the true masks.
+        segment_size: `(height, width)` the photos are resized to for the
+            segmenter; `None` keeps them.
+        garment_prior: with a `segmenter`, the log-prior of each photo's
+            named garment (`segmentation.garment_labels`); 0 turns it off.
 
     Returns:
         A dict with `images` uint8 `(n, side, side, 3)` and `pattern` int
@@ -217,18 +304,18 @@ def garment_patches(
 
 
 def train_embedder(
-    steps=500,
-    items=4000,
-    size=64,
-    k=6,
-    seed=0,
-    source="swatches",
-    segmenter=None,
-    garment_prior=0.0,
-    seconds=None,
-    verbose=2,
-    width=16,
-):
+    steps: int = 500,
+    items: int = 4000,
+    size: int = 64,
+    k: int = 6,
+    seed: int = 0,
+    source: str = "swatches",
+    segmenter: keras.Model | None = None,
+    garment_prior: float = 0.0,
+    seconds: float | None = None,
+    verbose: int | str = 2,
+    width: int = 16,
+) -> PatternEmbedder:
     """A `texture_cnn` PatternEmbedder, semi-hard triplets over the 16 families.
 
     Args:
@@ -250,6 +337,9 @@ def train_embedder(
         width: `texture_cnn` channels in its first stage. 16 costs far
             less per step than 32 and groups almost as well at equal steps,
             so within a fixed time it groups better.
+
+    Returns:
+        The trained `PatternEmbedder`.
     """
     began = time.perf_counter()
     check_choice(source, ("swatches", "garments"), "source")

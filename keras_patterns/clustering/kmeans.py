@@ -1,5 +1,7 @@
 """k-means over embeddings, as a scikit-learn estimator."""
 
+from typing import Any
+
 import numpy as np
 from sklearn import cluster as sk_cluster
 from sklearn.base import BaseEstimator
@@ -9,6 +11,9 @@ from sklearn.metrics import silhouette_score
 from sklearn.utils.validation import check_array
 from sklearn.utils.validation import check_is_fitted
 from sklearn.utils.validation import check_random_state
+
+from keras_patterns.utils.typing import ArrayLike
+from keras_patterns.utils.validation import check_choice
 
 METRICS = ("euclidean", "cosine")
 METHODS = ("lloyd", "minibatch", "faiss")
@@ -85,17 +90,17 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_clusters=8,
-        k_range=(2, 20),
-        metric="euclidean",
-        method="lloyd",
-        random_state=None,
-        n_init="auto",
-        max_iter=300,
-        tol=1e-4,
-        batch_size=1024,
-        silhouette_samples=5000,
-    ):
+        n_clusters: int | str = 8,
+        k_range: tuple[int, int] = (2, 20),
+        metric: str = "euclidean",
+        method: str = "lloyd",
+        random_state: int | np.random.RandomState | None = None,
+        n_init: int | str = "auto",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        batch_size: int = 1024,
+        silhouette_samples: int = 5000,
+    ) -> None:
         self.n_clusters = n_clusters
         self.k_range = k_range
         self.metric = metric
@@ -110,14 +115,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     # === Validation ===
 
     def _check_params(self, n_samples):
-        if self.metric not in METRICS:
-            raise ValueError(
-                f'"metric" must be one of {METRICS}. Received: {self.metric!r}'
-            )
-        if self.method not in METHODS:
-            raise ValueError(
-                f'"method" must be one of {METHODS}. Received: {self.method!r}'
-            )
+        check_choice(self.metric, METRICS, "metric")
+        check_choice(self.method, METHODS, "method")
         if self.n_clusters == "auto":
             low, high = self.k_range
             if not 2 <= low <= high:
@@ -205,8 +204,16 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             self.max_iter,
         )
 
-    def fit(self, X, y=None):
-        """Clusters `X` `(n_samples, n_features)`; returns `self`."""
+    def fit(self, X: ArrayLike, y: Any = None) -> "KMeans":
+        """Clusters `X` `(n_samples, n_features)`; returns `self`.
+
+        Args:
+            X: the vectors, `(n_samples, n_features)`.
+            y: ignored; for scikit-learn's API.
+
+        Returns:
+            The fitted estimator, `self`.
+        """
         x = self._prepare(X)
         candidates = self._check_params(len(x))
         seed = check_random_state(self.random_state).randint(2**31 - 1)
@@ -249,8 +256,16 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.n_features_in_ = x.shape[1]
         return self
 
-    def partial_fit(self, X, y=None):
-        """Updates a mini-batch k-means with one chunk (`method="minibatch"`)."""
+    def partial_fit(self, X: ArrayLike, y: Any = None) -> "KMeans":
+        """Updates a mini-batch k-means with one chunk (`method="minibatch"`).
+
+        Args:
+            X: one chunk of vectors, `(n_samples, n_features)`.
+            y: ignored; for scikit-learn's API.
+
+        Returns:
+            The updated estimator, `self`.
+        """
         if self.method != "minibatch" or self.n_clusters == "auto":
             raise ValueError(
                 'partial_fit needs method="minibatch" and an int n_clusters. '
@@ -278,8 +293,15 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
     # === Prediction ===
 
-    def transform(self, X):
-        """Distances `(n_samples, k)` to the centroids (cosine: `1 - cos`)."""
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """Distances `(n_samples, k)` to the centroids (cosine: `1 - cos`).
+
+        Args:
+            X: the vectors, `(n_samples, n_features)`.
+
+        Returns:
+            A float array `(n_samples, k)`.
+        """
         check_is_fitted(self, "cluster_centers_")
         x = self._prepare(X, reset=False)
         if self.metric == "cosine":
@@ -291,10 +313,25 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         )
         return np.sqrt(np.maximum(squared, 0.0))
 
-    def predict(self, X):
-        """The nearest centroid of each vector."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """The nearest centroid of each vector.
+
+        Args:
+            X: the vectors, `(n_samples, n_features)`.
+
+        Returns:
+            The cluster index of each vector, an int array `(n_samples,)`.
+        """
         return np.argmin(self.transform(X), axis=1)
 
-    def fit_predict(self, X, y=None):
-        """Fits on `X` and returns its cluster labels, shape `(n,)`."""
+    def fit_predict(self, X: ArrayLike, y: Any = None) -> np.ndarray:
+        """Fits on `X` and returns its cluster labels, shape `(n,)`.
+
+        Args:
+            X: the vectors, `(n, n_features)`.
+            y: ignored; for scikit-learn's API.
+
+        Returns:
+            The cluster index of each vector, an int array `(n,)`.
+        """
         return self.fit(X).labels_

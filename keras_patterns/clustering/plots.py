@@ -5,6 +5,8 @@ from PIL import ImageDraw
 from PIL import ImageFont
 from sklearn.utils.validation import check_is_fitted
 
+from keras_patterns.clustering.kmeans import KMeans
+
 
 def _polyline(draw, points, box, low, high, color):
     left, top, right, bottom = box
@@ -24,7 +26,7 @@ def _polyline(draw, points, box, low, high, color):
     return coords
 
 
-def elbow_plot(kmeans, size=(560, 320)):
+def elbow_plot(kmeans: KMeans, size: tuple[int, int] = (560, 320)) -> Image.Image:
     """Silhouette (blue) and inertia (grey) against k, with the chosen k marked.
 
     Args:

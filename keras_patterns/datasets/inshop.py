@@ -11,7 +11,9 @@ class ids as 8-bit grey levels.
 import dataclasses
 import re
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -28,6 +30,7 @@ from keras_patterns.datasets.inshop_layout import VIEW_NAMES
 from keras_patterns.datasets.inshop_lists import read_item_list
 from keras_patterns.datasets.inshop_lists import read_list_file
 from keras_patterns.datasets.inshop_lists import read_manifest
+from keras_patterns.utils.typing import PathLike
 from keras_patterns.utils.validation import check_choice
 
 LAYOUTS = ("auto", "inshop", "flat")
@@ -71,7 +74,7 @@ class InshopRecord:
     look: int | None = None
     clothes_type: int | None = None
     pose_type: int | None = None
-    bbox: tuple | None = None
+    bbox: tuple[int, int, int, int] | None = None
     source_item_id: str | None = None
 
     def __getitem__(self, key):
@@ -80,10 +83,20 @@ class InshopRecord:
         return getattr(self, key)
 
     @classmethod
-    def keys(cls):
+    def keys(cls) -> tuple[str, ...]:
+        """The field names, in declaration order.
+
+        Returns:
+            A tuple of str, the keys `record[key]` accepts.
+        """
         return tuple(f.name for f in dataclasses.fields(cls))
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a plain dict.
+
+        Returns:
+            A `{field: value}` dict, one entry per field.
+        """
         return dataclasses.asdict(self)
 
 
@@ -95,26 +108,49 @@ class InshopRecords(list):
         root: the folder that was read.
         missing: paths listed by the annotations but absent on disk (those
             images are left out of the list).
+
+    Args:
+        records: the `InshopRecord`s, in order.
+        layout: sets `layout`.
+        root: sets `root`.
+        missing: sets `missing`.
     """
 
-    def __init__(self, records=(), layout=None, root=None, missing=()):
+    def __init__(
+        self,
+        records: Iterable[InshopRecord] = (),
+        layout: str | None = None,
+        root: str | None = None,
+        missing: Iterable[str] = (),
+    ) -> None:
         super().__init__(records)
         self.layout = layout
         self.root = root
         self.missing = list(missing)
 
-    def with_masks(self):
-        """The records that have a segmentation mask."""
+    def with_masks(self) -> "InshopRecords":
+        """The records that have a segmentation mask.
+
+        Returns:
+            A new `InshopRecords` with the same `layout` and `root`.
+        """
         return InshopRecords(
             (r for r in self if r.mask_path is not None), self.layout, self.root
         )
 
-    def column(self, name):
-        """One field of every record, as a list."""
+    def column(self, name: str) -> list[Any]:
+        """One field of every record, as a list.
+
+        Args:
+            name: the field, for example `"item_id"`.
+
+        Returns:
+            The field's value for each record, in order.
+        """
         return [getattr(r, name) for r in self]
 
 
-def read_mask(path, unknown="error"):
+def read_mask(path: PathLike, unknown: str = "error") -> np.ndarray:
     """Reads an In-shop mask file as class ids, whatever its encoding.
 
     RGB, RGBA and palette PNGs are mapped through the colour table (alpha is
@@ -271,7 +307,12 @@ def _load_flat(root):
     return records, missing
 
 
-def load_inshop(root, layout="auto", resolution="highres", missing="warn"):
+def load_inshop(
+    root: PathLike,
+    layout: str = "auto",
+    resolution: str = "highres",
+    missing: str = "warn",
+) -> InshopRecords:
     """Lists the images of DeepFashion In-shop with their masks and metadata.
 
     Reads either layout:

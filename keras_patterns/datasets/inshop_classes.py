@@ -3,33 +3,22 @@
 The segmentation masks of DeepFashion In-shop are painted in 16 colours.
 The tables themselves (`INSHOP_CLASSES`, `INSHOP_COLORS`, `NINE_CLASSES`,
 `CLOTHING_CLASSES`, `IGNORE_LABEL`) live in `keras_patterns.modeling.labels`,
-below the stages that predict and cut by them; they are re-exported here
-and in `keras_patterns.datasets`.
+below the stages that predict and cut by them; `keras_patterns.datasets`
+re-exports them.
 """
+
+from collections.abc import Iterable
+from collections.abc import Sequence
 
 import numpy as np
 
-from keras_patterns.modeling.labels import CLOTHING_CLASSES
 from keras_patterns.modeling.labels import IGNORE_LABEL
 from keras_patterns.modeling.labels import INSHOP_CLASSES
 from keras_patterns.modeling.labels import INSHOP_COLORS
 from keras_patterns.modeling.labels import NINE_CLASSES
+from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_names
-
-__all__ = [
-    "CLOTHING_CLASSES",
-    "IGNORE_LABEL",
-    "INSHOP_CLASSES",
-    "INSHOP_COLORS",
-    "NINE_CLASSES",
-    "UnknownMaskColorError",
-    "check_label_ids",
-    "class_lookup_table",
-    "labels_to_rgb",
-    "remap_classes",
-    "rgb_mask_to_labels",
-]
 
 DISCARDED_MODES = ("ignore", "background")
 UNKNOWN_MODES = ("error", "ignore")
@@ -44,9 +33,19 @@ class UnknownMaskColorError(ValueError):
         colors: the offending colours, most frequent first, as tuples.
         counts: how many pixels carry each of them.
         source: the file the mask came from, when known.
+
+    Args:
+        colors: the offending colours (or grey levels).
+        counts: the pixel count of each colour.
+        source: the file the mask came from, or `None`.
     """
 
-    def __init__(self, colors, counts, source=None):
+    def __init__(
+        self,
+        colors: Iterable[ArrayLike],
+        counts: Iterable[int | np.integer],
+        source: str | None = None,
+    ) -> None:
         self.colors = [tuple(int(v) for v in np.atleast_1d(c)) for c in colors]
         self.counts = [int(n) for n in counts]
         self.source = source
@@ -93,11 +92,13 @@ def _raise_unknown(values, bad, source):
     raise UnknownMaskColorError(found[order], counts[order], source)
 
 
-def rgb_mask_to_labels(mask, unknown="error", source=None):
+def rgb_mask_to_labels(
+    mask: ArrayLike, unknown: str = "error", source: str | None = None
+) -> np.ndarray:
     """Converts an In-shop colour mask to class ids.
 
-    The conversion is one table look-up per pixel, so it costs a few
-    milliseconds for a full 750x1101 mask. An alpha channel is ignored.
+    The conversion is one table look-up per pixel, so it stays cheap even
+    for a full 750x1101 mask. An alpha channel is ignored.
 
     Args:
         mask: uint8 array of shape `(H, W, 3)` (RGB) or `(H, W, 4)` (RGBA).
@@ -139,7 +140,9 @@ def rgb_mask_to_labels(mask, unknown="error", source=None):
     return labels
 
 
-def check_label_ids(labels, unknown="error", source=None):
+def check_label_ids(
+    labels: ArrayLike, unknown: str = "error", source: str | None = None
+) -> np.ndarray:
     """Validates a greyscale id mask (the flat layout) against the 16 ids.
 
     `IGNORE_LABEL` (255) is accepted: it marks pixels that were unknown
@@ -173,7 +176,11 @@ def _class_ids(classes):
     return check_names(classes, INSHOP_CLASSES, "classes", "INSHOP_CLASSES", True)
 
 
-def labels_to_rgb(labels, classes=INSHOP_CLASSES, ignore_color=(255, 0, 255)):
+def labels_to_rgb(
+    labels: ArrayLike,
+    classes: Sequence[str] = INSHOP_CLASSES,
+    ignore_color: Sequence[int] = (255, 0, 255),
+) -> np.ndarray:
     """Paints class ids with the In-shop colours, for display.
 
     Args:
@@ -212,7 +219,9 @@ def labels_to_rgb(labels, classes=INSHOP_CLASSES, ignore_color=(255, 0, 255)):
     return palette[labels.astype(np.intp)]
 
 
-def class_lookup_table(classes=NINE_CLASSES, discarded="ignore"):
+def class_lookup_table(
+    classes: Sequence[str] = NINE_CLASSES, discarded: str = "ignore"
+) -> np.ndarray:
     """A 256-entry table from In-shop ids to ids in a reduced class set.
 
     Args:
@@ -240,7 +249,9 @@ def class_lookup_table(classes=NINE_CLASSES, discarded="ignore"):
     return table
 
 
-def remap_classes(labels, classes=NINE_CLASSES, discarded="ignore"):
+def remap_classes(
+    labels: ArrayLike, classes: Sequence[str] = NINE_CLASSES, discarded: str = "ignore"
+) -> np.ndarray:
     """Reduces 16-class In-shop ids to a subset, by default the 9-class set.
 
     Args:

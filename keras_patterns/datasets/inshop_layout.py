@@ -47,9 +47,9 @@ class PrepareSummary:
         manifest_written: whether this run (re)wrote the manifest.
     """
 
-    written: list = dataclasses.field(default_factory=list)
-    skipped: list = dataclasses.field(default_factory=list)
-    failed: list = dataclasses.field(default_factory=list)
+    written: list[str] = dataclasses.field(default_factory=list)
+    skipped: list[str] = dataclasses.field(default_factory=list)
+    failed: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     manifest: str | None = None
     manifest_written: bool = False
 
@@ -71,7 +71,17 @@ class PrepareSummary:
         return "\n".join(lines)
 
 
-def flat_name(flat_id, look, view):
-    """The flat-layout stem ``NNNN_LLV`` for an item number, look and view."""
+def flat_name(flat_id: int, look: int | None, view: str | int) -> str:
+    """The flat-layout stem ``NNNN_LLV`` for an item number, look and view.
+
+    Args:
+        flat_id: the item number ``NNNN``.
+        look: the look number ``LL`` (`None` counts as 0).
+        view: a view name of `VIEW_NAMES` (digit 0 if it is not there) or
+            a view digit.
+
+    Returns:
+        The stem, for example `"1000_011"`.
+    """
     digit = VIEW_DIGITS.get(view, 0) if isinstance(view, str) else int(view)
     return f"{flat_id:04d}_{int(look or 0):02d}{digit}"

@@ -7,10 +7,15 @@ edited by hand fails loudly instead of yielding a partial data set.
 """
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 
+from keras_patterns.utils.typing import PathLike
 
-def read_list_file(path, header, min_columns=None):
+
+def read_list_file(
+    path: PathLike, header: Sequence[str], min_columns: int | None = None
+) -> list[list[str]]:
     """Reads a DeepFashion list file: a count line, a header line, then rows.
 
     Args:
@@ -62,8 +67,19 @@ def read_list_file(path, header, min_columns=None):
     return rows
 
 
-def read_item_list(path):
-    """Reads ``list_item_inshop.txt``: a count line, then one item id a line."""
+def read_item_list(path: PathLike) -> list[str]:
+    """Reads ``list_item_inshop.txt``: a count line, then one item id a line.
+
+    Args:
+        path: the text file.
+
+    Returns:
+        The item ids, in file order.
+
+    Raises:
+        ValueError: the count line is missing, not an integer or disagrees
+            with the number of items.
+    """
     path = Path(path)
     lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
     while lines and not lines[-1]:
@@ -81,7 +97,15 @@ def read_item_list(path):
     return items
 
 
-def read_manifest(path):
-    """Reads a manifest written by `prepare_inshop` into `{name: row}`."""
+def read_manifest(path: PathLike) -> dict[str, dict[str, str]]:
+    """Reads a manifest written by `prepare_inshop` into `{name: row}`.
+
+    Args:
+        path: the ``manifest.csv`` file.
+
+    Returns:
+        A dict from each flat name (``NNNN_LLV``) to its row, a dict from
+        column name to value (empty string when unknown).
+    """
     with open(path, newline="", encoding="utf-8") as f:
         return {row["name"]: row for row in csv.DictReader(f)}

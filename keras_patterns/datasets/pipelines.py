@@ -6,16 +6,24 @@ ever resized with nearest-neighbour interpolation: bilinear resizing of masks
 invents classes along borders.
 """
 
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from keras_patterns.datasets.inshop import InshopRecord
 from keras_patterns.datasets.inshop import load_inshop
 from keras_patterns.datasets.inshop_classes import class_lookup_table
 from keras_patterns.modeling.labels import INSHOP_COLORS
 from keras_patterns.modeling.labels import NINE_CLASSES
 from keras_patterns.utils.lazy_tensorflow import tf
 from keras_patterns.utils.sampling import pk_dataset
+from keras_patterns.utils.typing import Size
+from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.validation import check_int
 from keras_patterns.utils.validation import check_size
 
@@ -94,18 +102,18 @@ def _scale_crop(image, labels, size, scale_range, seed, crop=None):
 
 
 def segmentation_dataset(
-    data,
-    image_size,
-    batch_size,
-    classes=NINE_CLASSES,
-    discarded="ignore",
-    augment=False,
-    scale_range=(0.75, 1.5),
-    crop_size=None,
-    shuffle=None,
-    repeat=False,
-    seed=0,
-):
+    data: dict[str, Any] | str | Path | Iterable[InshopRecord | Mapping[str, Any]],
+    image_size: Size,
+    batch_size: int,
+    classes: Sequence[str] = NINE_CLASSES,
+    discarded: str = "ignore",
+    augment: bool = False,
+    scale_range: tuple[float, float] = (0.75, 1.5),
+    crop_size: Size | None = None,
+    shuffle: int | None = None,
+    repeat: bool = False,
+    seed: int = 0,
+) -> "tf.data.Dataset":
     """A `tf.data.Dataset` of `(image, label_map)` batches for segmentation.
 
     Images come out float32 in [0, 1], `(batch, H, W, 3)`; label maps int32
@@ -196,15 +204,15 @@ def segmentation_dataset(
 
 
 def triplet_dataset(
-    data,
-    labels="item_id",
-    p=8,
-    k=4,
-    image_size=None,
-    repeat=True,
-    seed=0,
-    map_fn=None,
-):
+    data: dict[str, Any] | str | Path | Iterable[InshopRecord | Mapping[str, Any]],
+    labels: str = "item_id",
+    p: int = 8,
+    k: int = 4,
+    image_size: Size | None = None,
+    repeat: bool = True,
+    seed: int = 0,
+    map_fn: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]] | None = None,
+) -> "tf.data.Dataset":
     """A `tf.data.Dataset` of P x K batches `(images, labels)`.
 
     Args:

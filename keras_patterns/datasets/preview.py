@@ -1,7 +1,13 @@
 """A contact sheet of In-shop images beside their colour-coded masks."""
 
+from collections.abc import Iterable
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from PIL import Image
+
+from keras_patterns.datasets.inshop import InshopRecord
 from keras_patterns.datasets.inshop import load_inshop
 from keras_patterns.datasets.inshop import read_mask
 from keras_patterns.datasets.inshop_classes import labels_to_rgb
@@ -9,7 +15,12 @@ from keras_patterns.utils.io import read_image
 from keras_patterns.utils.visualization import contact_sheet
 
 
-def preview_sheet(data, n=16, columns=8, thumb_height=160):
+def preview_sheet(
+    data: str | Path | Iterable[InshopRecord | Mapping[str, Any]],
+    n: int = 16,
+    columns: int = 8,
+    thumb_height: int = 160,
+) -> Image.Image:
     """Shows images with masks next to their masks painted in table colours.
 
     Args:

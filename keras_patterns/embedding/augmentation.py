@@ -1,8 +1,12 @@
 """Augmentations that keep the pattern and change everything else."""
 
+from collections.abc import Callable
+
 import numpy as np
 
 from keras_patterns.utils.lazy_tensorflow import tf
+from keras_patterns.utils.typing import Size
+from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.validation import check_size
 
 
@@ -41,7 +45,12 @@ def _camera(image):
     return _maybe(0.3, lambda x: tf.image.random_jpeg_quality(x, 40, 95), image)
 
 
-def pattern_augmentation(size=(64, 64), keep_color=False, rotate=False, min_crop=0.55):
+def pattern_augmentation(
+    size: Size = (64, 64),
+    keep_color: bool = False,
+    rotate: bool = False,
+    min_crop: float = 0.55,
+) -> Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]:
     """A `tf.data` map function `(image, label) -> (image, label)` for pattern training.
 
     Random crop of `min_crop` to the whole of the patch's shorter side
@@ -58,6 +67,10 @@ def pattern_augmentation(size=(64, 64), keep_color=False, rotate=False, min_crop
             make horizontal and vertical stripes the same pattern.
         min_crop: smallest crop side, as a share of the patch's shorter side.
 
+    Returns:
+        A function `(image, label) -> (image, label)` for `tf.data.Dataset.map`;
+        the image comes out `(*size, 3)` float32, the label unchanged.
+
     Example:
 
     >>> import keras_patterns as kp
@@ -73,7 +86,7 @@ def pattern_augmentation(size=(64, 64), keep_color=False, rotate=False, min_crop
             f'"min_crop" must lie in [0.1, 1]. Received: min_crop={min_crop!r}'
         )
 
-    def augment(image, label):
+    def augment(image: Tensor, label: Tensor) -> tuple[Tensor, Tensor]:
         image = tf.image.convert_image_dtype(image, tf.float32)
         shape = tf.shape(image)
         side = tf.cast(tf.minimum(shape[0], shape[1]), tf.float32)

@@ -2,24 +2,39 @@
 
 from keras import ops
 
+from keras_patterns.utils.typing import Tensor
+from keras_patterns.utils.validation import check_choice
+
 DISTANCES = ("squared_l2", "l2", "cosine")
 
 
-def check_distance(distance):
-    if distance not in DISTANCES:
-        raise ValueError(
-            f'"distance" must be one of {DISTANCES}. Received: distance={distance!r}'
-        )
+def check_distance(distance: str) -> str:
+    """Returns `distance` if it is one of `DISTANCES`, or raises.
+
+    Args:
+        distance: `"squared_l2"`, `"l2"` or `"cosine"`.
+
+    Returns:
+        `distance`, unchanged.
+    """
+    check_choice(distance, DISTANCES, "distance")
     return distance
 
 
-def pairwise_distances(embeddings, distance="squared_l2"):
+def pairwise_distances(embeddings: Tensor, distance: str = "squared_l2") -> Tensor:
     """`(B, B)` distances between the rows of `embeddings` `(B, D)`, in float32.
 
     `squared_l2` is `|a|^2 + |b|^2 - 2 a.b` clamped at 0; `l2` its square
     root, with the square root skipped where the squared distance is 0 so
     the gradient stays finite when two embeddings coincide (as TensorFlow
     Addons did); `cosine` is `1 - cos(a, b)`. The diagonal is exactly 0.
+
+    Args:
+        embeddings: `(B, D)` embeddings, one per row.
+        distance: `"squared_l2"`, `"l2"` or `"cosine"`.
+
+    Returns:
+        The `(B, B)` float32 distance matrix.
     """
     check_distance(distance)
     x = ops.cast(embeddings, "float32")
@@ -45,8 +60,18 @@ def pairwise_distances(embeddings, distance="squared_l2"):
     return result * off_diagonal
 
 
-def paired_distances(a, b, distance="squared_l2"):
-    """Row-wise distances `(N,)` between `a` and `b`, both `(N, D)`, in float32."""
+def paired_distances(a: Tensor, b: Tensor, distance: str = "squared_l2") -> Tensor:
+    """Row-wise distances `(N,)` between `a` and `b`, both `(N, D)`, in float32.
+
+    Args:
+        a: `(N, D)` embeddings.
+        b: `(N, D)` embeddings, row `i` paired with row `i` of `a`.
+        distance: `"squared_l2"`, `"l2"` or `"cosine"`, as in
+            `pairwise_distances`.
+
+    Returns:
+        The `(N,)` float32 distances.
+    """
     check_distance(distance)
     a, b = ops.cast(a, "float32"), ops.cast(b, "float32")
     if distance == "cosine":
@@ -64,8 +89,16 @@ def paired_distances(a, b, distance="squared_l2"):
     return ops.sqrt(squared + zero * 1e-16) * (1.0 - zero)
 
 
-def label_masks(labels):
-    """`(positive, negative)` float32 `(B, B)` masks; positives exclude the diagonal."""
+def label_masks(labels: Tensor) -> tuple[Tensor, Tensor]:
+    """`(positive, negative)` float32 `(B, B)` masks; positives exclude the diagonal.
+
+    Args:
+        labels: `(B,)` integer labels (any shape with `B` values).
+
+    Returns:
+        `(positive, negative)`: 1 where rows `i` and `j` share a label
+        (`i != j`), and 1 where their labels differ.
+    """
     labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
     same = ops.cast(ops.equal(labels[:, None], labels[None, :]), "float32")
     size = ops.shape(labels)[0]

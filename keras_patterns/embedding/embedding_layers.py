@@ -1,7 +1,12 @@
 """Layers of the pattern embedder: input scaling and generalised-mean pooling."""
 
+from typing import Any
+
 import keras
 from keras import ops
+
+from keras_patterns.utils.typing import Shape
+from keras_patterns.utils.typing import Tensor
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
@@ -15,12 +20,12 @@ class ImageRangeScaling(keras.layers.Layer):
     way.) This lets a saved embedder take uint8 or [0, 1] images.
     """
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         x = ops.cast(inputs, self.compute_dtype)
         peak = ops.max(x, axis=(1, 2, 3), keepdims=True)
         return ops.where(peak > 1.0, x / 255.0, x)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 
 
@@ -51,7 +56,13 @@ class GeneralizedMeanPooling(keras.layers.Layer):
         Annotation", TPAMI 2018 (arXiv:1711.02512).
     """
 
-    def __init__(self, p=3.0, trainable_p=True, epsilon=1e-6, **kwargs):
+    def __init__(
+        self,
+        p: float = 3.0,
+        trainable_p: bool = True,
+        epsilon: float = 1e-6,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if not p > 0:
             raise ValueError(f'"p" must be positive. Received: p={p!r}')
@@ -59,7 +70,7 @@ class GeneralizedMeanPooling(keras.layers.Layer):
         self.trainable_p = bool(trainable_p)
         self.epsilon = float(epsilon)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         self.exponent = self.add_weight(
             shape=(),
             initializer=keras.initializers.Constant(self.p),
@@ -67,16 +78,16 @@ class GeneralizedMeanPooling(keras.layers.Layer):
             name="p",
         )
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         x = ops.maximum(ops.cast(inputs, "float32"), self.epsilon)
         p = ops.maximum(ops.cast(self.exponent, "float32"), 1e-3)
         pooled = ops.mean(ops.power(x, p), axis=(1, 2))
         return ops.cast(ops.power(pooled, 1.0 / p), self.compute_dtype)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (input_shape[0], input_shape[-1])
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {"p": self.p, "trainable_p": self.trainable_p, "epsilon": self.epsilon}

@@ -1,7 +1,12 @@
 """The `L2Normalize` layer: the unit-sphere head of embedding models."""
 
+from typing import Any
+
 import keras
 from keras import ops
+
+from keras_patterns.utils.typing import Shape
+from keras_patterns.utils.typing import Tensor
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
@@ -28,7 +33,12 @@ class L2Normalize(keras.layers.Layer):
     array([[0.6, 0.8]], dtype=float32)
     """
 
-    def __init__(self, axis=-1, epsilon=1e-12, **kwargs):
+    def __init__(
+        self,
+        axis: int | tuple[int, ...] | list[int] = -1,
+        epsilon: float = 1e-12,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if isinstance(axis, list):
             axis = tuple(axis)
@@ -44,16 +54,16 @@ class L2Normalize(keras.layers.Layer):
         self.epsilon = float(epsilon)
         self.supports_masking = True
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         x = ops.cast(inputs, "float32")
         squared = ops.sum(ops.square(x), axis=self.axis, keepdims=True)
         x = x * ops.rsqrt(ops.maximum(squared, self.epsilon))
         return ops.cast(x, self.compute_dtype)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"axis": self.axis, "epsilon": self.epsilon})
         return config

@@ -1,6 +1,9 @@
 """PatternEmbedder: an image patch to a unit vector that describes its pattern."""
 
+from typing import Any
+
 import keras
+import numpy as np
 
 from keras_patterns.embedding.embedding_layers import GeneralizedMeanPooling
 from keras_patterns.embedding.embedding_layers import ImageRangeScaling
@@ -9,6 +12,9 @@ from keras_patterns.modeling.preprocessing import BackbonePreprocessing
 from keras_patterns.utils.images import to_float
 from keras_patterns.utils.serialization import ArgumentsConfig
 from keras_patterns.utils.serialization import nested
+from keras_patterns.utils.typing import ArrayLike
+from keras_patterns.utils.typing import PathLike
+from keras_patterns.utils.typing import Shape
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 
@@ -16,8 +22,11 @@ POOLINGS = ("gem", "avg")
 
 
 def texture_cnn(
-    input_shape=(None, None, 3), width=32, standardize=True, name="texture_cnn"
-):
+    input_shape: Shape = (None, None, 3),
+    width: int = 32,
+    standardize: bool = True,
+    name: str = "texture_cnn",
+) -> keras.Model:
     """A small convolutional backbone for training pattern embedders from scratch.
 
     Five stages of two 3x3 convolutions with batch normalisation and ReLU,
@@ -30,6 +39,17 @@ def texture_cnn(
     colour and contrast of a fabric, which say nothing about its pattern,
     are gone before the first convolution. Triplet training then starts
     learning the pattern at once instead of first unlearning colour.
+
+    Args:
+        input_shape: `(H, W, 3)`; `None` dimensions take any size.
+        width: channels of the first stage (doubled by each of the next
+            three).
+        standardize: standardise each image per channel first.
+        name: name of the model.
+
+    Returns:
+        A `keras.Model` from images to `(ceil(H / 16), ceil(W / 16), 8 * width)`
+        features.
     """
     images = keras.Input(input_shape)
     x = images
@@ -118,14 +138,14 @@ class PatternEmbedder(ArgumentsConfig, keras.Model):
 
     def __init__(
         self,
-        backbone="texture_cnn",
-        embedding_dim=128,
-        input_shape=(None, None, 3),
-        backbone_weights=None,
-        pooling="gem",
-        preprocessing=None,
-        **kwargs,
-    ):
+        backbone: str | keras.Model = "texture_cnn",
+        embedding_dim: int = 128,
+        input_shape: Shape = (None, None, 3),
+        backbone_weights: PathLike | None = None,
+        pooling: str = "gem",
+        preprocessing: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         check_int(embedding_dim, "embedding_dim")
         check_choice(pooling, POOLINGS, "pooling")
         input_shape = tuple(input_shape)
@@ -163,12 +183,15 @@ class PatternEmbedder(ArgumentsConfig, keras.Model):
         self.pooling = pooling
         self.preprocessing = preprocessing
 
-    def embed(self, images, batch_size=64):
+    def embed(self, images: ArrayLike, batch_size: int = 64) -> np.ndarray:
         """Embeds images (uint8 or float in [0, 1]) into a `(N, D)` NumPy array.
 
         Args:
             images: a batch `(N, H, W, 3)` or a list of same-size images.
             batch_size: images per forward pass.
+
+        Returns:
+            The `(N, D)` float32 embeddings, L2-normalised.
         """
         array = to_float(
             images if not isinstance(images, list) else list(images),

@@ -1,5 +1,8 @@
 """Metrics of embeddings: in-batch Keras metrics and full retrieval evaluation."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
@@ -8,7 +11,10 @@ from keras_patterns.embedding.distances import check_distance
 from keras_patterns.embedding.distances import label_masks
 from keras_patterns.embedding.distances import paired_distances
 from keras_patterns.embedding.distances import pairwise_distances
+from keras_patterns.embedding.pattern_embedder import PatternEmbedder
 from keras_patterns.embedding.triplet_losses import batch_all_sums
+from keras_patterns.utils.typing import ArrayLike
+from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.validation import check_choice
 
 STATISTICS = ("positive_distance", "negative_distance", "active_triplets")
@@ -31,14 +37,20 @@ class TripletStatistic(keras.metrics.Mean):
         margin: the loss margin, for `"active_triplets"`.
         distance: `"squared_l2"`, `"l2"` or `"cosine"`.
         name: defaults to `statistic`.
+        **kwargs: standard `keras.metrics.Metric` arguments (`dtype`).
 
     `y_true` holds labels `(B,)` and `y_pred` embeddings `(B, D)`, or
     explicit triplets `(B, 3, D)` (labels ignored).
     """
 
     def __init__(
-        self, statistic, margin=1.0, distance="squared_l2", name=None, **kwargs
-    ):
+        self,
+        statistic: str,
+        margin: float = 1.0,
+        distance: str = "squared_l2",
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         check_choice(statistic, STATISTICS, "statistic")
         super().__init__(name=name or statistic, **kwargs)
         self.statistic = statistic
@@ -54,7 +66,16 @@ class TripletStatistic(keras.metrics.Mean):
             return ops.mean(d_an)
         return ops.mean(ops.cast(d_ap - d_an + self.margin > 0, "float32"))
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(
+        self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None
+    ) -> None:
+        """Adds the statistic of one batch to the average.
+
+        Args:
+            y_true: `(B,)` labels (ignored for explicit triplets).
+            y_pred: `(B, D)` embeddings, or `(B, 3, D)` explicit triplets.
+            sample_weight: ignored; every batch counts once.
+        """
         if len(y_pred.shape) == 3:
             return super().update_state(self._explicit(y_pred))
         distances = pairwise_distances(y_pred, self.distance)
@@ -69,7 +90,7 @@ class TripletStatistic(keras.metrics.Mean):
             value = active / ops.maximum(valid, 1.0)
         return super().update_state(value)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {
@@ -93,6 +114,7 @@ class RecallAtK(keras.metrics.Mean):
         k: number of neighbours.
         distance: `"squared_l2"`, `"l2"` or `"cosine"`.
         name: defaults to `recall_at_{k}`.
+        **kwargs: standard `keras.metrics.Metric` arguments (`dtype`).
 
     Example:
 
@@ -105,14 +127,30 @@ class RecallAtK(keras.metrics.Mean):
     0.75
     """
 
-    def __init__(self, k=1, distance="squared_l2", name=None, **kwargs):
+    def __init__(
+        self,
+        k: int = 1,
+        distance: str = "squared_l2",
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f'"k" must be a positive int. Received: k={k!r}')
         super().__init__(name=name or f"recall_at_{k}", **kwargs)
         self.k = k
         self.distance = check_distance(distance)
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(
+        self, y_true: Tensor, y_pred: Tensor, sample_weight: Tensor | None = None
+    ) -> None:
+        """Adds the hits of one batch's anchors to the recall.
+
+        Args:
+            y_true: `(B,)` labels.
+            y_pred: `(B, D)` embeddings.
+            sample_weight: ignored; anchors with a same-label partner in
+                the batch weigh 1, the others 0.
+        """
         distances = pairwise_distances(y_pred, self.distance)
         positive, _ = label_masks(y_true)
         size = ops.shape(distances)[0]
@@ -123,7 +161,7 @@ class RecallAtK(keras.metrics.Mean):
         has_positive = ops.cast(ops.sum(positive, axis=1) > 0, "float32")
         return super().update_state(hits, sample_weight=has_positive)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"k": self.k, "distance": self.distance})
         return config
@@ -146,13 +184,13 @@ def _embed(embedder, part, batch_size):
 
 
 def evaluate_retrieval(
-    embedder_or_embeddings,
-    query,
-    gallery=None,
-    ks=(1, 5, 10, 20),
-    batch_size=64,
-    chunk=1024,
-):
+    embedder_or_embeddings: PatternEmbedder | None,
+    query: tuple[ArrayLike, ArrayLike],
+    gallery: tuple[ArrayLike, ArrayLike] | None = None,
+    ks: Sequence[int] = (1, 5, 10, 20),
+    batch_size: int = 64,
+    chunk: int = 1024,
+) -> dict[str, float]:
     """Recall@K and mAP@R of queries against a gallery (the In-shop protocol).
 
     For every query, the gallery is ranked by Euclidean distance; a hit is a

@@ -1,5 +1,9 @@
 """SiameseModel: trains an embedder with a triplet loss through `fit()`."""
 
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -8,6 +12,7 @@ from keras_patterns.embedding.retrieval_metrics import TripletStatistic
 from keras_patterns.embedding.triplet_losses import TripletLoss
 from keras_patterns.embedding.triplet_losses import TripletSemiHardLoss
 from keras_patterns.utils.serialization import RestoresCompile
+from keras_patterns.utils.typing import Tensor
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
@@ -42,11 +47,15 @@ class SiameseModel(RestoresCompile, keras.Model):
     >>> siamese.compile()
     """
 
-    def __init__(self, embedder, **kwargs):
+    def __init__(self, embedder: keras.Model, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.embedder = embedder
 
-    def call(self, inputs, training=False):
+    def call(
+        self,
+        inputs: Tensor | tuple[Tensor, Tensor, Tensor] | list[Tensor],
+        training: bool = False,
+    ) -> Tensor:
         if isinstance(inputs, (list, tuple)):
             if len(inputs) != 3:
                 raise ValueError(
@@ -59,13 +68,13 @@ class SiameseModel(RestoresCompile, keras.Model):
 
     def compile(
         self,
-        optimizer="auto",
-        loss="auto",
-        metrics="auto",
-        triplets=False,
-        margin=None,
-        **kwargs,
-    ):
+        optimizer: str | keras.optimizers.Optimizer = "auto",
+        loss: str | keras.losses.Loss | Callable[..., Tensor] | None = "auto",
+        metrics: str | Sequence[str | keras.metrics.Metric] | None = "auto",
+        triplets: bool = False,
+        margin: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Configures training.
 
         Args:
@@ -107,22 +116,33 @@ class SiameseModel(RestoresCompile, keras.Model):
         return y
 
     def compute_loss(
-        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
-    ):
+        self,
+        x: Tensor | tuple[Tensor, Tensor, Tensor] | list[Tensor] | None = None,
+        y: Tensor | None = None,
+        y_pred: Tensor | None = None,
+        sample_weight: Tensor | None = None,
+        training: bool = True,
+    ) -> Tensor:
         return super().compute_loss(
             x, self._labels(x, y), y_pred, sample_weight, training
         )
 
-    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+    def compute_metrics(
+        self,
+        x: Tensor | tuple[Tensor, Tensor, Tensor] | list[Tensor],
+        y: Tensor | None,
+        y_pred: Tensor,
+        sample_weight: Tensor | None = None,
+    ) -> dict[str, Any]:
         return super().compute_metrics(x, self._labels(x, y), y_pred, sample_weight)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"embedder": keras.saving.serialize_keras_object(self.embedder)})
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> "SiameseModel":
         config = dict(config)
         config["embedder"] = keras.saving.deserialize_keras_object(config["embedder"])
         return cls(**config)

@@ -19,27 +19,28 @@ from keras_patterns.utils.precision import bfloat16_is_fast
 from keras_patterns.utils.precision import dtype_policy
 from keras_patterns.utils.sampling import pk_dataset
 from keras_patterns.utils.training import fit_with_budget
+from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.validation import check_int
 
 LEARNING_RATE = 2e-3
 
 
 def train_pattern_embedder(
-    images,
-    labels,
-    steps,
+    images: ArrayLike,
+    labels: ArrayLike,
+    steps: int,
     *,
-    p,
-    k,
-    size,
-    min_crop=0.7,
-    embedding_dim=128,
-    width=32,
-    seed=0,
-    seconds=None,
-    began=None,
-    verbose=2,
-):
+    p: int,
+    k: int,
+    size: int,
+    min_crop: float = 0.7,
+    embedding_dim: int = 128,
+    width: int = 32,
+    seed: int = 0,
+    seconds: float | None = None,
+    began: float | None = None,
+    verbose: int | str = 2,
+) -> PatternEmbedder:
     """A `texture_cnn(width)` `PatternEmbedder` trained with semi-hard triplets.
 
     Batches hold `p` labels with `k` augmented crops each
@@ -107,8 +108,15 @@ def train_pattern_embedder(
 
 
 def train_embedder_on_patches(
-    patches, steps=300, k=4, p=16, embedding_dim=128, seed=0, seconds=None, verbose=2
-):
+    patches: ArrayLike,
+    steps: int = 300,
+    k: int = 4,
+    p: int = 16,
+    embedding_dim: int = 128,
+    seed: int = 0,
+    seconds: float | None = None,
+    verbose: int | str = 2,
+) -> PatternEmbedder:
     """A `texture_cnn` PatternEmbedder trained on unlabelled patches.
 
     Self-supervised metric learning for catalogues without pattern labels:

@@ -12,6 +12,8 @@ with a float64 reference to about 1e-4 rather than 1e-6. For full float32,
 `tf.config.experimental.enable_tensor_float_32_execution(False)`.
 """
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -19,6 +21,7 @@ from keras_patterns.embedding.distances import check_distance
 from keras_patterns.embedding.distances import label_masks
 from keras_patterns.embedding.distances import paired_distances
 from keras_patterns.embedding.distances import pairwise_distances
+from keras_patterns.utils.typing import Tensor
 
 INF = 1e30
 
@@ -48,13 +51,18 @@ def _rank(ordered, queries, inclusive):
     )
 
 
-def semi_hard_negatives(distances, negative):
+def semi_hard_negatives(distances: Tensor, negative: Tensor) -> Tensor:
     """For every (anchor, positive) pair, FaceNet's semi-hard negative distance.
 
     The smallest anchor-negative distance larger than the anchor-positive
     distance or, if there is none, the largest anchor-negative distance.
     Each anchor's negatives are sorted once and every pair binary-searches
     them (`searchsorted`): O(B^2 log B) time, O(B^2) memory.
+
+    Args:
+        distances: `(B, B)` float32 pairwise distances.
+        negative: `(B, B)` float32 mask of the negatives of each anchor
+            (from `label_masks`).
 
     Returns:
         `(B, B)` float32: the semi-hard negative distance of pair `(a, p)`.
@@ -67,7 +75,9 @@ def semi_hard_negatives(distances, negative):
     return ops.where(rank < count, found, largest)
 
 
-def batch_all_sums(distances, positive, negative, margin):
+def batch_all_sums(
+    distances: Tensor, positive: Tensor, negative: Tensor, margin: float
+) -> tuple[Tensor, Tensor]:
     """Sum and number of positive terms of `relu(d(a,p) - d(a,n) + margin)`.
 
     Over all valid triplets, without the `(B, B, B)` tensor: for a pair
@@ -75,6 +85,16 @@ def batch_all_sums(distances, positive, negative, margin):
     with `d(a, n) < x`; with `k` of them, their terms sum to
     `k * x - (sum of the k smallest negative distances)`, read from prefix
     sums of each anchor's sorted negatives.
+
+    Args:
+        distances: `(B, B)` float32 pairwise distances.
+        positive: `(B, B)` float32 mask of the (anchor, positive) pairs.
+        negative: `(B, B)` float32 mask of the negatives of each anchor.
+        margin: the triplet margin.
+
+    Returns:
+        `(total, active)`: the float32 sum of the terms, and the number of
+        triplets whose term is positive.
     """
     ordered, count = _sorted_negatives(distances, negative)
     finite = ops.where(ordered < INF, ordered, 0.0)
@@ -90,7 +110,7 @@ def batch_all_sums(distances, positive, negative, margin):
 
 
 class _TripletBase(keras.losses.Loss):
-    def __init__(self, margin, distance, name, **kwargs):
+    def __init__(self, margin: float, distance: str, name: str, **kwargs: Any) -> None:
         kwargs.pop("reduction", None)
         super().__init__(name=name, reduction="sum", **kwargs)
         if not margin >= 0:
@@ -100,7 +120,7 @@ class _TripletBase(keras.losses.Loss):
         self.margin = float(margin)
         self.distance = check_distance(distance)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.pop("reduction", None)
         config.update({"margin": self.margin, "distance": self.distance})
@@ -120,6 +140,8 @@ class TripletSemiHardLoss(_TripletBase):
         margin: the margin.
         distance: `"squared_l2"`, `"l2"` or `"cosine"` (1 - cosine).
         name: name of the loss.
+        **kwargs: other `keras.losses.Loss` arguments; `reduction` is
+            ignored (the loss is already a mean over the batch).
 
     Example:
 
@@ -137,11 +159,15 @@ class TripletSemiHardLoss(_TripletBase):
     """
 
     def __init__(
-        self, margin=1.0, distance="squared_l2", name="triplet_semihard_loss", **kwargs
-    ):
+        self,
+        margin: float = 1.0,
+        distance: str = "squared_l2",
+        name: str = "triplet_semihard_loss",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(margin, distance, name, **kwargs)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         distances = pairwise_distances(y_pred, self.distance)
         positive, negative = label_masks(y_true)
         has_negative = ops.cast(ops.sum(negative, axis=1, keepdims=True) > 0, "float32")
@@ -165,6 +191,8 @@ class TripletHardLoss(_TripletBase):
         soft: use the soft-margin form.
         distance: `"squared_l2"`, `"l2"` or `"cosine"`.
         name: name of the loss.
+        **kwargs: other `keras.losses.Loss` arguments; `reduction` is
+            ignored (the loss is already a mean over the batch).
 
     Reference:
         Hermans et al., "In Defense of the Triplet Loss for Person
@@ -173,16 +201,16 @@ class TripletHardLoss(_TripletBase):
 
     def __init__(
         self,
-        margin=1.0,
-        soft=False,
-        distance="squared_l2",
-        name="triplet_hard_loss",
-        **kwargs,
-    ):
+        margin: float = 1.0,
+        soft: bool = False,
+        distance: str = "squared_l2",
+        name: str = "triplet_hard_loss",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(margin, distance, name, **kwargs)
         self.soft = bool(soft)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         distances = pairwise_distances(y_pred, self.distance)
         positive, negative = label_masks(y_true)
         hardest_positive = ops.max(
@@ -199,7 +227,7 @@ class TripletHardLoss(_TripletBase):
         losses = ops.softplus(gap) if self.soft else ops.relu(gap + self.margin)
         return _safe_mean(ops.sum(losses * valid), ops.sum(valid))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"soft": self.soft})
         return config
@@ -220,6 +248,8 @@ class TripletBatchAllLoss(_TripletBase):
         margin: the margin.
         distance: `"squared_l2"`, `"l2"` or `"cosine"`.
         name: name of the loss.
+        **kwargs: other `keras.losses.Loss` arguments; `reduction` is
+            ignored (the loss is already a mean over the batch).
 
     Reference:
         Hermans et al., "In Defense of the Triplet Loss for Person
@@ -227,11 +257,15 @@ class TripletBatchAllLoss(_TripletBase):
     """
 
     def __init__(
-        self, margin=1.0, distance="squared_l2", name="triplet_batch_all_loss", **kwargs
-    ):
+        self,
+        margin: float = 1.0,
+        distance: str = "squared_l2",
+        name: str = "triplet_batch_all_loss",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(margin, distance, name, **kwargs)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         distances = pairwise_distances(y_pred, self.distance)
         positive, negative = label_masks(y_true)
         total, active = batch_all_sums(distances, positive, negative, self.margin)
@@ -251,6 +285,8 @@ class TripletLoss(_TripletBase):
         margin: the margin.
         distance: `"squared_l2"`, `"l2"` or `"cosine"`.
         name: name of the loss.
+        **kwargs: other `keras.losses.Loss` arguments; `reduction` is
+            ignored (the loss is already a mean over the batch).
 
     Example:
 
@@ -262,11 +298,15 @@ class TripletLoss(_TripletBase):
     """
 
     def __init__(
-        self, margin=1.0, distance="squared_l2", name="triplet_loss", **kwargs
-    ):
+        self,
+        margin: float = 1.0,
+        distance: str = "squared_l2",
+        name: str = "triplet_loss",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(margin, distance, name, **kwargs)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         anchor, positive, negative = y_pred[:, 0], y_pred[:, 1], y_pred[:, 2]
         d_ap = paired_distances(anchor, positive, self.distance)
         d_an = paired_distances(anchor, negative, self.distance)

@@ -10,8 +10,13 @@ architecture is inferred from the weight shapes, and PyTorch's
 """
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
+
+from keras_patterns.enhancement.rrdb_net import RRDBNet
+from keras_patterns.utils.typing import PathLike
 
 OFFICIAL_NAMES = {
     "trunk_conv": "conv_body",
@@ -30,13 +35,18 @@ def _to_numpy(value):
     return np.asarray(value, dtype=np.float32)
 
 
-def load_state_dict(path_or_state_dict, key=None):
+def load_state_dict(
+    path_or_state_dict: PathLike | dict[str, Any], key: str | None = None
+) -> dict[str, np.ndarray]:
     """Reads a checkpoint into `{name: float32 array}` with BasicSR names.
 
     Args:
         path_or_state_dict: a `.pth` file or a dict of arrays/tensors.
         key: wrapper to read (`"params_ema"`, `"params"`); by default
             `params_ema` if present, else `params`, else the dict itself.
+
+    Returns:
+        A dict of float32 NumPy arrays keyed by BasicSR names.
     """
     if isinstance(path_or_state_dict, dict):
         state = path_or_state_dict
@@ -75,8 +85,19 @@ def load_state_dict(path_or_state_dict, key=None):
     return converted
 
 
-def infer_architecture(state, in_channels=None):
-    """`RRDBNet` arguments read off the weight shapes of a BasicSR state dict."""
+def infer_architecture(
+    state: Mapping[str, np.ndarray], in_channels: int | None = None
+) -> dict[str, int]:
+    """`RRDBNet` arguments read off the weight shapes of a BasicSR state dict.
+
+    Args:
+        state: a BasicSR-named state dict, as `load_state_dict` returns.
+        in_channels: image channels; by default the output channels.
+
+    Returns:
+        A dict of `RRDBNet` arguments: `scale`, `num_blocks`, `filters`,
+        `growth`, `in_channels` and `out_channels`.
+    """
     try:
         first = state["conv_first.weight"]
         last = state["conv_last.weight"]
@@ -106,8 +127,17 @@ def infer_architecture(state, in_channels=None):
     }
 
 
-def unshuffle_permutation(channels, factor):
-    """Keras input channel `(i*f + j)*C + c` takes PyTorch channel `c*f*f + i*f + j`."""
+def unshuffle_permutation(channels: int, factor: int) -> np.ndarray:
+    """Keras input channel `(i*f + j)*C + c` takes PyTorch channel `c*f*f + i*f + j`.
+
+    Args:
+        channels: the image channels `C`.
+        factor: the pixel-unshuffle factor `f`.
+
+    Returns:
+        An integer array of `C * f * f` PyTorch channel indices, one for each
+        Keras channel.
+    """
     k = np.arange(channels * factor * factor)
     return (k % channels) * factor * factor + k // channels
 
@@ -132,8 +162,19 @@ def _kernel(name, weight, model):
     return kernel
 
 
-def assign_state_dict(model, state):
-    """Copies a BasicSR-named state dict into `model`, checking every key."""
+def assign_state_dict(model: RRDBNet, state: Mapping[str, np.ndarray]) -> RRDBNet:
+    """Copies a BasicSR-named state dict into `model`, checking every key.
+
+    Args:
+        model: the `RRDBNet` to fill, of the checkpoint's architecture.
+        state: a BasicSR-named state dict, as `load_state_dict` returns.
+
+    Returns:
+        `model`, its weights replaced.
+
+    Raises:
+        ValueError: a missing, unexpected or mis-shaped key.
+    """
     convs = _keras_convs(model)
     expected = {}
     for name, conv in convs.items():
@@ -162,11 +203,25 @@ def assign_state_dict(model, state):
 
 
 def rrdbnet_from_state_dict(
-    cls, path_or_state_dict, key=None, in_channels=None, **kwargs
-):
+    cls: type[RRDBNet],
+    path_or_state_dict: PathLike | dict[str, Any],
+    key: str | None = None,
+    in_channels: int | None = None,
+    **kwargs: Any,
+) -> RRDBNet:
     """Builds `cls` (an `RRDBNet` class) from a checkpoint.
 
     See `RRDBNet.from_torch_checkpoint`.
+
+    Args:
+        cls: `RRDBNet` or a subclass of it.
+        path_or_state_dict: a `.pth` file or a dict of arrays/tensors.
+        key: the wrapper key to read (see `load_state_dict`).
+        in_channels: image channels; by default the output channels.
+        **kwargs: passed to `cls`, over the arguments read off the weights.
+
+    Returns:
+        The `cls` instance with the checkpoint's weights.
     """
     state = load_state_dict(path_or_state_dict, key)
     architecture = infer_architecture(state, in_channels)

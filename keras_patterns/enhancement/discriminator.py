@@ -1,5 +1,7 @@
 """The VGG-style discriminator of ESRGAN (BasicSR's `VGGStyleDiscriminator`)."""
 
+from typing import Any
+
 import keras
 
 from keras_patterns.enhancement.rrdb_layers import torch_conv
@@ -47,7 +49,13 @@ class VGGStyleDiscriminator(ArgumentsConfig, keras.Model):
         Adversarial Networks", ECCV Workshops 2018 (arXiv:1809.00219).
     """
 
-    def __init__(self, input_size=128, filters=64, in_channels=3, **kwargs):
+    def __init__(
+        self,
+        input_size: int = 128,
+        filters: int = 64,
+        in_channels: int = 3,
+        **kwargs: Any,
+    ) -> None:
         check_choice(input_size, (128, 256), "input_size")
         check_int(filters, "filters")
         check_int(in_channels, "in_channels")

@@ -1,10 +1,13 @@
 """ESRGAN training: a PSNR phase (L1), then the adversarial phase."""
 
+from typing import Any
+
 import keras
 from keras import ops
 
 from keras_patterns.enhancement.sr_losses import PerceptualLoss
 from keras_patterns.enhancement.sr_losses import RelativisticAverageLoss
+from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.validation import check_choice
 
 PHASES = ("psnr", "gan")
@@ -58,7 +61,13 @@ class ESRGAN(keras.Model):
         Adversarial Networks", ECCV Workshops 2018 (arXiv:1809.00219).
     """
 
-    def __init__(self, generator, discriminator=None, perceptual_loss=None, **kwargs):
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model | None = None,
+        perceptual_loss: keras.losses.Loss | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -67,20 +76,20 @@ class ESRGAN(keras.Model):
         self.d_optimizer = None
         self.trackers = {}
 
-    def call(self, inputs, training=False):
+    def call(self, inputs: Tensor, training: bool = False) -> Tensor:
         return self.generator(inputs, training=training)
 
     def compile(
         self,
-        phase="psnr",
-        generator_optimizer=None,
-        discriminator_optimizer=None,
-        pixel_weight=None,
-        perceptual_weight=1.0,
-        gan_weight=5e-3,
-        generator_ema=None,
-        **kwargs,
-    ):
+        phase: str = "psnr",
+        generator_optimizer: keras.optimizers.Optimizer | None = None,
+        discriminator_optimizer: keras.optimizers.Optimizer | None = None,
+        pixel_weight: float | None = None,
+        perceptual_weight: float = 1.0,
+        gan_weight: float = 5e-3,
+        generator_ema: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Configures a training phase.
 
         Args:
@@ -141,7 +150,8 @@ class ESRGAN(keras.Model):
         )
 
     @property
-    def metrics(self):
+    def metrics(self) -> list[keras.metrics.Metric]:
+        """The loss trackers of the compiled phase, reset every epoch."""
         return list(self.trackers.values())
 
     def _generator_loss(self, low_res, high_res):
@@ -198,7 +208,7 @@ class ESRGAN(keras.Model):
             step(parts["d_loss"], self.discriminator, self.d_optimizer)
         return loss, parts
 
-    def train_step(self, data):
+    def train_step(self, data: tuple[Tensor, ...]) -> dict[str, Tensor]:
         low_res, high_res = data[0], data[1]
         if keras.backend.backend() == "torch":
             loss, parts = self._step_torch(low_res, high_res)
@@ -209,7 +219,7 @@ class ESRGAN(keras.Model):
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
-    def test_step(self, data):
+    def test_step(self, data: tuple[Tensor, ...]) -> dict[str, Tensor]:
         low_res, high_res = data[0], data[1]
         fake = self.generator(low_res, training=False)
         pixel = ops.mean(
@@ -218,7 +228,7 @@ class ESRGAN(keras.Model):
         self.trackers["pixel_loss"].update_state(pixel)
         return {"pixel_loss": self.trackers["pixel_loss"].result()}
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {
@@ -234,7 +244,7 @@ class ESRGAN(keras.Model):
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> "ESRGAN":
         config = dict(config)
         for key in ("generator", "discriminator", "perceptual_loss"):
             if config.get(key) is not None:

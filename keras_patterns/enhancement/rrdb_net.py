@@ -1,5 +1,7 @@
 """RRDBNet: the ESRGAN generator, for x4, x2 and x1 super-resolution."""
 
+from typing import Any
+
 import keras
 
 from keras_patterns.enhancement.rrdb_layers import RRDB
@@ -8,6 +10,7 @@ from keras_patterns.enhancement.rrdb_layers import torch_conv
 from keras_patterns.modeling.upsampling import BicubicUpsampling
 from keras_patterns.modeling.upsampling import NearestUpsampling
 from keras_patterns.utils.serialization import ArgumentsConfig
+from keras_patterns.utils.typing import PathLike
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 
@@ -47,9 +50,9 @@ class RRDBNet(ArgumentsConfig, keras.Model):
             output (global residual learning, as in VDSR), with the last
             convolution initialised to zero: the untrained network is
             exactly bicubic and training learns only the missing detail, so
-            a small network beats bicubic within tens of steps instead of
-            thousands. Needs `in_channels == out_channels`. Off in ESRGAN
-            and its checkpoints.
+            a small network beats bicubic far sooner than one that must
+            first learn the interpolation itself. Needs
+            `in_channels == out_channels`. Off in ESRGAN and its checkpoints.
         **kwargs: standard `keras.Model` arguments (`name`, `dtype`).
 
     Example:
@@ -70,15 +73,15 @@ class RRDBNet(ArgumentsConfig, keras.Model):
 
     def __init__(
         self,
-        scale=4,
-        num_blocks=23,
-        filters=64,
-        growth=32,
-        in_channels=3,
-        out_channels=3,
-        image_residual=False,
-        **kwargs,
-    ):
+        scale: int = 4,
+        num_blocks: int = 23,
+        filters: int = 64,
+        growth: int = 32,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        image_residual: bool = False,
+        **kwargs: Any,
+    ) -> None:
         check_choice(scale, SCALES, "scale")
         check_int(num_blocks, "num_blocks")
         check_int(filters, "filters")
@@ -128,12 +131,12 @@ class RRDBNet(ArgumentsConfig, keras.Model):
         self.image_residual = image_residual
 
     @property
-    def input_multiple(self):
+    def input_multiple(self) -> int:
         """Input height and width must be multiples of this (pixel-unshuffle)."""
         return 4 // self.scale
 
     @property
-    def receptive_radius(self):
+    def receptive_radius(self) -> int:
         """Input pixels on each side that can influence an output pixel.
 
         Each RRDB stacks 15 3x3 convolutions; the first and trunk
@@ -157,7 +160,12 @@ class RRDBNet(ArgumentsConfig, keras.Model):
         }
 
     @classmethod
-    def from_torch_checkpoint(cls, path_or_state_dict, key=None, **kwargs):
+    def from_torch_checkpoint(
+        cls,
+        path_or_state_dict: PathLike | dict[str, Any],
+        key: str | None = None,
+        **kwargs: Any,
+    ) -> "RRDBNet":
         """Builds an `RRDBNet` from an official ESRGAN or BasicSR checkpoint.
 
         Reads ESRGAN's own naming (`conv_first`, `RRDB_trunk.N.RDB1.conv1`,

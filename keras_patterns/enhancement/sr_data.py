@@ -1,10 +1,13 @@
 """(low-res, high-res) training pairs for super-resolution, as `tf.data`."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from keras_patterns.utils.lazy_tensorflow import tf
+from keras_patterns.utils.typing import ArrayLike
+from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 
@@ -39,8 +42,19 @@ def _source(images):
     return tf.data.Dataset.from_generator(generate, output_signature=spec), len(arrays)
 
 
-def degrade(high_res, scale, method="bicubic"):
-    """Downscales `(..., H, W, C)` images by `scale`, antialiased, clipped to [0, 1]."""
+def degrade(high_res: Tensor, scale: int, method: str = "bicubic") -> Tensor:
+    """Downscales `(..., H, W, C)` images by `scale`, antialiased, clipped to [0, 1].
+
+    Args:
+        high_res: float images in [0, 1], `(H, W, C)` or a batch
+            `(N, H, W, C)`: a tensor or a NumPy array.
+        scale: the downscaling factor; sizes are rounded down.
+        method: a `tf.image.resize` kernel, such as `"bicubic"`,
+            `"bilinear"`, `"area"` or `"lanczos3"`.
+
+    Returns:
+        A float32 `tf.Tensor` of `H // scale` by `W // scale` images.
+    """
     shape = tf.shape(high_res)
     size = (shape[-3] // scale, shape[-2] // scale)
     low_res = tf.image.resize(high_res, size, method=method, antialias=True)
@@ -48,16 +62,16 @@ def degrade(high_res, scale, method="bicubic"):
 
 
 def super_resolution_dataset(
-    images,
-    scale=4,
-    patch_size=32,
-    batch_size=16,
-    augment=True,
-    repeat=True,
-    shuffle=True,
-    seed=0,
-    method="bicubic",
-):
+    images: ArrayLike | Sequence[ArrayLike] | Sequence[str | Path],
+    scale: int = 4,
+    patch_size: int = 32,
+    batch_size: int = 16,
+    augment: bool = True,
+    repeat: bool = True,
+    shuffle: bool = True,
+    seed: int = 0,
+    method: str = "bicubic",
+) -> "tf.data.Dataset":
     """Batches of `(low_res, high_res)` patches cut from high-resolution images.
 
     Each element is a random `patch_size * scale` square crop of an image

@@ -1,5 +1,6 @@
 """How much a super-resolution generator adds over bicubic interpolation."""
 
+import keras
 import numpy as np
 
 from keras_patterns.enhancement.sr_data import degrade
@@ -7,9 +8,16 @@ from keras_patterns.enhancement.sr_metrics import psnr
 from keras_patterns.enhancement.upscale import upscale
 from keras_patterns.utils.images import to_float
 from keras_patterns.utils.lazy_tensorflow import tf
+from keras_patterns.utils.typing import ArrayLike
 
 
-def psnr_against_bicubic(generator, images, scale=4, tile=32, overlap=8):
+def psnr_against_bicubic(
+    generator: keras.Model,
+    images: ArrayLike,
+    scale: int = 4,
+    tile: int = 32,
+    overlap: int = 8,
+) -> tuple[float, float]:
     """PSNR `(generator, bicubic)` in dB, restoring degraded `images`.
 
     Each high-resolution image is degraded by `degrade` (bicubic

@@ -1,19 +1,36 @@
 """Losses of ESRGAN: perceptual (VGG19 features) and relativistic average GAN."""
 
+from typing import Any
+
 import keras
 from keras import ops
 
 from keras_patterns.modeling.backbones import dilated_clone
 from keras_patterns.modeling.preprocessing import BackbonePreprocessing
+from keras_patterns.utils.typing import Tensor
+from keras_patterns.utils.validation import check_choice
 
 CRITERIA = ("l1", "l2")
 
 
-def vgg19_features(layer="block5_conv4", before_activation=True, weights="imagenet"):
+def vgg19_features(
+    layer: str = "block5_conv4",
+    before_activation: bool = True,
+    weights: str | None = "imagenet",
+) -> keras.Model:
     """VGG19 truncated at `layer`, optionally before that layer's ReLU.
 
     Inputs are images in [0, 1]; the Caffe-style preprocessing Keras' VGG19
     expects (RGB to BGR, 0-255, ImageNet means subtracted) is inside.
+
+    Args:
+        layer: the VGG19 layer whose features come out.
+        before_activation: stop before that layer's ReLU.
+        weights: `"imagenet"`, `None` (random) or a weights file, as
+            `keras.applications.VGG19` takes.
+
+    Returns:
+        A frozen `keras.Model` from `(batch, H, W, 3)` images to features.
     """
     vgg = keras.applications.VGG19(include_top=False, weights=weights)
     names = [lay.name for lay in vgg.layers]
@@ -48,6 +65,7 @@ class PerceptualLoss(keras.losses.Loss):
             Keras on first use) or `None` (random, for tests).
         criterion: `"l1"` (ESRGAN) or `"l2"`, averaged over features.
         name: name of the loss.
+        **kwargs: standard `keras.losses.Loss` arguments.
 
     Example:
 
@@ -65,26 +83,22 @@ class PerceptualLoss(keras.losses.Loss):
 
     def __init__(
         self,
-        layer="block5_conv4",
-        before_activation=True,
-        weights="imagenet",
-        criterion="l1",
-        name="perceptual_loss",
-        **kwargs,
-    ):
+        layer: str = "block5_conv4",
+        before_activation: bool = True,
+        weights: str | None = "imagenet",
+        criterion: str = "l1",
+        name: str = "perceptual_loss",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name=name, **kwargs)
-        if criterion not in CRITERIA:
-            raise ValueError(
-                f'"criterion" must be one of {CRITERIA}. '
-                f"Received: criterion={criterion!r}"
-            )
+        check_choice(criterion, CRITERIA, "criterion")
         self.layer = layer
         self.before_activation = before_activation
         self.weights = weights
         self.criterion = criterion
         self.extractor = vgg19_features(layer, before_activation, weights)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         real = self.extractor(ops.cast(y_true, "float32"), training=False)
         fake = self.extractor(ops.cast(y_pred, "float32"), training=False)
         difference = real - fake
@@ -94,7 +108,7 @@ class PerceptualLoss(keras.losses.Loss):
             distance = ops.square(difference)
         return ops.mean(distance, axis=(1, 2, 3))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {
@@ -129,6 +143,8 @@ class RelativisticAverageLoss(keras.losses.Loss):
     Args:
         for_generator: which side of the game the loss trains.
         name: name of the loss.
+        **kwargs: standard `keras.losses.Loss` arguments; `reduction` is
+            ignored (the loss is always a scalar).
 
     Example:
 
@@ -143,12 +159,17 @@ class RelativisticAverageLoss(keras.losses.Loss):
         missing from standard GAN", ICLR 2019 (arXiv:1807.00734).
     """
 
-    def __init__(self, for_generator=False, name="relativistic_average_loss", **kwargs):
+    def __init__(
+        self,
+        for_generator: bool = False,
+        name: str = "relativistic_average_loss",
+        **kwargs: Any,
+    ) -> None:
         kwargs.pop("reduction", None)
         super().__init__(name=name, reduction="sum", **kwargs)
         self.for_generator = bool(for_generator)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         real = ops.cast(y_true, "float32")
         fake = ops.cast(y_pred, "float32")
         real_vs_fake = real - ops.mean(fake)
@@ -159,7 +180,7 @@ class RelativisticAverageLoss(keras.losses.Loss):
             + ops.mean(_bce_with_logits(fake_vs_real, not wins))
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.pop("reduction", None)
         config.update({"for_generator": self.for_generator})

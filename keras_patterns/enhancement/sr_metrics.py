@@ -4,10 +4,18 @@ import numpy as np
 from scipy import ndimage
 
 from keras_patterns.utils.images import to_float
+from keras_patterns.utils.typing import ArrayLike
 
 
-def rgb_to_y(image):
-    """ITU-R BT.601 luma in [16/255, 235/255] of RGB images in [0, 1] (MATLAB's)."""
+def rgb_to_y(image: ArrayLike) -> np.ndarray:
+    """ITU-R BT.601 luma in [16/255, 235/255] of RGB images in [0, 1] (MATLAB's).
+
+    Args:
+        image: float RGB images in [0, 1], `(..., 3)`.
+
+    Returns:
+        The float64 luma, of the input's shape without its last axis.
+    """
     image = np.asarray(image, np.float64)
     weights = np.array([65.481, 128.553, 24.966]) / 255.0
     return image @ weights + 16.0 / 255.0
@@ -32,7 +40,9 @@ def _prepare(a, b, y_channel, crop_border):
     return a, b
 
 
-def psnr(a, b, y_channel=False, crop_border=0):
+def psnr(
+    a: ArrayLike, b: ArrayLike, y_channel: bool = False, crop_border: int = 0
+) -> float:
     """Peak signal-to-noise ratio in dB between images in [0, 1] (or uint8).
 
     Args:
@@ -41,6 +51,9 @@ def psnr(a, b, y_channel=False, crop_border=0):
         y_channel: compare the BT.601 luma only, as SR papers do.
         crop_border: pixels shaved off every side first (the scale, by
             convention).
+
+    Returns:
+        The PSNR in dB (the mean over a batch).
 
     Example:
 
@@ -75,7 +88,9 @@ def _ssim_channel(x, y):
     return ssim_map.mean()
 
 
-def ssim(a, b, y_channel=False, crop_border=0):
+def ssim(
+    a: ArrayLike, b: ArrayLike, y_channel: bool = False, crop_border: int = 0
+) -> float:
     """Structural similarity (Wang et al. 2004) as SR papers compute it.
 
     Gaussian window of 11 pixels with sigma 1.5, constants K1 = 0.01 and
@@ -86,6 +101,9 @@ def ssim(a, b, y_channel=False, crop_border=0):
         a, b: images `(H, W, C)` or batches, uint8 or float in [0, 1].
         y_channel: compare the BT.601 luma only.
         crop_border: pixels shaved off every side first.
+
+    Returns:
+        The SSIM, at most 1 (the mean over channels and images).
 
     Example:
 

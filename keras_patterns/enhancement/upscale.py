@@ -1,11 +1,13 @@
 """Tiled super-resolution of images of any size, with bounded memory."""
 
 import math
+from collections.abc import Sequence
 
 import keras
 import numpy as np
 
 from keras_patterns.utils.images import check_image
+from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 
@@ -98,7 +100,14 @@ def _upscale_one(generator, image, scale, tile, overlap, batch_size, alpha):
     return np.clip(out, 0.0, 1.0)
 
 
-def upscale(generator, image, tile=128, overlap=16, batch_size=4, alpha="model"):
+def upscale(
+    generator: keras.Model,
+    image: ArrayLike | Sequence[ArrayLike],
+    tile: int = 128,
+    overlap: int = 16,
+    batch_size: int = 4,
+    alpha: str = "model",
+) -> np.ndarray | list[np.ndarray]:
     """Super-resolves images of any size tile by tile.
 
     The image is cut into `tile` x `tile` cores; each is run through the

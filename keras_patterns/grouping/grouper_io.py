@@ -2,6 +2,8 @@
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
 
 import keras
 import numpy as np
@@ -10,6 +12,10 @@ from keras_patterns.clustering.kmeans import KMeans
 from keras_patterns.utils.io import atomic_path
 from keras_patterns.utils.io import save_model_atomic
 from keras_patterns.utils.io import write_text_atomic
+from keras_patterns.utils.typing import PathLike
+
+if TYPE_CHECKING:
+    from keras_patterns.grouping.pattern_grouper import PatternGrouper
 
 COMPONENTS = ("segmenter", "enhancer", "embedder")
 FORMAT_VERSION = 1
@@ -39,8 +45,17 @@ def _config(grouper):
     }
 
 
-def save_grouper(grouper, directory):
-    """Writes `grouper`'s models, clusterer and config, each file atomically."""
+def save_grouper(grouper: "PatternGrouper", directory: PathLike) -> Path:
+    """Writes `grouper`'s models, clusterer and config, each file atomically.
+
+    Args:
+        grouper: a fitted `PatternGrouper` whose clusterer is a
+            `keras_patterns.clustering.KMeans`.
+        directory: the folder to write, created if missing.
+
+    Returns:
+        `directory`, as a `Path`.
+    """
     if not isinstance(grouper.clusterer, KMeans) or not hasattr(
         grouper.clusterer, "cluster_centers_"
     ):
@@ -59,10 +74,17 @@ def save_grouper(grouper, directory):
     return directory
 
 
-def load_grouper_parts(directory):
+def load_grouper_parts(directory: PathLike) -> dict[str, Any]:
     """The constructor arguments of a grouper written by `save_grouper`.
 
     Models are loaded with `safe_mode=True`; the clusterer comes back fitted.
+
+    Args:
+        directory: a folder written by `save_grouper`.
+
+    Returns:
+        Keyword arguments of `PatternGrouper`: the models, the fitted
+        clusterer and the saved settings.
     """
     directory = Path(directory)
     if not (directory / "config.json").is_file():

@@ -4,6 +4,10 @@ import csv
 import dataclasses
 import io
 import json
+from collections.abc import Container
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +16,8 @@ from PIL import ImageDraw
 
 from keras_patterns.utils.io import atomic_path
 from keras_patterns.utils.io import write_text_atomic
+from keras_patterns.utils.typing import ArrayLike
+from keras_patterns.utils.typing import PathLike
 from keras_patterns.utils.visualization import contact_sheet
 
 CSV_COLUMNS = (
@@ -51,25 +57,38 @@ class GroupedItem:
     index: int
     source: str
     group: int = -1
-    box: tuple | None = None
+    box: tuple[int, int, int, int] | None = None
     class_name: str | None = None
     enhanced: bool = False
     embedding: np.ndarray | None = None
-    patches: list = dataclasses.field(default_factory=list)
+    patches: list[np.ndarray] = dataclasses.field(default_factory=list)
     thumbnail: np.ndarray | None = None
     error: str | None = None
 
     @property
-    def patch(self):
+    def patch(self) -> np.ndarray | None:
+        """The first, largest patch, or `None`."""
         return self.patches[0] if self.patches else None
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
+        """Whether the input did not fail (`error` is `None`)."""
         return self.error is None
 
 
-def thumbnail(image, box=None, height=128):
-    """A small copy of `image` (uint8) with `box` drawn in red."""
+def thumbnail(
+    image: np.ndarray, box: Sequence[float] | None = None, height: int = 128
+) -> np.ndarray:
+    """A small copy of `image` (uint8) with `box` drawn in red.
+
+    Args:
+        image: uint8 `(H, W, 3)` image.
+        box: `(top, left, bottom, right)` in `image`'s pixels, or `None`.
+        height: height of the copy; the width keeps the aspect ratio.
+
+    Returns:
+        The uint8 copy, `height` pixels high.
+    """
     pil = Image.fromarray(image)
     scale = height / pil.height
     pil = pil.resize((max(1, round(pil.width * scale)), height), Image.BILINEAR)
@@ -89,29 +108,39 @@ class GroupingResult:
         centroids: `(k, D)` group centroids in embedding space.
         timings: seconds spent in each stage (read, segment, cut, enhance,
             train (when `fit` trained the embedder), embed, cluster).
+
+    Args:
+        items: the `GroupedItem`s, in input order.
+        centroids: `(k, D)` group centroids.
+        timings: seconds spent in each stage, or `None`.
     """
 
-    def __init__(self, items, centroids, timings=None):
+    def __init__(
+        self,
+        items: Iterable[GroupedItem],
+        centroids: ArrayLike,
+        timings: Mapping[str, float] | None = None,
+    ) -> None:
         self.items = list(items)
         self.centroids = np.asarray(centroids)
         self.timings = dict(timings or {})
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.items)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"GroupingResult({len(self.items)} inputs, {len(self.groups)} groups, "
             f"{len(self.failures)} failed)"
         )
 
     @property
-    def assignments(self):
+    def assignments(self) -> np.ndarray:
         """Group id per input, -1 for failed inputs."""
         return np.array([item.group for item in self.items], dtype=np.int64)
 
     @property
-    def groups(self):
+    def groups(self) -> dict[int, list[int]]:
         """``{group id: [input indices]}`` for the non-empty groups."""
         members = {}
         for item in self.items:
@@ -120,17 +149,24 @@ class GroupingResult:
         return dict(sorted(members.items()))
 
     @property
-    def failures(self):
+    def failures(self) -> list[tuple[str, str]]:
         """`[(source, reason)]` for every input that could not be grouped."""
         return [(item.source, item.error) for item in self.items if not item.ok]
 
     @property
-    def embeddings(self):
+    def embeddings(self) -> np.ndarray:
         """`(n_ok, D)` embeddings of the grouped inputs, in input order."""
         return np.stack([item.embedding for item in self.items if item.ok])
 
-    def to_csv(self, path):
-        """Writes one row per input (index, source, group, box, class, status)."""
+    def to_csv(self, path: PathLike) -> Path:
+        """Writes one row per input (index, source, group, box, class, status).
+
+        Args:
+            path: output file.
+
+        Returns:
+            `path`, as a `Path`.
+        """
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
@@ -150,12 +186,15 @@ class GroupingResult:
         write_text_atomic(path, out.getvalue())
         return Path(path)
 
-    def to_json(self, path, embeddings=False):
+    def to_json(self, path: PathLike, embeddings: bool = False) -> Path:
         """Writes inputs and groups (members, centroid) as JSON.
 
         Args:
             path: output file.
             embeddings: also write each input's embedding.
+
+        Returns:
+            `path`, as a `Path`.
         """
         items = []
         for item in self.items:
@@ -184,7 +223,12 @@ class GroupingResult:
         )
         return Path(path)
 
-    def contact_sheet(self, path, per_group=8, groups=None):
+    def contact_sheet(
+        self,
+        path: PathLike,
+        per_group: int = 8,
+        groups: Container[int] | None = None,
+    ) -> list[Path]:
         """Saves PNG sheets: per group, its patches and the products they came from.
 
         Args:

@@ -1,21 +1,30 @@
 """Inputs of the grouper: arrays, file paths or a folder, read one at a time."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from keras_patterns.utils.images import to_uint8
 from keras_patterns.utils.io import read_image
+from keras_patterns.utils.typing import ArrayLike
+from keras_patterns.utils.typing import PathLike
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
-def list_inputs(images):
+def list_inputs(
+    images: PathLike | Sequence[PathLike | ArrayLike] | ArrayLike,
+) -> list[tuple[str, Path | ArrayLike]]:
     """Normalises the inputs into a list of `(source, array_or_path)`.
 
     Args:
         images: a folder (its image files, sorted, recursively), a list of
             paths, a list of arrays, or a batch array `(N, H, W, C)`.
+
+    Returns:
+        A `(source, entry)` pair per input: `source` is the file path, or
+        `"#<index>"` for arrays; `entry` is a `Path` or the array.
     """
     if isinstance(images, (str, Path)):
         folder = Path(images)
@@ -44,8 +53,16 @@ def list_inputs(images):
     ]
 
 
-def load_input(item):
-    """Reads one input as uint8 RGB `(H, W, 3)`; raises `ValueError` with a reason."""
+def load_input(item: Path | ArrayLike) -> np.ndarray:
+    """Reads one input as uint8 RGB `(H, W, 3)`; raises `ValueError` with a reason.
+
+    Args:
+        item: an entry of `list_inputs`: a `Path` to read, or an image
+            array `(H, W)` or `(H, W, C)`.
+
+    Returns:
+        The image, uint8 `(H, W, 3)`.
+    """
     if isinstance(item, Path):
         try:
             return read_image(item)

@@ -2,7 +2,11 @@
 
 import contextlib
 import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
+import keras
 import numpy as np
 
 from keras_patterns.clustering.kmeans import KMeans
@@ -22,6 +26,9 @@ from keras_patterns.segmentation.garment_prior import garment_label_maps
 from keras_patterns.utils.images import centre_square
 from keras_patterns.utils.images import resize_image
 from keras_patterns.utils.progress import progress_bar
+from keras_patterns.utils.typing import ArrayLike
+from keras_patterns.utils.typing import PathLike
+from keras_patterns.utils.typing import Size
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 from keras_patterns.utils.validation import check_non_negative
@@ -71,7 +78,8 @@ class PatternGrouper:
         label_names: class names of the segmenter's ids (default: the 9-class
             set for 9 outputs, else the 16 In-shop classes).
         min_patch: smallest patch side kept, in photo pixels.
-        margin: pixels kept away from garment edges.
+        margin: pixels kept away from garment edges (an int), or a share of
+            the region's smaller side (a float below 0.5).
         patch_shape: `"square"` cuts the largest square inside the garment
             (the embedder sees all of it); `"rectangle"` the largest
             rectangle, centre-cropped to a square.
@@ -108,26 +116,26 @@ class PatternGrouper:
 
     def __init__(
         self,
-        segmenter=None,
-        enhancer=None,
-        embedder=None,
-        clusterer=None,
+        segmenter: keras.Model | Any | None = None,
+        enhancer: keras.Model | None = None,
+        embedder: keras.Model | Any | None = None,
+        clusterer: KMeans | None = None,
         *,
-        patch_size=64,
-        enhance_below=48,
-        segment_size=None,
-        classes=GARMENTS,
-        label_names=None,
-        min_patch=8,
-        margin=2,
-        patch_shape="square",
-        patches_per_item=5,
-        garment_prior=1.5,
-        flip_views=True,
-        batch_size=32,
-        embedder_steps=300,
-        progress=True,
-    ):
+        patch_size: int = 64,
+        enhance_below: int = 48,
+        segment_size: Size | None = None,
+        classes: Sequence[str] = GARMENTS,
+        label_names: Sequence[str] | None = None,
+        min_patch: int = 8,
+        margin: int | float = 2,
+        patch_shape: str = "square",
+        patches_per_item: int = 5,
+        garment_prior: float = 1.5,
+        flip_views: bool = True,
+        batch_size: int = 32,
+        embedder_steps: int = 300,
+        progress: bool = True,
+    ) -> None:
         self.segmenter = segmenter
         self.enhancer = enhancer
         self.embedder = embedder
@@ -305,7 +313,11 @@ class PatternGrouper:
 
     # === Public API ===
 
-    def fit(self, images, garments=None):
+    def fit(
+        self,
+        images: PathLike | Sequence[PathLike | ArrayLike] | ArrayLike,
+        garments: Sequence[str | None] | None = None,
+    ) -> "PatternGrouper":
         """Embeds `images` and fits the clusterer on them; returns `self`.
 
         Args:
@@ -313,13 +325,25 @@ class PatternGrouper:
                 arrays or a batch array.
             garments: optional class name per input (from catalogue
                 metadata) naming the garment to cut the patch from;
-                otherwise the largest garment region is used.
+                otherwise (or where it is `None`) the largest garment
+                region is used.
+
+        Returns:
+            The grouper itself, fitted.
         """
         self._fit_items(images, garments)
         return self
 
-    def fit_group(self, images, garments=None):
+    def fit_group(
+        self,
+        images: PathLike | Sequence[PathLike | ArrayLike] | ArrayLike,
+        garments: Sequence[str | None] | None = None,
+    ) -> GroupingResult:
         """`fit` then `group` on the same inputs, processing them only once.
+
+        Args:
+            images: photos or patches, as in `fit`.
+            garments: optional class name (or `None`) per input, as in `fit`.
 
         Returns:
             A `GroupingResult`.
@@ -355,11 +379,22 @@ class PatternGrouper:
             self.clusterer.fit(np.stack([item.embedding for item in ok]))
         return items
 
-    def group(self, images, garments=None):
+    def group(
+        self,
+        images: PathLike | Sequence[PathLike | ArrayLike] | ArrayLike,
+        garments: Sequence[str | None] | None = None,
+    ) -> GroupingResult:
         """Groups `images` with the fitted clusterer; returns a `GroupingResult`.
 
         Inputs that cannot be read or hold no garment are kept in the result
         with `group=-1` and the reason in `failures`; nothing is dropped.
+
+        Args:
+            images: photos or patches, as in `fit`.
+            garments: optional class name (or `None`) per input, as in `fit`.
+
+        Returns:
+            A `GroupingResult`.
         """
         if self.clusterer is None or not hasattr(self.clusterer, "cluster_centers_"):
             raise ValueError(
@@ -380,8 +415,16 @@ class PatternGrouper:
             items, self.clusterer.cluster_centers_, dict(self.timings_)
         )
 
-    def predict(self, images, garments=None):
+    def predict(
+        self,
+        images: PathLike | Sequence[PathLike | ArrayLike] | ArrayLike,
+        garments: Sequence[str | None] | None = None,
+    ) -> np.ndarray:
         """Assigns new products to the existing groups.
+
+        Args:
+            images: photos or patches, as in `fit`.
+            garments: optional class name (or `None`) per input, as in `fit`.
 
         Returns:
             The group id of each input, -1 where the input failed.
@@ -390,15 +433,30 @@ class PatternGrouper:
 
     # === Persistence ===
 
-    def save(self, directory):
+    def save(self, directory: PathLike) -> Path:
         """Saves the models (`.keras`), the clusterer and a JSON config.
 
         Every file is written atomically; `PatternGrouper.load(directory)`
-        reads them back.
+        reads them back. The clusterer must be a fitted
+        `keras_patterns.clustering.KMeans`.
+
+        Args:
+            directory: the folder to write, created if missing.
+
+        Returns:
+            `directory`, as a `Path`.
         """
         return save_grouper(self, directory)
 
     @classmethod
-    def load(cls, directory, progress=True):
-        """Loads a grouper written by `save` (models with `safe_mode=True`)."""
+    def load(cls, directory: PathLike, progress: bool = True) -> "PatternGrouper":
+        """Loads a grouper written by `save` (models with `safe_mode=True`).
+
+        Args:
+            directory: a folder written by `save`.
+            progress: show progress bars.
+
+        Returns:
+            The grouper, fitted: its clusterer holds the saved groups.
+        """
         return cls(**load_grouper_parts(directory), progress=progress)

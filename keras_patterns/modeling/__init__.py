@@ -11,12 +11,8 @@ settings, its weights kept) and the label tables in
 namespaces too (`keras_patterns.layers`, `keras_patterns.datasets`).
 """
 
+from keras_patterns.modeling import labels
 from keras_patterns.modeling.backbones import dilated_clone
-from keras_patterns.modeling.labels import CLOTHING_CLASSES
-from keras_patterns.modeling.labels import IGNORE_LABEL
-from keras_patterns.modeling.labels import INSHOP_CLASSES
-from keras_patterns.modeling.labels import INSHOP_COLORS
-from keras_patterns.modeling.labels import NINE_CLASSES
 from keras_patterns.modeling.preprocessing import BackbonePreprocessing
 from keras_patterns.modeling.upsampling import BicubicUpsampling
 from keras_patterns.modeling.upsampling import BilinearUpsampling
@@ -24,15 +20,11 @@ from keras_patterns.modeling.upsampling import IntegerUpsampling
 from keras_patterns.modeling.upsampling import NearestUpsampling
 
 __all__ = [
-    "CLOTHING_CLASSES",
-    "IGNORE_LABEL",
-    "INSHOP_CLASSES",
-    "INSHOP_COLORS",
-    "NINE_CLASSES",
     "BackbonePreprocessing",
     "BicubicUpsampling",
     "BilinearUpsampling",
     "IntegerUpsampling",
     "NearestUpsampling",
     "dilated_clone",
+    "labels",
 ]

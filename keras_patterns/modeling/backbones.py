@@ -6,10 +6,17 @@ both are the same network with a few layer configs changed and every
 pretrained weight kept.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import keras
 
 
-def dilated_clone(model, changes, bn_momentum=None):
+def dilated_clone(
+    model: keras.Model,
+    changes: Mapping[str, Mapping[str, Any]],
+    bn_momentum: float | None = None,
+) -> keras.Model:
     """Rebuilds `model` with per-layer config `changes`, keeping its weights.
 
     Args:

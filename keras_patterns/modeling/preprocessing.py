@@ -1,8 +1,12 @@
 """Backbone input ranges, as a layer that lives inside the model."""
 
+from typing import Any
+
 import keras
 from keras import ops
 
+from keras_patterns.utils.typing import Shape
+from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.validation import check_choice
 
 PREPROCESSING_MODES = ("caffe", "tf", "torch", "scale255", "none")
@@ -31,11 +35,11 @@ class BackbonePreprocessing(keras.layers.Layer):
     array([-1.,  0.,  1.], dtype=float32)
     """
 
-    def __init__(self, mode="tf", **kwargs):
+    def __init__(self, mode: str = "tf", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.mode = check_choice(mode, PREPROCESSING_MODES, "mode")
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         x = ops.cast(inputs, self.compute_dtype)
         if self.mode == "caffe":
             x = ops.flip(x, axis=-1) * 255.0
@@ -50,10 +54,10 @@ class BackbonePreprocessing(keras.layers.Layer):
             return (x - mean) / std
         return x
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"mode": self.mode})
         return config

@@ -9,8 +9,12 @@ static sizes. These layers call `keras_patterns.utils.upsampling.upsample`
 the bilinear one, RRDBNet the nearest and bicubic ones.
 """
 
+from typing import Any
+
 import keras
 
+from keras_patterns.utils.typing import Shape
+from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.upsampling import upsample
 from keras_patterns.utils.validation import check_int
 
@@ -27,14 +31,14 @@ class IntegerUpsampling(keras.layers.Layer):
 
     interpolation = None
 
-    def __init__(self, factor, **kwargs):
+    def __init__(self, factor: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.factor = check_int(factor, "factor")
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         return upsample(inputs, self.factor, self.interpolation)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         def scale(d):
             return None if d is None else d * self.factor
 
@@ -45,7 +49,7 @@ class IntegerUpsampling(keras.layers.Layer):
             input_shape[3],
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "factor": self.factor}
 
 
@@ -72,7 +76,7 @@ class NearestUpsampling(IntegerUpsampling):
 
     interpolation = "nearest"
 
-    def __init__(self, factor=2, **kwargs):
+    def __init__(self, factor: int = 2, **kwargs: Any) -> None:
         super().__init__(factor, **kwargs)
 
 
@@ -110,6 +114,10 @@ class BicubicUpsampling(IntegerUpsampling):
     reshapes (see `utils.upsampling.upsample`). Equal to TensorFlow's to float
     precision for factors 2 and 4; within 1e-3 for others, where
     TensorFlow reads its kernel from a table.
+
+    Args:
+        factor: positive int, the same for height and width.
+        **kwargs: standard `keras.layers.Layer` arguments.
 
     Example:
 

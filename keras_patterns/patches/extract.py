@@ -1,5 +1,7 @@
 """Cutting patches that lie entirely inside one garment."""
 
+from collections.abc import Sequence
+from typing import Any
 from typing import NamedTuple
 
 import numpy as np
@@ -11,6 +13,7 @@ from keras_patterns.patches.rectangles import largest_rectangle
 from keras_patterns.patches.rectangles import largest_square
 from keras_patterns.utils.images import check_image
 from keras_patterns.utils.progress import progress_bar
+from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 from keras_patterns.utils.validation import check_names
@@ -30,7 +33,7 @@ class Patch(NamedTuple):
     """
 
     image: np.ndarray
-    box: tuple
+    box: tuple[int, int, int, int]
     class_name: str
     coverage: float
     region_area: int
@@ -94,17 +97,17 @@ def _disjoint_boxes(interior, search, minimum, count):
 
 
 def extract_patches(
-    image,
-    labels,
-    classes=CLOTHING_CLASSES,
-    patch_size=None,
-    min_size=8,
-    max_patches=None,
-    margin=2,
-    label_names=INSHOP_CLASSES,
-    shape="rectangle",
-    per_region=1,
-):
+    image: ArrayLike,
+    labels: ArrayLike,
+    classes: str | Sequence[str] = CLOTHING_CLASSES,
+    patch_size: int | tuple[int, int] | list[int] | None = None,
+    min_size: int | tuple[int, int] | list[int] = 8,
+    max_patches: int | None = None,
+    margin: int | float = 2,
+    label_names: Sequence[str] = INSHOP_CLASSES,
+    shape: str = "rectangle",
+    per_region: int = 1,
+) -> list[Patch]:
     """Cuts, from each garment region, the largest rectangle inside it.
 
     A garment region is a 4-connected component of one class of `classes`.
@@ -193,7 +196,12 @@ def extract_patches(
     return patches
 
 
-def extract_patches_batch(images, label_maps, progress=False, **kwargs):
+def extract_patches_batch(
+    images: Sequence[ArrayLike] | np.ndarray,
+    label_maps: Sequence[ArrayLike] | np.ndarray,
+    progress: bool = False,
+    **kwargs: Any,
+) -> list[list[Patch]]:
     """Runs `extract_patches` over a data set.
 
     Args:

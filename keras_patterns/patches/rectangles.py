@@ -15,17 +15,36 @@ whole-array NumPy passes.
 
 import numpy as np
 
+from keras_patterns.utils.typing import ArrayLike
 
-def run_heights(mask):
-    """Height of the vertical run of `True` ending at each pixel, `(H, W)` int."""
+
+def run_heights(mask: ArrayLike) -> np.ndarray:
+    """Height of the vertical run of `True` ending at each pixel, `(H, W)` int.
+
+    Args:
+        mask: boolean array `(H, W)`.
+
+    Returns:
+        An int array `(H, W)`: 0 where `mask` is `False`, else the number
+        of consecutive `True` pixels above and including the pixel.
+    """
     mask = np.asarray(mask, bool)
     counts = np.cumsum(mask, axis=0, dtype=np.int32)
     resets = np.maximum.accumulate(np.where(mask, 0, counts), axis=0)
     return counts - resets
 
 
-def nearest_lower_left(heights):
-    """Index of the nearest column to the left with a lower height, or -1."""
+def nearest_lower_left(heights: np.ndarray) -> np.ndarray:
+    """Index of the nearest column to the left with a lower height, or -1.
+
+    Args:
+        heights: int array `(H, W)`, each row a histogram (as from
+            `run_heights`).
+
+    Returns:
+        An int array `(H, W)`: for each bar, the column of the nearest
+        strictly lower bar on its left in the same row, -1 if there is none.
+    """
     rows, width = heights.shape
     row_index = np.arange(rows)[:, None]
     left = np.broadcast_to(np.arange(width) - 1, (rows, width)).copy()
@@ -37,7 +56,7 @@ def nearest_lower_left(heights):
         left = np.where(moving, left[row_index, target], left)
 
 
-def largest_rectangle(mask):
+def largest_rectangle(mask: ArrayLike) -> tuple[int, int, int, int] | None:
     """The largest axis-aligned rectangle of `True` pixels in a 2-D mask.
 
     Exact: the returned area equals that of an exhaustive search. Ties are
@@ -81,7 +100,7 @@ def largest_rectangle(mask):
     )
 
 
-def largest_square(mask):
+def largest_square(mask: ArrayLike) -> tuple[int, int, int, int] | None:
     """The largest axis-aligned square of `True` pixels in a 2-D mask.
 
     A square of side `k` fits exactly where a `k x k` window of the integral

@@ -1,14 +1,18 @@
 """Atrous Spatial Pyramid Pooling, the context module of DeepLabV3 / V3+."""
 
+from typing import Any
+
 import keras
 from keras import ops
 
 from keras_patterns.segmentation.deeplab_v3_plus_layers import apply_block
 from keras_patterns.segmentation.deeplab_v3_plus_layers import conv_bn_relu
+from keras_patterns.utils.typing import Shape
+from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.validation import check_int
 
 
-def atrous_conv(inputs, kernel, rate):
+def atrous_conv(inputs: Tensor, kernel: Tensor, rate: int) -> Tensor:
     """A 3x3 "same" convolution dilated by `rate`, skipping taps that only see padding.
 
     When the rate reaches the feature map's height (or width), the outer
@@ -17,6 +21,14 @@ def atrous_conv(inputs, kernel, rate):
     space-to-batch path for large rates on small maps (rates 12 and 18 on
     the 8x6 maps of a 128x96 input). Sizes must be static to decide; with
     unknown sizes the full dilated convolution runs.
+
+    Args:
+        inputs: feature maps `(batch, H, W, C)`.
+        kernel: the `(3, 3, C, filters)` kernel of a `Conv2D`.
+        rate: the dilation rate, a positive int.
+
+    Returns:
+        The convolved feature maps `(batch, H, W, filters)`, without bias.
     """
     height, width = inputs.shape[1], inputs.shape[2]
     rows = slice(1, 2) if height is not None and rate >= height else slice(0, 3)
@@ -60,7 +72,13 @@ class AtrousSpatialPyramidPooling(keras.layers.Layer):
         Segmentation", 2017 (arXiv:1706.05587).
     """
 
-    def __init__(self, filters=256, rates=(6, 12, 18), dropout=0.1, **kwargs):
+    def __init__(
+        self,
+        filters: int = 256,
+        rates: tuple[int, ...] | list[int] = (6, 12, 18),
+        dropout: float = 0.1,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         filters = check_int(filters, "filters")
         rates = tuple(rates) if isinstance(rates, (list, tuple)) else rates
@@ -90,7 +108,7 @@ class AtrousSpatialPyramidPooling(keras.layers.Layer):
         self.projection = conv_bn_relu(filters, 1, "aspp_project")
         self.projection.append(keras.layers.Dropout(dropout, name="aspp_dropout"))
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         for block in [*self.branches, self.pooling]:
             shape = input_shape
             for layer in block:
@@ -101,7 +119,7 @@ class AtrousSpatialPyramidPooling(keras.layers.Layer):
             layer.build(shape)
             shape = layer.compute_output_shape(shape)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: Tensor, training: bool | None = None) -> Tensor:
         outputs = [apply_block(self.branches[0], inputs, training)]
         for rate, (conv, *rest) in zip(self.rates, self.branches[1:], strict=True):
             x = atrous_conv(inputs, conv.kernel, rate)
@@ -112,10 +130,10 @@ class AtrousSpatialPyramidPooling(keras.layers.Layer):
         outputs.append(pooled + ops.zeros_like(outputs[0]))
         return apply_block(self.projection, ops.concatenate(outputs, axis=-1), training)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (*input_shape[:-1], self.filters)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {"filters": self.filters, "rates": self.rates, "dropout": self.dropout}

@@ -10,6 +10,7 @@ layer names, and hence ImageNet weights loaded by name, are Keras' own.
 """
 
 import dataclasses
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -26,6 +27,15 @@ class Encoder:
 
     With `fine_stride` (2), the model has a third output: stride-2 features
     for `DeepLabV3Plus`'s optional refinement.
+
+    Attributes:
+        model: the encoder, a `keras.Model` with outputs
+            `[low_level, high_level]` (and stride-2 features with
+            `fine_stride`).
+        low_stride: stride of the low-level features (4).
+        high_stride: stride of the high-level features, the output stride.
+        preprocessing: the `BackbonePreprocessing` mode its inputs need.
+        fine_stride: stride of the third output (2), or `None` without one.
     """
 
     model: keras.Model
@@ -191,15 +201,15 @@ def _custom_encoder(
 
 
 def build_encoder(
-    backbone,
-    output_stride=16,
-    input_shape=(None, None, 3),
-    weights=None,
-    low_level_feature=None,
-    high_level_feature=None,
-    preprocessing=None,
-    fine=False,
-):
+    backbone: str | keras.Model,
+    output_stride: int = 16,
+    input_shape: Sequence[int | None] = (None, None, 3),
+    weights: str | None = None,
+    low_level_feature: str | None = None,
+    high_level_feature: str | None = None,
+    preprocessing: str | None = None,
+    fine: bool | str | None = False,
+) -> Encoder:
     """Builds the encoder of DeepLabV3+.
 
     Args:

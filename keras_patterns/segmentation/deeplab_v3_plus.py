@@ -1,5 +1,9 @@
 """DeepLabV3+: semantic segmentation of garments at any input size."""
 
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 import numpy as np
 
@@ -20,6 +24,7 @@ from keras_patterns.utils.images import to_float
 from keras_patterns.utils.serialization import ArgumentsConfig
 from keras_patterns.utils.serialization import RestoresCompile
 from keras_patterns.utils.serialization import nested
+from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.validation import check_int
 
 
@@ -93,23 +98,23 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
 
     def __init__(
         self,
-        num_classes,
-        backbone="resnet50",
-        output_stride=16,
-        input_shape=(None, None, 3),
-        backbone_weights=None,
-        low_level_feature=None,
-        high_level_feature=None,
-        preprocessing=None,
-        aspp_filters=256,
-        aspp_rates=None,
-        aspp_dropout=0.1,
-        decoder_filters=256,
-        low_level_filters=48,
-        refine_filters=None,
-        fine_level_feature=None,
-        **kwargs,
-    ):
+        num_classes: int,
+        backbone: str | keras.Model = "resnet50",
+        output_stride: int = 16,
+        input_shape: Sequence[int | None] = (None, None, 3),
+        backbone_weights: str | None = None,
+        low_level_feature: str | None = None,
+        high_level_feature: str | None = None,
+        preprocessing: str | None = None,
+        aspp_filters: int = 256,
+        aspp_rates: tuple[int, ...] | list[int] | None = None,
+        aspp_dropout: float = 0.1,
+        decoder_filters: int = 256,
+        low_level_filters: int = 48,
+        refine_filters: int | None = None,
+        fine_level_feature: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         check_int(num_classes, "num_classes", minimum=2)
         input_shape = tuple(input_shape)
         if len(input_shape) != 3:
@@ -208,7 +213,15 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
             "fine_level_feature": self.fine_level_feature,
         }
 
-    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+    def compile(
+        self,
+        optimizer: str | keras.optimizers.Optimizer = "auto",
+        loss: str | keras.losses.Loss | Callable[..., Any] | None = "auto",
+        metrics: str
+        | Sequence[str | keras.metrics.Metric | Callable[..., Any]]
+        | None = "auto",
+        **kwargs: Any,
+    ) -> None:
         """Configures training, with defaults that fit segmentation.
 
         Args:
@@ -227,7 +240,9 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
             metrics = [mean_iou_metric(self.num_classes)]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
-    def predict_labels(self, images, batch_size=8):
+    def predict_labels(
+        self, images: ArrayLike | Sequence[ArrayLike], batch_size: int = 8
+    ) -> np.ndarray | list[np.ndarray]:
         """Predicts a label map for each image, at the image's own size.
 
         Args:
@@ -247,7 +262,9 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
             lambda logits: np.argmax(logits, axis=-1).astype(np.uint8),
         )
 
-    def predict_logits(self, images, batch_size=8):
+    def predict_logits(
+        self, images: ArrayLike | Sequence[ArrayLike], batch_size: int = 8
+    ) -> np.ndarray | list[np.ndarray]:
         """Predicts per-pixel class logits, at each image's own size.
 
         What `predict_labels` takes the argmax of: for decisions that weigh

@@ -8,17 +8,36 @@ preprocessing (`BackbonePreprocessing`) layers are shared with other
 stages and live in `keras_patterns.modeling`.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 from keras import ops
 
+from keras_patterns.utils.typing import Shape
+from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.validation import check_int
 
 
-def conv_bn_relu(filters, kernel_size, name, dilation_rate=1):
+def conv_bn_relu(
+    filters: int,
+    kernel_size: int | tuple[int, int],
+    name: str,
+    dilation_rate: int | tuple[int, int] = 1,
+) -> list[keras.layers.Layer]:
     """DeepLab's convolution block, as a list of layers to `apply_block`.
 
     A "same" convolution without bias (He-normal), batch normalisation and
     ReLU, named `{name}_conv`, `{name}_bn` and `{name}_relu`.
+
+    Args:
+        filters: output channels of the convolution.
+        kernel_size: int or `(h, w)`, the convolution's kernel size.
+        name: prefix of the layers' names.
+        dilation_rate: int or `(h, w)`, the convolution's dilation rate.
+
+    Returns:
+        A list of the three layers, in order.
     """
     return [
         keras.layers.Conv2D(
@@ -35,8 +54,20 @@ def conv_bn_relu(filters, kernel_size, name, dilation_rate=1):
     ]
 
 
-def apply_block(block, x, training=None):
-    """Runs `x` through the layers of `block` in order."""
+def apply_block(
+    block: Sequence[keras.layers.Layer], x: Tensor, training: bool | None = None
+) -> Tensor:
+    """Runs `x` through the layers of `block` in order.
+
+    Args:
+        block: layers, such as those of `conv_bn_relu`.
+        x: the input tensor.
+        training: passed to every layer that takes it (batch normalisation,
+            dropout); `None` lets Keras decide.
+
+    Returns:
+        The output of the last layer.
+    """
     for layer in block:
         x = layer(x, training=training)  # Keras drops `training` where unused.
     return x
@@ -51,17 +82,17 @@ class PadToMultiple(keras.layers.Layer):
         **kwargs: standard `keras.layers.Layer` arguments.
     """
 
-    def __init__(self, multiple, **kwargs):
+    def __init__(self, multiple: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.multiple = check_int(multiple, "multiple")
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         shape = ops.shape(inputs)
         pad_h = (self.multiple - shape[1] % self.multiple) % self.multiple
         pad_w = (self.multiple - shape[2] % self.multiple) % self.multiple
         return ops.pad(inputs, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]])
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         def pad(d):
             return None if d is None else d + (-d) % self.multiple
 
@@ -72,7 +103,7 @@ class PadToMultiple(keras.layers.Layer):
             input_shape[3],
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"multiple": self.multiple})
         return config
@@ -80,13 +111,25 @@ class PadToMultiple(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
 class CropToReference(keras.layers.Layer):
-    """Crops the top-left `(H, W)` of `inputs`, taking `H, W` from `reference`."""
+    """Crops the top-left `(H, W)` of `inputs`, taking `H, W` from `reference`.
 
-    def call(self, inputs, reference):
+    Args:
+        **kwargs: standard `keras.layers.Layer` arguments.
+
+    Call arguments:
+        inputs: the tensor to crop, `(batch, H', W', C)` with `H' >= H` and
+            `W' >= W`.
+        reference: a tensor `(batch, H, W, ...)` whose height and width the
+            output takes.
+    """
+
+    def call(self, inputs: Tensor, reference: Tensor) -> Tensor:
         shape = ops.shape(reference)
         return inputs[:, : shape[1], : shape[2]]
 
-    def compute_output_shape(self, inputs_shape, reference_shape):
+    def compute_output_shape(
+        self, inputs_shape: Shape, reference_shape: Shape
+    ) -> Shape:
         return (
             inputs_shape[0],
             reference_shape[1],

@@ -10,10 +10,15 @@ pixels it nearly won, while the segmenter alone still decides what is
 garment and what is not.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from keras_patterns.modeling.labels import NINE_CLASSES
 from keras_patterns.utils.images import label_maps
+from keras_patterns.utils.typing import ArrayLike
+from keras_patterns.utils.typing import Size
 from keras_patterns.utils.validation import check_names
 from keras_patterns.utils.validation import check_non_negative
 
@@ -21,12 +26,12 @@ GARMENT_CLASSES = ("top", "dress", "outer", "pants")
 
 
 def garment_labels(
-    logits,
-    garment,
-    prior=1.5,
-    garment_classes=GARMENT_CLASSES,
-    label_names=NINE_CLASSES,
-):
+    logits: ArrayLike,
+    garment: str,
+    prior: float = 1.5,
+    garment_classes: str | Sequence[str] = GARMENT_CLASSES,
+    label_names: Sequence[str] = NINE_CLASSES,
+) -> np.ndarray:
     """A label map from logits, with a prior for the garment the photo shows.
 
     Each pixel takes the argmax label, except that a pixel labelled as some
@@ -77,15 +82,15 @@ def _relabel(logits, target, prior, garments):
 
 
 def garment_label_maps(
-    segmenter,
-    photos,
-    garments,
-    prior=1.5,
-    size=None,
-    batch_size=32,
-    garment_classes=GARMENT_CLASSES,
-    label_names=NINE_CLASSES,
-):
+    segmenter: Any,
+    photos: Sequence[ArrayLike] | np.ndarray,
+    garments: Sequence[str | None],
+    prior: float = 1.5,
+    size: Size | None = None,
+    batch_size: int = 32,
+    garment_classes: str | Sequence[str] = GARMENT_CLASSES,
+    label_names: Sequence[str] = NINE_CLASSES,
+) -> list[np.ndarray]:
     """`garment_labels` for each photo, at the photo's own size.
 
     Args:

@@ -1,10 +1,15 @@
 """Pixel-wise cross-entropy that skips an ignore label, and its class weights."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
 
 from keras_patterns.modeling.labels import IGNORE_LABEL
+from keras_patterns.utils.typing import ArrayLike
+from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.validation import check_int
 
 
@@ -24,6 +29,8 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
         from_logits: whether `y_pred` holds logits (default) or
             probabilities.
         name: name of the loss.
+        **kwargs: other `keras.losses.Loss` arguments (`dtype`); a
+            `reduction` is ignored (the loss reduces itself).
 
     Example:
 
@@ -38,12 +45,12 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
 
     def __init__(
         self,
-        class_weights=None,
-        ignore_class=IGNORE_LABEL,
-        from_logits=True,
-        name="masked_sparse_categorical_crossentropy",
-        **kwargs,
-    ):
+        class_weights: Sequence[float] | None = None,
+        ignore_class: int = IGNORE_LABEL,
+        from_logits: bool = True,
+        name: str = "masked_sparse_categorical_crossentropy",
+        **kwargs: Any,
+    ) -> None:
         kwargs.pop("reduction", None)
         super().__init__(name=name, reduction="sum", **kwargs)
         if class_weights is not None:
@@ -57,7 +64,7 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
         self.ignore_class = ignore_class
         self.from_logits = from_logits
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         y_pred = ops.cast(y_pred, "float32")
         y_true = ops.cast(y_true, "int32")
         if len(y_true.shape) == len(y_pred.shape):
@@ -77,7 +84,7 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
             weights = weights * ops.take(table, labels)
         return ops.sum(nll * weights) / ops.maximum(ops.sum(weights), 1e-12)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.pop("reduction", None)
         config.update(
@@ -90,7 +97,9 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
         return config
 
 
-def median_frequency_weights(labels, num_classes, low=0.1, high=10.0):
+def median_frequency_weights(
+    labels: ArrayLike, num_classes: int, low: float = 0.1, high: float = 10.0
+) -> list[float]:
     """Class weights `median(freq) / freq(c)` (median frequency balancing).
 
     Background covers most pixels of a product photo; without weights a

@@ -4,11 +4,20 @@ import keras
 import numpy as np
 
 from keras_patterns.modeling.labels import IGNORE_LABEL
+from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.validation import check_int
 
 
-def mean_iou_metric(num_classes, name="mean_iou"):
+def mean_iou_metric(num_classes: int, name: str = "mean_iou") -> keras.metrics.MeanIoU:
     """`keras.metrics.MeanIoU` for logits, skipping `IGNORE_LABEL` pixels.
+
+    Args:
+        num_classes: number of classes.
+        name: name of the metric.
+
+    Returns:
+        A `keras.metrics.MeanIoU` that takes sparse labels and per-class
+        logits (or probabilities).
 
     Example:
 
@@ -26,7 +35,12 @@ def mean_iou_metric(num_classes, name="mean_iou"):
     )
 
 
-def mean_iou(labels, predicted, num_classes, ignore_class=IGNORE_LABEL):
+def mean_iou(
+    labels: ArrayLike,
+    predicted: ArrayLike,
+    num_classes: int,
+    ignore_class: int = IGNORE_LABEL,
+) -> float:
     """Mean IoU over the classes present in `labels` or `predicted`.
 
     Pixels labelled `ignore_class` are skipped; a class found in neither

@@ -1,9 +1,23 @@
 """Batch-norm statistics re-estimated after training ("precise BN")."""
 
+from collections.abc import Iterable
+
 import keras
 
+from keras_patterns.utils.typing import Tensor
 
-def batch_norm_layers(model):
+
+def batch_norm_layers(
+    model: keras.layers.Layer,
+) -> list[keras.layers.BatchNormalization]:
+    """Every `BatchNormalization` layer inside `model`, nested ones included.
+
+    Args:
+        model: a Keras model or layer.
+
+    Returns:
+        A list of the batch-norm layers (`model` itself not included).
+    """
     return [
         layer
         for layer in model._flatten_layers(include_self=False, recursive=True)
@@ -11,7 +25,11 @@ def batch_norm_layers(model):
     ]
 
 
-def recalibrate_batch_norm(model, batches, steps=20):
+def recalibrate_batch_norm(
+    model: keras.Model,
+    batches: Iterable[Tensor | tuple[Tensor, ...] | list[Tensor]],
+    steps: int = 20,
+) -> int:
     """Sets every batch-norm layer's moving statistics to their mean over `batches`.
 
     Moving averages lag behind the weights: after a short training run with

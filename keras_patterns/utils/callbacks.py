@@ -2,6 +2,7 @@
 
 import math
 import time
+from typing import Any
 
 import keras
 
@@ -21,16 +22,18 @@ class TimeLimit(keras.callbacks.Callback):
         steps_done: the batches trained.
     """
 
-    def __init__(self, seconds):
+    def __init__(self, seconds: float) -> None:
         super().__init__()
         self.seconds = float(seconds)
         self.stopped_early = False
         self.steps_done = 0
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._start = time.perf_counter()
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(
+        self, batch: int, logs: dict[str, Any] | None = None
+    ) -> None:
         self.steps_done += 1
         if time.perf_counter() - self._start > self.seconds:
             self.model.stop_training = True
@@ -67,7 +70,14 @@ class DeadlineCosineDecay(keras.callbacks.Callback):
     [0.0, 0.0005, 0.001, 0.0005, 0.0]
     """
 
-    def __init__(self, peak, steps, seconds=None, warmup=0.05, floor=0.0):
+    def __init__(
+        self,
+        peak: float,
+        steps: int,
+        seconds: float | None = None,
+        warmup: float = 0.05,
+        floor: float = 0.0,
+    ) -> None:
         super().__init__()
         if not 0 <= warmup < 1:
             raise ValueError(f'"warmup" must lie in [0, 1). Received: warmup={warmup}')
@@ -77,8 +87,15 @@ class DeadlineCosineDecay(keras.callbacks.Callback):
         self.seconds = None if seconds is None else float(seconds)
         self.warmup = float(warmup)
 
-    def rate(self, progress):
-        """The learning rate at `progress` in [0, 1] (clipped)."""
+    def rate(self, progress: float) -> float:
+        """The learning rate at `progress` in [0, 1] (clipped).
+
+        Args:
+            progress: the share of the run done.
+
+        Returns:
+            The learning rate, a float.
+        """
         progress = min(max(progress, 0.0), 1.0)
         if progress < self.warmup:
             return self.peak * progress / self.warmup
@@ -87,17 +104,28 @@ class DeadlineCosineDecay(keras.callbacks.Callback):
             1 + math.cos(math.pi * rest)
         )
 
-    def progress(self, step, elapsed):
-        """`max(step / steps, elapsed / seconds)`."""
+    def progress(self, step: int, elapsed: float) -> float:
+        """The share of the run done: `max(step / steps, elapsed / seconds)`.
+
+        Args:
+            step: optimiser steps taken.
+            elapsed: seconds since training began (ignored without
+                `seconds`).
+
+        Returns:
+            The progress, 1.0 or more once the run should end.
+        """
         done = step / self.steps
         if self.seconds:
             done = max(done, elapsed / self.seconds)
         return done
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._start, self._step = time.perf_counter(), 0
 
-    def on_train_batch_begin(self, batch, logs=None):
+    def on_train_batch_begin(
+        self, batch: int, logs: dict[str, Any] | None = None
+    ) -> None:
         elapsed = time.perf_counter() - self._start
         self.model.optimizer.learning_rate = self.rate(
             self.progress(self._step, elapsed)

@@ -4,6 +4,8 @@ import importlib
 import sys
 import types
 import warnings
+from collections.abc import Mapping
+from typing import Any
 
 
 class MovedModule(types.ModuleType):
@@ -12,14 +14,22 @@ class MovedModule(types.ModuleType):
     The new module is imported on first use, so an alias costs nothing
     until someone reaches for it; each use warns with a
     `DeprecationWarning` that names the new path.
+
+    Args:
+        old: the old dotted path, the name of this module.
+        new: the dotted path the module moved to.
+        renamed: `{old_attribute: "module:attribute"}` for attributes that
+            moved elsewhere or changed name.
     """
 
-    def __init__(self, old, new, renamed=None):
+    def __init__(
+        self, old: str, new: str, renamed: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(old, f"Moved to `{new}`.")
         self._new = new
         self._renamed = dict(renamed or {})
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
         target, _, attribute = self._renamed.get(name, f"{self._new}:{name}").partition(
@@ -33,11 +43,13 @@ class MovedModule(types.ModuleType):
         )
         return value
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         return sorted(set(dir(importlib.import_module(self._new))) | set(self._renamed))
 
 
-def alias_moved_module(old, new, renamed=None):
+def alias_moved_module(
+    old: str, new: str, renamed: Mapping[str, str] | None = None
+) -> MovedModule:
     """Makes `import old`, `from parent import name` and `old.attr` reach `new`.
 
     Args:

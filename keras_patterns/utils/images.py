@@ -5,10 +5,23 @@ Public functions accept uint8 images in [0, 255] or floating images in
 the argument, so no stage silently clips or rescales bad input.
 """
 
+from collections.abc import Callable
+from collections.abc import Collection
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
+from keras_patterns.utils.typing import ArrayLike
+from keras_patterns.utils.typing import Size
 
-def check_image(image, name="image", batched=None, channels=(1, 3, 4)):
+
+def check_image(
+    image: ArrayLike,
+    name: str = "image",
+    batched: bool | None = None,
+    channels: Collection[int] = (1, 3, 4),
+) -> np.ndarray:
     """Validates an image (or batch) array and returns it as a numpy array.
 
     Args:
@@ -50,35 +63,68 @@ def check_image(image, name="image", batched=None, channels=(1, 3, 4)):
     return array
 
 
-def to_uint8(image, name="image", **kwargs):
-    """Validates `image` and returns it as uint8 in [0, 255]."""
+def to_uint8(image: ArrayLike, name: str = "image", **kwargs: Any) -> np.ndarray:
+    """Validates `image` and returns it as uint8 in [0, 255].
+
+    Args:
+        image: array-like, channels last, uint8 or float in [0, 1].
+        name: argument name used in error messages.
+        **kwargs: `batched` and `channels`, as in `check_image`.
+
+    Returns:
+        The image as a uint8 numpy array (not copied when already one).
+    """
     array = check_image(image, name, **kwargs)
     if array.dtype == np.uint8:
         return array
     return np.round(array * 255.0).astype(np.uint8)
 
 
-def to_float(image, name="image", **kwargs):
-    """Validates `image` and returns it as float32 in [0, 1]."""
+def to_float(image: ArrayLike, name: str = "image", **kwargs: Any) -> np.ndarray:
+    """Validates `image` and returns it as float32 in [0, 1].
+
+    Args:
+        image: array-like, channels last, uint8 or float in [0, 1].
+        name: argument name used in error messages.
+        **kwargs: `batched` and `channels`, as in `check_image`.
+
+    Returns:
+        The image as a float32 numpy array.
+    """
     array = check_image(image, name, **kwargs)
     if array.dtype == np.uint8:
         return array.astype(np.float32) / 255.0
     return array.astype(np.float32, copy=False)
 
 
-def centre_square(image):
-    """The largest centred square crop of an `(H, W, ...)` array."""
+def centre_square(image: np.ndarray) -> np.ndarray:
+    """The largest centred square crop of an `(H, W, ...)` array.
+
+    Args:
+        image: an array whose first two axes are height and width.
+
+    Returns:
+        A view of `image`, `(S, S, ...)` with `S = min(H, W)`.
+    """
     height, width = image.shape[:2]
     side = min(height, width)
     top, left = (height - side) // 2, (width - side) // 2
     return image[top : top + side, left : left + side]
 
 
-def resize_image(image, size, resample=None):
+def resize_image(
+    image: np.ndarray, size: Size, resample: int | None = None
+) -> np.ndarray:
     """Resizes a uint8 image (or label map) to `(height, width)` with Pillow.
 
-    `resample` is a `PIL.Image` filter, bicubic by default; use
-    `Image.NEAREST` for label maps.
+    Args:
+        image: a uint8 `(H, W, C)` image or `(H, W)` label map.
+        size: the `(height, width)` to resize to.
+        resample: a `PIL.Image` filter, bicubic by default; use
+            `Image.NEAREST` for label maps.
+
+    Returns:
+        The resized uint8 array.
     """
     from PIL import Image
 
@@ -86,7 +132,13 @@ def resize_image(image, size, resample=None):
     return np.asarray(Image.fromarray(image).resize((size[1], size[0]), resample))
 
 
-def label_maps(segmenter, photos, size=None, batch_size=32, decide=None):
+def label_maps(
+    segmenter: Any,
+    photos: Sequence[np.ndarray] | np.ndarray,
+    size: Size | None = None,
+    batch_size: int = 32,
+    decide: Callable[[int, np.ndarray], np.ndarray] | None = None,
+) -> list[np.ndarray]:
     """The segmenter's label map of each photo, at the photo's own size.
 
     With `size`, photos are resized (bilinearly) to `(height, width)` for
@@ -96,11 +148,15 @@ def label_maps(segmenter, photos, size=None, batch_size=32, decide=None):
     Args:
         segmenter: a model with `predict_labels` (and `predict_logits`
             when `decide` is given).
-        photos: a sequence of `(H, W, 3)` images.
+        photos: a sequence of `(H, W, 3)` images, or an `(N, H, W, 3)` array.
         size: optional `(height, width)` the segmenter runs at.
         batch_size: photos per forward pass.
         decide: optional `decide(i, logits) -> labels`: how photo `i`'s
             `(h, w, C)` logits become its label map, instead of the argmax.
+
+    Returns:
+        A list of `(H, W)` label maps, one per photo, each at its photo's
+        size.
     """
     from PIL import Image
 

@@ -5,18 +5,30 @@ import os
 import struct
 import tempfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import keras
 import numpy as np
 from PIL import Image
 
+from keras_patterns.utils.typing import ArrayLike
+from keras_patterns.utils.typing import PathLike
+
 
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(path: PathLike) -> Iterator[Path]:
     """Yields a temporary path beside `path`; renames it onto `path` on success.
 
     Readers never see a half-written file: either the old content (or no
     file) or the complete new one. On error the temporary file is removed.
+
+    Args:
+        path: the file to write; missing parent folders are created.
+
+    Yields:
+        The temporary path to write to.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,19 +43,35 @@ def atomic_path(path):
         raise
 
 
-def write_bytes_atomic(path, data):
-    """Writes `data` to `path` atomically."""
+def write_bytes_atomic(path: PathLike, data: bytes) -> None:
+    """Writes `data` to `path` atomically.
+
+    Args:
+        path: the file to write.
+        data: its new content.
+    """
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
 
 
-def write_text_atomic(path, text):
-    """Writes `text` (UTF-8) to `path` atomically."""
+def write_text_atomic(path: PathLike, text: str) -> None:
+    """Writes `text` (UTF-8) to `path` atomically.
+
+    Args:
+        path: the file to write.
+        text: its new content.
+    """
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def save_image_atomic(path, array, **save_kwargs):
-    """Saves a uint8 array as an image, atomically; the format follows the suffix."""
+def save_image_atomic(path: PathLike, array: ArrayLike, **save_kwargs: Any) -> None:
+    """Saves a uint8 array as an image, atomically; the format follows the suffix.
+
+    Args:
+        path: the file to write, ending in `.jpg`, `.jpeg` or `.png`.
+        array: a uint8 `(H, W)` or `(H, W, C)` image.
+        **save_kwargs: options of Pillow's `Image.save` (`quality`, ...).
+    """
     path = Path(path)
     fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}.get(path.suffix.lower())
     if fmt is None:
@@ -54,7 +82,7 @@ def save_image_atomic(path, array, **save_kwargs):
         Image.fromarray(np.asarray(array)).save(tmp, format=fmt, **save_kwargs)
 
 
-def read_image(path, mode="RGB"):
+def read_image(path: PathLike, mode: str = "RGB") -> np.ndarray:
     """Reads an image file completely and returns a uint8 array.
 
     The whole file is decoded, so a truncated or corrupt file raises
@@ -81,12 +109,15 @@ def _png_chunk(kind, data):
     )
 
 
-def encode_png_gray(labels):
+def encode_png_gray(labels: ArrayLike) -> bytes:
     """Encodes a uint8 `(H, W)` label map as an 8-bit greyscale PNG.
 
     Label maps are long runs of equal values, which zlib's run-length
     strategy compresses faster than Pillow's default encoder, into smaller
     files. Any PNG reader decodes the result.
+
+    Args:
+        labels: a uint8 `(H, W)` label map.
 
     Returns:
         The PNG file as `bytes`.
@@ -113,8 +144,16 @@ def encode_png_gray(labels):
     )
 
 
-def save_model_atomic(model, path):
-    """`model.save(path)` (a `.keras` file), atomically."""
+def save_model_atomic(model: keras.Model, path: PathLike) -> Path:
+    """`model.save(path)` (a `.keras` file), atomically.
+
+    Args:
+        model: the Keras model to save.
+        path: the file to write.
+
+    Returns:
+        `path`, as a `Path`.
+    """
     path = Path(path)
     with atomic_path(path) as tmp:
         staged = tmp.with_name(tmp.name + ".keras")  # Keras insists on the suffix

@@ -7,6 +7,7 @@ with JAX or PyTorch only), with a clear error if a pipeline is then used.
 """
 
 import importlib
+from typing import TYPE_CHECKING
 
 
 class _LazyTensorFlow:
@@ -24,4 +25,10 @@ class _LazyTensorFlow:
         return getattr(_LazyTensorFlow._module, name)
 
 
-tf = _LazyTensorFlow()
+# Type checkers see the real module, so a quoted annotation such as
+# "tf.data.Dataset" names its type; at run time `tf` stays lazy (and the
+# annotation still resolves, importing TensorFlow, under get_type_hints).
+if TYPE_CHECKING:
+    import tensorflow as tf
+else:
+    tf = _LazyTensorFlow()

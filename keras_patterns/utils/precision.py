@@ -2,6 +2,7 @@
 
 import contextlib
 import functools
+from collections.abc import Iterator
 
 import keras
 
@@ -9,7 +10,7 @@ from keras_patterns.utils.lazy_tensorflow import tf
 
 
 @functools.cache
-def bfloat16_is_fast():
+def bfloat16_is_fast() -> bool:
     """Whether mixed bfloat16 training pays here: TensorFlow on a CPU with
     native bfloat16 (AVX512-BF16 or AMX), and no GPU.
 
@@ -29,8 +30,13 @@ def bfloat16_is_fast():
 
 
 @contextlib.contextmanager
-def dtype_policy(name):
-    """Sets Keras' global dtype policy to `name` within a `with` block."""
+def dtype_policy(name: str | keras.DTypePolicy) -> Iterator[None]:
+    """Sets Keras' global dtype policy to `name` within a `with` block.
+
+    Args:
+        name: a dtype policy or its name, such as `"mixed_bfloat16"`; the
+            previous policy is restored on leaving the block.
+    """
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(name)
     try:

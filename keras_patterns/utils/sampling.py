@@ -7,9 +7,15 @@ data readers (`keras_patterns.datasets.triplet_dataset`) and the embedding
 stage's own trainers build on these.
 """
 
+from collections.abc import Callable
+from collections.abc import Iterator
+
 import numpy as np
 
 from keras_patterns.utils.lazy_tensorflow import tf
+from keras_patterns.utils.typing import ArrayLike
+from keras_patterns.utils.typing import Size
+from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.validation import check_int
 from keras_patterns.utils.validation import check_size
 
@@ -37,7 +43,9 @@ class PKSampler:
     (4, 1)
     """
 
-    def __init__(self, labels, p=8, k=4, seed=0):
+    def __init__(
+        self, labels: ArrayLike, p: int = 8, k: int = 4, seed: int = 0
+    ) -> None:
         check_int(p, "p")
         check_int(k, "k")
         if k < 2:
@@ -61,10 +69,10 @@ class PKSampler:
         self.p, self.k = p, k
         self.rng = np.random.default_rng(seed)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.groups) // self.p
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[np.ndarray]:
         order = self.rng.permutation(len(self.groups))
         for start in range(0, len(self) * self.p, self.p):
             batch = []
@@ -77,16 +85,17 @@ class PKSampler:
 
 
 def pk_dataset(
-    images,
-    labels,
-    p,
-    k,
-    decode=None,
-    image_size=None,
-    repeat=True,
-    seed=0,
-    map_fn=None,
-):
+    images: ArrayLike,
+    labels: ArrayLike,
+    p: int,
+    k: int,
+    *,
+    seed: int = 0,
+    map_fn: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]] | None = None,
+    decode: Callable[[Tensor], Tensor] | None = None,
+    image_size: Size | None = None,
+    repeat: bool = True,
+) -> "tf.data.Dataset":
     """A `tf.data.Dataset` of P x K batches `(images, labels)` from arrays.
 
     Args:
@@ -96,13 +105,13 @@ def pk_dataset(
             carry their index in sorted order (`np.unique`).
         p: labels per batch.
         k: examples per label.
+        seed: sampling seed.
+        map_fn: optional function `(image, label) -> (image, label)` applied
+            to each example (augmentation).
         decode: optional function from one entry of `images` (a tensor) to
             a float32 image in [0, 1]; by default uint8 images are scaled.
         image_size: `(height, width)` to resize to, or `None`.
         repeat: repeat epochs forever (use with `steps_per_epoch`).
-        seed: sampling seed.
-        map_fn: optional function `(image, label) -> (image, label)` applied
-            to each example (augmentation).
 
     Returns:
         A `tf.data.Dataset` of float32 images in [0, 1] `(p * k, H, W, 3)`

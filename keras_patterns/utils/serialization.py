@@ -1,10 +1,23 @@
 """Config plumbing shared by the functional models built from their arguments."""
 
+from typing import Any
+from typing import TypeVar
+
 import keras
 
+_Config = TypeVar("_Config", bound="ArgumentsConfig")
 
-def nested(obj):
-    """A nested layer or model as it goes into a config (names stay names)."""
+
+def nested(obj: str | keras.layers.Layer | None) -> str | dict[str, Any] | None:
+    """A nested layer or model as it goes into a config (names stay names).
+
+    Args:
+        obj: a Keras layer or model, a name (such as a backbone's), or
+            `None`.
+
+    Returns:
+        `obj` itself when a str or `None`, else its serialised config dict.
+    """
     return (
         obj
         if isinstance(obj, (str, type(None)))
@@ -27,7 +40,7 @@ class ArgumentsConfig:
     def _arguments(self):
         raise TypeError(f"{type(self).__name__} must define _arguments().")
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = {
             "name": self.name,
             "trainable": self.trainable,
@@ -37,7 +50,7 @@ class ArgumentsConfig:
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls: type[_Config], config: dict[str, Any]) -> _Config:
         config = dict(config)
         for key in cls.NESTED:
             if isinstance(config.get(key), dict):
@@ -55,7 +68,7 @@ class RestoresCompile:
     own, so the stored optimizer, loss and metrics can be passed back to it.
     """
 
-    def compile_from_config(self, config):
+    def compile_from_config(self, config: dict[str, Any]) -> None:
         self.compile(**keras.saving.deserialize_keras_object(config))
         if self.built and getattr(self, "optimizer", None) is not None:
             self.optimizer.build(self.trainable_variables)

@@ -2,6 +2,10 @@
 
 import logging
 import time
+from collections.abc import Iterable
+from typing import Any
+
+import keras
 
 from keras_patterns.utils.callbacks import DeadlineCosineDecay
 from keras_patterns.utils.callbacks import TimeLimit
@@ -9,7 +13,15 @@ from keras_patterns.utils.callbacks import TimeLimit
 logger = logging.getLogger(__name__)
 
 
-def fit_with_budget(model, data, steps, seconds=None, verbose=2, peak=None, began=None):
+def fit_with_budget(
+    model: keras.Model,
+    data: Iterable[Any],
+    steps: int,
+    seconds: float | None = None,
+    verbose: int | str = 2,
+    peak: float | None = None,
+    began: float | None = None,
+) -> int:
     """Trains `model` on `data` for `steps` steps or `seconds`, whichever ends first.
 
     The steps are spread over up to 10 epochs, so Keras' progress bar reports

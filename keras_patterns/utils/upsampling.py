@@ -10,6 +10,8 @@ and TensorFlow's edge handling: `tf.image.resize` without antialiasing.
 
 from keras import ops
 
+from keras_patterns.utils.typing import Tensor
+
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
 
 
@@ -23,11 +25,18 @@ def _keys_cubic(distance, a=-0.5):
     return 0.0
 
 
-def phase_taps(factor, interpolation):
+def phase_taps(factor: int, interpolation: str) -> list[list[tuple[int, float]]]:
     """For each output phase, `[(offset, weight), ...]` over the input.
 
     Output pixel `factor * j + p` is `sum(weight * x[j + offset])` (at the
     edges: bilinear clamps `x`, bicubic renormalises the inside weights).
+
+    Args:
+        factor: positive int, the upsampling factor.
+        interpolation: `"bilinear"` or `"bicubic"`.
+
+    Returns:
+        A list of `factor` phases, each a list of `(offset, weight)` taps.
     """
     taps = []
     for p in range(factor):
@@ -82,7 +91,7 @@ def _upsample_axis(x, factor, axis, interpolation):
     return ops.reshape(stacked, new_shape)
 
 
-def upsample(x, factor, interpolation="bilinear"):
+def upsample(x: Tensor, factor: int, interpolation: str = "bilinear") -> Tensor:
     """Upsamples `(batch, H, W, C)` images by the integer `factor`.
 
     Args:

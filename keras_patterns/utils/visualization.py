@@ -1,11 +1,14 @@
 """Contact sheets: grids of thumbnails with captions, for people to look at."""
 
+from collections.abc import Sequence
+
 import numpy as np
 from PIL import Image
 from PIL import ImageDraw
 from PIL import ImageFont
 
 from keras_patterns.utils.images import to_uint8
+from keras_patterns.utils.typing import ArrayLike
 
 
 def _thumbnail(image, height):
@@ -17,7 +20,13 @@ def _thumbnail(image, height):
     return pil.resize((width, height), Image.BILINEAR)
 
 
-def contact_sheet(images, captions=None, columns=8, thumb_height=128, pad=4):
+def contact_sheet(
+    images: Sequence[ArrayLike],
+    captions: Sequence[str] | None = None,
+    columns: int = 8,
+    thumb_height: int = 128,
+    pad: int = 4,
+) -> Image.Image:
     """Lays images out on a white grid, each with an optional caption.
 
     Args:

@@ -22,17 +22,6 @@ def test_bilinear_upsampling_matches_image_resize(factor):
     np.testing.assert_allclose(ours, np.asarray(reference), atol=1e-5)
 
 
-def test_bilinear_upsampling_shared_checks():
-    run_layer_test(
-        kp.layers.BilinearUpsampling,
-        {"factor": 2},
-        RNG.normal(size=(2, 3, 4, 5)),
-        (2, 6, 8, 5),
-        expected_num_trainable_weights=0,
-        run_training_check=False,
-    )
-
-
 def test_nearest_upsampling():
     x = np.arange(4, dtype="float32").reshape(1, 2, 2, 1)
     out = np.asarray(kp.layers.NearestUpsampling()(x))[0, ..., 0]
@@ -51,15 +40,26 @@ def test_nearest_upsampling_by_any_factor_repeats_pixels(factor):
     np.testing.assert_array_equal(np.asarray(upsample(x, factor, "nearest")), expected)
 
 
-def test_nearest_upsampling_shared_checks_and_old_configs():
+@pytest.mark.parametrize(
+    "layer, factor",
+    [
+        (kp.layers.NearestUpsampling, 3),
+        (kp.layers.BilinearUpsampling, 2),
+        (kp.layers.BicubicUpsampling, 2),
+    ],
+)
+def test_shared_checks(layer, factor):
     run_layer_test(
-        kp.layers.NearestUpsampling,
-        {"factor": 3},
-        RNG.normal(size=(2, 3, 4, 5)),
-        (2, 9, 12, 5),
+        layer,
+        {"factor": factor},
+        RNG.random((2, 3, 4, 5)),
+        (2, 3 * factor, 4 * factor, 5),
         expected_num_trainable_weights=0,
         run_training_check=False,
     )
+
+
+def test_nearest_upsampling_reads_configs_without_a_factor():
     # Configs saved before the layer took a factor upsample by 2.
     layer = kp.layers.NearestUpsampling.from_config({"name": "upsample1"})
     assert layer.factor == 2 and layer.get_config()["factor"] == 2
@@ -76,17 +76,6 @@ def test_bicubic_upsampling_against_brute_force_and_tensorflow(factor):
     # TensorFlow tabulates its kernel: exact at the phases of x2 and x4.
     atol = 1e-5 if factor in (2, 4) else 1e-3
     np.testing.assert_allclose(ours, reference.numpy(), atol=atol)
-
-
-def test_bicubic_upsampling_shared_checks():
-    run_layer_test(
-        kp.layers.BicubicUpsampling,
-        {"factor": 2},
-        RNG.random((2, 3, 4, 5)),
-        (2, 6, 8, 5),
-        expected_num_trainable_weights=0,
-        run_training_check=False,
-    )
 
 
 @pytest.mark.parametrize("value", [0, -2, 1.5, True, "2"])

@@ -45,7 +45,8 @@ def test_the_clock_stops_it_and_says_so(caplog):
             verbose=0,
             began=time.perf_counter() - 99.5,
         )
-    assert 2 <= done <= 6 and int(model.optimizer.iterations.numpy()) == done
+    # The first step traces the model, so one step may already spend the second.
+    assert 1 <= done <= 6 and int(model.optimizer.iterations.numpy()) == done
     assert f"time limit (1 s) reached: {done} of 500 steps" in caplog.text
 
 

@@ -11,6 +11,8 @@ from keras_patterns.datasets.synthetic.generator import make_pattern_garments
 from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
 from keras_patterns.utils.io import save_image_atomic
 from keras_patterns.utils.io import write_text_atomic
+from keras_patterns.utils.typing import PathLike
+from keras_patterns.utils.typing import Size
 from keras_patterns.utils.validation import check_int
 from keras_patterns.utils.validation import check_size
 
@@ -18,17 +20,21 @@ from keras_patterns.utils.validation import check_size
 class Catalogue(NamedTuple):
     """The photos `write_synthetic_catalogue` wrote, in order."""
 
-    files: list
+    files: list[str]
     """Path of each photo (a str)."""
-    garments: list
+    garments: list[str]
     """The garment class each photo sells (`"top"`, `"dress"`, ...)."""
     patterns: np.ndarray
     """Index into `PATTERN_FAMILIES` of each photo's garment pattern."""
 
 
 def write_synthetic_catalogue(
-    folder, photos_per_family=20, seed=0, image_size=(256, 192), quality=92
-):
+    folder: PathLike,
+    photos_per_family: int = 20,
+    seed: int = 0,
+    image_size: Size = (256, 192),
+    quality: int = 92,
+) -> Catalogue:
     """Writes a catalogue of synthetic product photos, as a shop would have it.
 
     `photos_per_family * len(PATTERN_FAMILIES)` photos of distinct items

@@ -7,6 +7,7 @@ paints them, back to front, into a label map.
 """
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,15 @@ class Body:
     hair: str = "short"
 
     @classmethod
-    def sample(cls, rng):
+    def sample(cls, rng: np.random.Generator) -> "Body":
+        """Draws the proportions and hair of a random model.
+
+        Args:
+            rng: a `numpy.random.Generator`.
+
+        Returns:
+            A `Body`.
+        """
         return cls(
             shoulder=rng.uniform(0.095, 0.12),
             waist=rng.uniform(0.068, 0.088),
@@ -39,8 +48,15 @@ class Body:
             hair=rng.choice(["short", "long", "bun"]),
         )
 
-    def posed(self, rng):
-        """The same body with a slightly different stance, for another view."""
+    def posed(self, rng: np.random.Generator) -> "Body":
+        """The same body with a slightly different stance, for another view.
+
+        Args:
+            rng: a `numpy.random.Generator`.
+
+        Returns:
+            A new `Body` with jittered `arm_spread` and `leg_spread`.
+        """
         return dataclasses.replace(
             self,
             arm_spread=float(
@@ -86,14 +102,33 @@ def _arm_ends(body):
     return shoulder, wrist
 
 
-def arms(body, fraction=1.0, extra_width=0.0):
-    """Both arms (skin), or both sleeves when `fraction` < 1 or widened."""
+def arms(
+    body: Body, fraction: float = 1.0, extra_width: float = 0.0
+) -> list[tuple[str, Any]]:
+    """Both arms (skin), or both sleeves when `fraction` < 1 or widened.
+
+    Args:
+        body: the model.
+        fraction: share of the arm covered, from the shoulder.
+        extra_width: added to the arm's width (a sleeve's looseness).
+
+    Returns:
+        Two shapes, left and right.
+    """
     shoulder, wrist = _arm_ends(body)
     limb = _limb(shoulder, wrist, 0.045 + extra_width, 0.03 + extra_width, fraction)
     return _both_sides(limb)
 
 
-def hands(body):
+def hands(body: Body) -> list[tuple[str, Any]]:
+    """Both hands, at the wrists.
+
+    Args:
+        body: the model.
+
+    Returns:
+        Two ellipses, left and right.
+    """
     _, wrist = _arm_ends(body)
     return _both_sides(("ellipse", (wrist[0] + 0.004, wrist[1] + 0.02, 0.018, 0.026)))
 
@@ -105,16 +140,35 @@ def _leg_ends(body):
     )
 
 
-def legs(body, length=ANKLE_Y, width=0.0, ankle_width=0.04):
-    """Both legs (skin), or both trouser legs down to `length` when widened."""
+def legs(
+    body: Body, length: float = ANKLE_Y, width: float = 0.0, ankle_width: float = 0.04
+) -> list[tuple[str, Any]]:
+    """Both legs (skin), or both trouser legs down to `length` when widened.
+
+    Args:
+        body: the model.
+        length: how far down the legs go, in figure units.
+        width: added to the leg's width (a trouser's looseness).
+        ankle_width: width at the ankle, before `width` is added.
+
+    Returns:
+        Two shapes, left and right.
+    """
     hip, ankle = _leg_ends(body)
     fraction = (length - hip[1]) / (ankle[1] - hip[1])
     limb = _limb(hip, ankle, 0.085 + width, ankle_width + width, fraction)
     return _both_sides(limb)
 
 
-def torso(body):
-    """Skin of the neck, chest and belly."""
+def torso(body: Body) -> list[tuple[str, Any]]:
+    """Skin of the neck, chest and belly.
+
+    Args:
+        body: the model.
+
+    Returns:
+        The shapes of the neck and of the trunk.
+    """
     s, w, h = body.shoulder, body.waist, body.hip
     return [
         ("poly", [(-0.02, 0.1), (0.02, 0.1), (0.022, 0.17), (-0.022, 0.17)]),
@@ -132,8 +186,20 @@ def torso(body):
     ]
 
 
-def bodice(body, bottom, neckline, flare=0.012):
-    """Front of a top or dress from the shoulders down to `bottom`."""
+def bodice(
+    body: Body, bottom: float, neckline: str, flare: float = 0.012
+) -> list[tuple[str, Any]]:
+    """Front of a top or dress from the shoulders down to `bottom`.
+
+    Args:
+        body: the model.
+        bottom: height of the hem, in figure units.
+        neckline: `"v"` for a V neck; anything else gives a round neck.
+        flare: added to the hip width at the hem.
+
+    Returns:
+        One polygon.
+    """
     s, w, h = body.shoulder + 0.006, body.waist + 0.01, body.hip + flare
     neck = [(-0.035, SHOULDER_Y - 0.025)]
     if neckline == "v":
@@ -162,14 +228,33 @@ def bodice(body, bottom, neckline, flare=0.012):
     ]
 
 
-def top(body, style):
+def top(body: Body, style: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A top: a bodice and, unless sleeveless, sleeves.
+
+    Args:
+        body: the model.
+        style: the cut, with `length`, `neckline` and `sleeve` (the
+            sleeve's share of the arm, 0 for none).
+
+    Returns:
+        The top's shapes.
+    """
     shapes = bodice(body, style["length"], style["neckline"])
     if style["sleeve"] > 0:
         shapes += arms(body, style["sleeve"], extra_width=0.012)
     return shapes
 
 
-def dress(body, style):
+def dress(body: Body, style: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A dress: a bodice to the waist, a skirt, and sleeves unless sleeveless.
+
+    Args:
+        body: the model.
+        style: the cut, with `length`, `neckline`, `sleeve` and `flare`.
+
+    Returns:
+        The dress's shapes.
+    """
     shapes = bodice(body, WAIST_Y + 0.01, style["neckline"])
     w = body.waist + 0.01
     hem = body.hip + style["flare"]
@@ -189,7 +274,17 @@ def dress(body, style):
     return shapes
 
 
-def pants(body, style):
+def pants(body: Body, style: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Trousers (or shorts): the seat and both legs.
+
+    Args:
+        body: the model.
+        style: the cut, with `length` (in figure units) and `flare` (added
+            to the ankle width).
+
+    Returns:
+        The trousers' shapes.
+    """
     w, h = body.waist + 0.006, body.hip + 0.008
     block = (
         "poly",
@@ -206,7 +301,17 @@ def pants(body, style):
     return [block, *legs(body, style["length"], width=0.012, ankle_width=ankle)]
 
 
-def outer(body, style):
+def outer(body: Body, style: dict[str, Any]) -> list[tuple[str, Any]]:
+    """An open jacket or coat: two front panels and two sleeves.
+
+    Args:
+        body: the model.
+        style: the cut, with `gap` (half the opening), `length` and
+            `sleeve`.
+
+    Returns:
+        The jacket's shapes.
+    """
     s, w, h = body.shoulder + 0.016, body.waist + 0.022, body.hip + 0.026
     gap, length = style["gap"], style["length"]
     panel = (
@@ -223,7 +328,16 @@ def outer(body, style):
     return [*_both_sides(panel), *arms(body, style["sleeve"], extra_width=0.022)]
 
 
-def footwear(body, style):
+def footwear(body: Body, style: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A pair of shoes at the ankles.
+
+    Args:
+        body: the model.
+        style: unused: shoes have a single cut.
+
+    Returns:
+        Two polygons, left and right.
+    """
     _, ankle = _leg_ends(body)
     x = ankle[0]
     shoe = (
@@ -239,7 +353,15 @@ def footwear(body, style):
     return _both_sides(shoe)
 
 
-def belt(body):
+def belt(body: Body) -> list[tuple[str, Any]]:
+    """A belt just below the waist.
+
+    Args:
+        body: the model.
+
+    Returns:
+        One polygon.
+    """
     w = body.waist + 0.014
     return [
         (
@@ -254,7 +376,15 @@ def belt(body):
     ]
 
 
-def bag(body):
+def bag(body: Body) -> list[tuple[str, Any]]:
+    """A shoulder bag: its strap and the bag beside the hip.
+
+    Args:
+        body: the model.
+
+    Returns:
+        The strap and the bag.
+    """
     x = body.shoulder + body.arm_spread + 0.05
     strap = _limb((body.shoulder - 0.03, SHOULDER_Y - 0.01), (x, 0.44), 0.01, 0.01)
     return [
@@ -266,8 +396,16 @@ def bag(body):
     ]
 
 
-def hair(body, back_view):
-    """Hair in front of the head; the whole head from behind."""
+def hair(body: Body, back_view: bool) -> list[tuple[str, Any]]:
+    """Hair in front of the head; the whole head from behind.
+
+    Args:
+        body: the model (its `hair` style).
+        back_view: whether the model is seen from behind.
+
+    Returns:
+        Ellipses.
+    """
     if back_view:
         return [("ellipse", (0.0, 0.065, 0.047, 0.062))]
     shapes = [("ellipse", (0.0, 0.048, 0.048, 0.046))]
@@ -276,13 +414,26 @@ def hair(body, back_view):
     return shapes
 
 
-def hair_behind(body):
+def hair_behind(body: Body) -> list[tuple[str, Any]]:
+    """Long hair falling behind the shoulders, painted under the body.
+
+    Args:
+        body: the model (its `hair` style).
+
+    Returns:
+        One polygon for long hair, none otherwise.
+    """
     if body.hair != "long":
         return []
     return [("poly", [(-0.05, 0.05), (0.05, 0.05), (0.068, 0.27), (-0.068, 0.27)])]
 
 
-def face():
+def face() -> list[tuple[str, Any]]:
+    """The face.
+
+    Returns:
+        One ellipse.
+    """
     return [("ellipse", (0.0, 0.074, 0.04, 0.052))]
 
 

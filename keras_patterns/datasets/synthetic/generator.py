@@ -11,7 +11,9 @@ Every scene is drawn from its own random stream seeded by
 """
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -29,6 +31,8 @@ from keras_patterns.datasets.synthetic.scenes import render_view
 from keras_patterns.datasets.synthetic.scenes import sample_item
 from keras_patterns.utils.io import save_image_atomic
 from keras_patterns.utils.io import write_text_atomic
+from keras_patterns.utils.typing import PathLike
+from keras_patterns.utils.typing import Size
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 from keras_patterns.utils.validation import check_size
@@ -36,7 +40,19 @@ from keras_patterns.utils.validation import check_size
 LAYOUTS = ("inshop", "flat")
 
 
-def family_ids(families):
+def family_ids(families: Iterable[str | int] | None) -> list[int]:
+    """Indices into `PATTERN_FAMILIES` of family names or indices.
+
+    Args:
+        families: names from `PATTERN_FAMILIES` or their indices, mixed
+            freely, or `None` for all families.
+
+    Returns:
+        The indices, in the order given.
+
+    Raises:
+        ValueError: a name or index is unknown, or `families` is empty.
+    """
     if families is None:
         return list(range(len(PATTERN_FAMILIES)))
     ids = []
@@ -79,8 +95,12 @@ class _Scenes:
 
 
 def make_pattern_garments(
-    n, image_size=(256, 192), seed=0, views_per_item=1, families=None
-):
+    n: int,
+    image_size: Size = (256, 192),
+    seed: int = 0,
+    views_per_item: int = 1,
+    families: Iterable[str | int] | None = None,
+) -> dict[str, Any]:
     """Draws `n` synthetic shop photographs with masks and pattern labels.
 
     Items cycle through `families` (all 16 by default), so every family is
@@ -201,15 +221,15 @@ def _list_text(rows, header):
 
 
 def write_synthetic_inshop(
-    root,
-    n_items=32,
-    views_per_item=2,
-    seed=0,
-    layout="inshop",
-    image_size=(256, 192),
-    mask_fraction=1.0,
-    families=None,
-):
+    root: PathLike,
+    n_items: int = 32,
+    views_per_item: int = 2,
+    seed: int = 0,
+    layout: str = "inshop",
+    image_size: Size = (256, 192),
+    mask_fraction: float = 1.0,
+    families: Iterable[str | int] | None = None,
+) -> PrepareSummary:
     """Writes synthetic scenes to disk in the DeepFashion In-shop formats.
 
     With `layout="inshop"` the files mirror the original benchmark:

@@ -3,7 +3,16 @@
 Each lattice cell holds at most one motif, drawn from that cell's row of a
 small random table (position, size, rotation, colour), so motifs never cross
 cell borders and rendering stays a handful of vectorised array operations.
+
+Each family has a `sample_<family>(rng)` that draws a spec (a dict of
+colours, sizes and a cell table) and a `render_<family>(spec, u, v, pixel)`
+that paints it: `u` and `v` are float arrays `(H, W)` of horizontal and
+vertical pattern coordinates, `pixel` is the size of one image pixel in
+pattern units (for antialiasing), and the result is a float32 image
+`(H, W, 3)` in [0, 1].
 """
+
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +40,11 @@ def _cell_table(rng, columns):
 # === Floral: five- or six-petal flowers in two sizes ===
 
 
-def sample_floral(rng):
+def sample_floral(rng: np.random.Generator) -> dict[str, Any]:
+    """Draws a floral fabric: ground, two flower colours, centres and leaves.
+
+    See the module docstring for the arguments and the result.
+    """
     background = base.random_color(rng)
     flowers = base.contrasting_colors(rng, 3, 0.2)[1:]
     leaf = base.random_color(rng, (0.25, 0.6), (0.3, 0.8), hue=rng.uniform(0.22, 0.42))
@@ -71,7 +84,13 @@ def _flowers(out, spec, u, v, pixel, size, table, scale):
     )
 
 
-def render_floral(spec, u, v, pixel):
+def render_floral(
+    spec: dict[str, Any], u: np.ndarray, v: np.ndarray, pixel: float
+) -> np.ndarray:
+    """Renders a floral spec: small flowers under large ones.
+
+    See the module docstring for the arguments and the result.
+    """
     out = base.fill(u.shape, spec["colors"][0])
     small = spec["size"] * 0.55
     _flowers(
@@ -90,7 +109,11 @@ def render_floral(spec, u, v, pixel):
 # === Paisley: curled teardrops with an inner drop and an eye ===
 
 
-def sample_paisley(rng):
+def sample_paisley(rng: np.random.Generator) -> dict[str, Any]:
+    """Draws a paisley fabric: four colours, motif size and tail curl.
+
+    See the module docstring for the arguments and the result.
+    """
     return {
         "colors": base.contrasting_colors(rng, 4, 0.18),
         "angle": rng.uniform(0, 2 * np.pi),
@@ -107,7 +130,13 @@ def _teardrop(r, phi, radius, swirl):
     return radius * (1.0 + 1.3 * tail)
 
 
-def render_paisley(spec, u, v, pixel):
+def render_paisley(
+    spec: dict[str, Any], u: np.ndarray, v: np.ndarray, pixel: float
+) -> np.ndarray:
+    """Renders a paisley spec: teardrops with an inner drop, an eye and dots.
+
+    See the module docstring for the arguments and the result.
+    """
     size = spec["size"]
     out = base.fill(u.shape, spec["colors"][0])
     t, lx, ly = _cells(u, v, size, spec["cells"])
@@ -129,7 +158,11 @@ def render_paisley(spec, u, v, pixel):
 # === Animal print: leopard rosettes or zebra stripes ===
 
 
-def sample_animal(rng):
+def sample_animal(rng: np.random.Generator) -> dict[str, Any]:
+    """Draws an animal print: leopard or zebra, mostly in natural colours.
+
+    See the module docstring for the arguments and the result.
+    """
     natural = rng.random() < 0.75
     if natural:
         hue = rng.uniform(0.07, 0.12)
@@ -158,7 +191,13 @@ def _zebra(spec, u, v, pixel):
     return base.mix(out, dark, base.bands(t, spec["size"], spec["size"] * 0.45, pixel))
 
 
-def render_animal(spec, u, v, pixel):
+def render_animal(
+    spec: dict[str, Any], u: np.ndarray, v: np.ndarray, pixel: float
+) -> np.ndarray:
+    """Renders an animal-print spec: leopard rosettes or zebra stripes.
+
+    See the module docstring for the arguments and the result.
+    """
     if spec["kind"] == "zebra":
         return _zebra(spec, u, v, pixel)
     size = spec["size"]

@@ -13,6 +13,8 @@ Woven families (gingham, plaid, houndstooth, herringbone) are rendered as
 real weaves: warp and weft threads with a twill order deciding which shows.
 """
 
+from typing import Any
+
 import numpy as np
 
 from keras_patterns.datasets.synthetic import motifs
@@ -23,6 +25,8 @@ from keras_patterns.datasets.synthetic.drawing import fill
 from keras_patterns.datasets.synthetic.drawing import mix
 from keras_patterns.datasets.synthetic.drawing import random_color
 from keras_patterns.datasets.synthetic.drawing import value_noise
+from keras_patterns.utils.typing import Size
+from keras_patterns.utils.validation import check_choice
 
 NOISE_GRID = 32
 
@@ -297,7 +301,9 @@ PATTERN_FAMILIES = tuple(_FAMILIES)
 """Names of the synthetic pattern families; the index is the family id."""
 
 
-def sample_pattern(family, rng):
+def sample_pattern(
+    family: str | int | np.integer, rng: np.random.Generator
+) -> dict[str, Any]:
     """Draws the colours and geometry of one fabric of `family`.
 
     Args:
@@ -314,10 +320,7 @@ def sample_pattern(family, rng):
                 f"[0, {len(PATTERN_FAMILIES) - 1}]. Received: family={family!r}"
             )
         family = PATTERN_FAMILIES[family]
-    if family not in _FAMILIES:
-        raise ValueError(
-            f'"family" must be one of {PATTERN_FAMILIES}. Received: family={family!r}'
-        )
+    check_choice(family, PATTERN_FAMILIES, "family")
     spec = {"angle": 0.0}
     spec.update(_FAMILIES[family][0](rng))
     spec["family"] = family
@@ -326,7 +329,9 @@ def sample_pattern(family, rng):
     return spec
 
 
-def render_pattern(spec, u, v, pixel=1.0):
+def render_pattern(
+    spec: dict[str, Any], u: np.ndarray, v: np.ndarray, pixel: float = 1.0
+) -> np.ndarray:
     """Renders a pattern spec at pattern-space coordinates.
 
     Args:
@@ -346,8 +351,22 @@ def render_pattern(spec, u, v, pixel=1.0):
     return np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)
 
 
-def pattern_swatch(family, size=(96, 96), seed=0, scale=1.0):
+def pattern_swatch(
+    family: str | int | np.integer,
+    size: Size = (96, 96),
+    seed: int = 0,
+    scale: float = 1.0,
+) -> np.ndarray:
     """A flat swatch of one pattern family, as a uint8 image.
+
+    Args:
+        family: a name from `PATTERN_FAMILIES` or its index.
+        size: `(height, width)` in pixels.
+        seed: random seed of the fabric's colours and geometry.
+        scale: zoom of the pattern (2 draws it twice as large).
+
+    Returns:
+        uint8 array `(height, width, 3)`.
 
     Example:
 

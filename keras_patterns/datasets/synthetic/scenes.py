@@ -8,6 +8,7 @@ map in the 16-class In-shop scheme.
 """
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -20,6 +21,7 @@ from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
 from keras_patterns.datasets.synthetic.patterns import render_pattern
 from keras_patterns.datasets.synthetic.patterns import sample_pattern
 from keras_patterns.modeling.labels import INSHOP_CLASSES
+from keras_patterns.utils.typing import Size
 
 ID = {name: i for i, name in enumerate(INSHOP_CLASSES)}
 OUTFITS = (
@@ -68,25 +70,53 @@ HAIR_COLORS = np.array(
 
 @dataclasses.dataclass
 class Garment:
+    """One garment of an outfit: its class, fabric, cut and folds.
+
+    Attributes:
+        name: the In-shop class (`"top"`, `"dress"`, `"pants"`, `"outer"`,
+            `"footwear"`).
+        pattern: the fabric, a spec from `sample_pattern`.
+        style: the cut (length, neckline, sleeve...), read by the shapes of
+            `figure.GARMENT_SHAPES`.
+        scale: size of the pattern on the garment.
+        fold: `(strength, wavelength, phase, shade depth)` of the folds,
+            the wavelength in figure units.
+    """
+
     name: str
-    pattern: dict
-    style: dict
+    pattern: dict[str, Any]
+    style: dict[str, Any]
     scale: float
-    fold: tuple  # strength, wavelength (figure units), phase, shade depth
+    fold: tuple[float, float, float, float]
 
 
 @dataclasses.dataclass
 class Item:
+    """One product and the model wearing it, fixed across its views.
+
+    Attributes:
+        family: index into `PATTERN_FAMILIES` of the main garment's pattern.
+        garments: the outfit's `Garment`s; the first is the product.
+        body: the model's proportions.
+        skin: float32 RGB skin colour.
+        hair: float32 RGB hair colour.
+        background: `(top, bottom)` RGB colours of the backdrop gradient.
+        framing: `"full"` (head to feet) or `"upper"` (head to hips).
+        gender: `"WOMEN"` or `"MEN"`.
+        category: the In-shop clothing category of the product.
+        accessories: `belt` and `bag` (bools) and their `color`.
+    """
+
     family: int
-    garments: list
+    garments: list[Garment]
     body: figure.Body
     skin: np.ndarray
     hair: np.ndarray
-    background: tuple
+    background: tuple[np.ndarray, np.ndarray]
     framing: str
     gender: str
     category: str
-    accessories: dict
+    accessories: dict[str, Any]
 
 
 def _style(name, rng):
@@ -138,12 +168,15 @@ def _category(gender, name, style, rng):
     return rng.choice(CATEGORIES[(gender, name)])
 
 
-def sample_item(rng, family=None):
+def sample_item(rng: np.random.Generator, family: int | None = None) -> Item:
     """Draws one product and the model wearing it.
 
     Args:
         rng: a `numpy.random.Generator`.
         family: the main garment's pattern family (index); random if `None`.
+
+    Returns:
+        An `Item`.
     """
     outfit = OUTFITS[rng.integers(len(OUTFITS))]
     family = int(rng.integers(len(PATTERN_FAMILIES)) if family is None else family)
@@ -295,7 +328,9 @@ def _paint_face_details(image, labels, camera):
     image[details] = image[details] * 0.35
 
 
-def render_view(item, rng, size=(256, 192), view="front"):
+def render_view(
+    item: Item, rng: np.random.Generator, size: Size = (256, 192), view: str = "front"
+) -> tuple[np.ndarray, np.ndarray]:
     """Renders one photograph of `item` and its 16-class label map.
 
     Args:

@@ -6,12 +6,16 @@ differently, with sensor noise: true positives for metric learning and
 textured targets for super-resolution.
 """
 
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 
 from keras_patterns.datasets.synthetic.generator import family_ids
 from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
 from keras_patterns.datasets.synthetic.patterns import render_pattern
 from keras_patterns.datasets.synthetic.patterns import sample_pattern
+from keras_patterns.utils.typing import Size
 from keras_patterns.utils.validation import check_int
 from keras_patterns.utils.validation import check_size
 
@@ -51,14 +55,14 @@ def _render_view(spec, size, rng, scale, distort):
 
 
 def make_pattern_patches(
-    n,
-    size=(64, 64),
-    seed=0,
-    views_per_item=1,
-    families=None,
-    scale_range=(0.6, 1.6),
-    distort=True,
-):
+    n: int,
+    size: Size = (64, 64),
+    seed: int = 0,
+    views_per_item: int = 1,
+    families: Iterable[str | int] | None = None,
+    scale_range: tuple[float, float] = (0.6, 1.6),
+    distort: bool = True,
+) -> dict[str, Any]:
     """Draws `n` fabric patches; consecutive views share one fabric.
 
     Args:
