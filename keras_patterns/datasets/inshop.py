@@ -110,7 +110,7 @@ class InshopRecords(list):
             images are left out of the list).
 
     Args:
-        records: the `InshopRecord`s, in order.
+        records: the `InshopRecord` objects, in order.
         layout: sets `layout`.
         root: sets `root`.
         missing: sets `missing`.

@@ -110,7 +110,7 @@ class GroupingResult:
             train (when `fit` trained the embedder), embed, cluster).
 
     Args:
-        items: the `GroupedItem`s, in input order.
+        items: the `GroupedItem` objects, in input order.
         centroids: `(k, D)` group centroids.
         timings: seconds spent in each stage, or `None`.
     """

@@ -96,7 +96,7 @@ class Item:
 
     Attributes:
         family: index into `PATTERN_FAMILIES` of the main garment's pattern.
-        garments: the outfit's `Garment`s; the first is the product.
+        garments: the outfit's garments (`Garment`); the first is the product.
         body: the model's proportions.
         skin: float32 RGB skin colour.
         hair: float32 RGB hair colour.
