@@ -12,10 +12,11 @@ from keras_patterns.utils.typing import PathLike
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
+Images = PathLike | Sequence[PathLike | ArrayLike] | ArrayLike
+"""What the grouper takes: a folder, a list of paths or arrays, or a batch."""
 
-def list_inputs(
-    images: PathLike | Sequence[PathLike | ArrayLike] | ArrayLike,
-) -> list[tuple[str, Path | ArrayLike]]:
+
+def list_inputs(images: Images) -> list[tuple[str, Path | ArrayLike]]:
     """Normalises the inputs into a list of `(source, array_or_path)`.
 
     Args:

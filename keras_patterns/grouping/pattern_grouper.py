@@ -17,6 +17,7 @@ from keras_patterns.grouping.grouper_io import save_grouper
 from keras_patterns.grouping.grouping_result import GroupedItem
 from keras_patterns.grouping.grouping_result import GroupingResult
 from keras_patterns.grouping.grouping_result import thumbnail
+from keras_patterns.grouping.inputs import Images
 from keras_patterns.grouping.inputs import list_inputs
 from keras_patterns.grouping.inputs import load_input
 from keras_patterns.modeling.labels import INSHOP_CLASSES
@@ -26,7 +27,6 @@ from keras_patterns.segmentation.garment_prior import garment_label_maps
 from keras_patterns.utils.images import centre_square
 from keras_patterns.utils.images import resize_image
 from keras_patterns.utils.progress import progress_bar
-from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.typing import PathLike
 from keras_patterns.utils.typing import Size
 from keras_patterns.utils.validation import check_choice
@@ -315,7 +315,7 @@ class PatternGrouper:
 
     def fit(
         self,
-        images: PathLike | Sequence[PathLike | ArrayLike] | ArrayLike,
+        images: Images,
         garments: Sequence[str | None] | None = None,
     ) -> "PatternGrouper":
         """Embeds `images` and fits the clusterer on them; returns `self`.
@@ -336,7 +336,7 @@ class PatternGrouper:
 
     def fit_group(
         self,
-        images: PathLike | Sequence[PathLike | ArrayLike] | ArrayLike,
+        images: Images,
         garments: Sequence[str | None] | None = None,
     ) -> GroupingResult:
         """`fit` then `group` on the same inputs, processing them only once.
@@ -381,7 +381,7 @@ class PatternGrouper:
 
     def group(
         self,
-        images: PathLike | Sequence[PathLike | ArrayLike] | ArrayLike,
+        images: Images,
         garments: Sequence[str | None] | None = None,
     ) -> GroupingResult:
         """Groups `images` with the fitted clusterer; returns a `GroupingResult`.
@@ -417,7 +417,7 @@ class PatternGrouper:
 
     def predict(
         self,
-        images: PathLike | Sequence[PathLike | ArrayLike] | ArrayLike,
+        images: Images,
         garments: Sequence[str | None] | None = None,
     ) -> np.ndarray:
         """Assigns new products to the existing groups.
