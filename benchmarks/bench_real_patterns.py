@@ -17,6 +17,7 @@ baseline):
   near copies of each other, so only this counts a pattern recognised
   across textures.
 
+    python benchmarks/bench_real_patterns.py --data PATH.npz --preset patterns_synthetic
     python benchmarks/bench_real_patterns.py --data PATH.npz --grouper demo_out/grouper
     python benchmarks/bench_real_patterns.py --data PATH.npz --embedder embedder.keras
 
@@ -157,6 +158,7 @@ def report(name, vectors, labels, sources, seeds, seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="the real crops (.npz)")
+    parser.add_argument("--preset", help="an embedder preset (name or folder)")
     parser.add_argument("--grouper", help="a saved PatternGrouper (its embedder)")
     parser.add_argument("--embedder", help="a saved PatternEmbedder (.keras)")
     parser.add_argument("--size", type=int, help="resize crops to this side first")
@@ -179,6 +181,10 @@ def main():
         time.perf_counter() - start,
     )
     embedders = []
+    if args.preset:
+        model = kp.models.PatternEmbedder.from_preset(args.preset)
+        size = kp.models.PatternEmbedder.presets.get(args.preset, {}).get("patch_size")
+        embedders.append((f"preset {args.preset}", model, args.size or size))
     if args.grouper:
         grouper = kp.PatternGrouper.load(args.grouper, progress=False)
         embedders.append(

@@ -6,8 +6,10 @@ Run from the repository root: ``python docs/make_figures.py``.
 from pathlib import Path
 
 from keras_patterns.datasets import PATTERN_FAMILIES
+from keras_patterns.datasets import TEXTURE_FAMILIES
 from keras_patterns.datasets import labels_to_rgb
 from keras_patterns.datasets import make_pattern_garments
+from keras_patterns.datasets import make_texture_patches
 from keras_patterns.datasets import pattern_swatch
 from keras_patterns.utils.visualization import contact_sheet
 
@@ -32,8 +34,20 @@ def families():
     sheet.save(STATIC / "pattern_families.png", optimize=True)
 
 
+def textures(per_family=8):
+    """What the `patterns_synthetic` preset trains on: one row per family."""
+    count = len(TEXTURE_FAMILIES)
+    data = make_texture_patches(count * per_family, (96, 96), seed=5)
+    order = sorted(range(len(data["family"])), key=lambda i: data["family"][i])
+    tiles = [data["images"][i] for i in order]
+    captions = [TEXTURE_FAMILIES[data["family"][i]] for i in order]
+    sheet = contact_sheet(tiles, captions, columns=per_family, thumb_height=96)
+    sheet.save(STATIC / "texture_families.png", optimize=True)
+
+
 if __name__ == "__main__":
     STATIC.mkdir(exist_ok=True)
     samples()
     families()
+    textures()
     print("wrote", *sorted(p.name for p in STATIC.glob("*.png")))

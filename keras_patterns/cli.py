@@ -1,7 +1,8 @@
 """The `keras-patterns` console command.
 
 Subcommands: `demo` (the main job on the embedded synthetic data), `group`
-(group a folder of photos with a saved grouper), `synthetic` (write
+(group a folder of swatches with a preset, or of photos with a saved
+grouper), `presets` (list the installed presets), `synthetic` (write
 synthetic scenes in an In-shop layout), `prepare-inshop` (original layout to
 flat layout), `convert-esrgan` (official ESRGAN weights to Keras) and
 `contact-sheet` (look at a data set).
@@ -15,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from keras_patterns.version import __version__
+
+DEFAULT_PRESET = "patterns_synthetic"
 
 
 def _image_size(text):
@@ -44,7 +47,11 @@ def _cmd_demo(args):
     from keras_patterns.apps.demo import run_demo
 
     summary = run_demo(
-        args.out, quick=args.quick, seed=args.seed, progress=not args.quiet
+        args.out,
+        quick=args.quick,
+        seed=args.seed,
+        progress=not args.quiet,
+        embedder_preset=args.from_preset,
     )
     return 0 if summary["grouped"] else 1
 
@@ -58,19 +65,32 @@ def _read_garments(path, files):
     return [table.get(Path(file).name) for file in files]
 
 
+def _grouper(args):
+    from keras_patterns.grouping import PatternGrouper
+
+    progress = not args.quiet
+    if args.grouper is not None:
+        return PatternGrouper.load(args.grouper, progress=progress)
+    if args.assign:
+        raise ValueError(
+            "--assign needs --grouper: a preset holds an embedder, not groups"
+        )
+    return PatternGrouper.from_preset(args.preset or DEFAULT_PRESET, progress=progress)
+
+
 def _cmd_group(args):
     from keras_patterns.clustering import KMeans
-    from keras_patterns.grouping import PatternGrouper
     from keras_patterns.grouping.inputs import list_inputs
 
-    grouper = PatternGrouper.load(args.grouper, progress=not args.quiet)
+    grouper = _grouper(args)
     files = [source for source, _ in list_inputs(args.images)]
     garments = _read_garments(args.garments, files) if args.garments else None
-    if not args.assign:
+    if args.assign:
+        result = grouper.group(files, garments=garments)
+    else:
         clusters = "auto" if args.clusters == "auto" else int(args.clusters)
         grouper.clusterer = KMeans(clusters, metric="cosine", random_state=0)
-        grouper.fit(files, garments=garments)
-    result = grouper.group(files, garments=garments)
+        result = grouper.fit_group(files, garments=garments)
     out = Path(args.out)
     result.to_csv(out / "groups.csv")
     result.to_json(out / "groups.json")
@@ -82,6 +102,37 @@ def _cmd_group(args):
     )
     for source, reason in result.failures:
         print(f"  failed: {source}: {reason}")
+    return 0
+
+
+def _figure(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "-" if value is None else str(value)
+    return f"{value:.3f}"
+
+
+def _cmd_presets(args):
+    from keras_patterns.utils.presets import list_presets
+
+    presets = list_presets()
+    if not presets:
+        print("no preset installed")
+    for name, meta in presets.items():
+        params = meta.get("params")
+        print(
+            f"{name}: {meta.get('class_name', '?')}, "
+            + (f"{params:,} parameters, " if isinstance(params, int) else "")
+            + f"{meta.get('patch_size', '?')}-pixel patches"
+        )
+        print(f"  {meta.get('description', '')}")
+        print(f"  trained on: {meta.get('trained_on', '?')}")
+        validation = meta.get("validation") or {}
+        if validation:
+            print(
+                f"  validation: NMI {_figure(validation.get('nmi'))}, R@1 across "
+                f"sources {_figure(validation.get('recall_at_1_across_sources'))}"
+                f" ({validation.get('data', '?')})"
+            )
     return 0
 
 
@@ -168,25 +219,53 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quick", action="store_true", help="small settings (CI)")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.add_argument("--seed", type=int, default=0, help="random seed")
+    demo.add_argument(
+        "--from-preset",
+        metavar="PRESET",
+        help="fine-tune this embedder preset (e.g. patterns_synthetic) instead "
+        "of training the embedder from random weights",
+    )
     demo.set_defaults(run=_cmd_demo)
 
     group = sub.add_parser(
         "group",
-        help="group a folder of product photos with a saved grouper",
-        description="Group the images of a folder by pattern with a grouper saved by "
-        "PatternGrouper.save (for example demo_out/grouper). By default the groups "
-        "are found anew in the folder; --assign puts the images into the saved groups.",
+        help="group a folder of swatches (with a preset) or photos (saved grouper)",
+        description="Group the images of a folder by pattern, with no training. "
+        f"By default (or with --preset) the preset {DEFAULT_PRESET!r} embeds each "
+        "image whole, so the images should be swatches: patches of fabric, not "
+        "product photos. With --grouper, a grouper saved by PatternGrouper.save "
+        "(for example demo_out/grouper, which cuts patches out of product photos "
+        "with its segmenter). The groups are found anew in the folder; --assign "
+        "puts the images into the saved grouper's groups instead. Writes "
+        "groups.csv, groups.json and contact sheets.",
     )
-    group.add_argument("images", help="folder of product photos")
+    group.add_argument("images", help="folder of swatches or product photos")
     group.add_argument("--out", required=True, help="output folder")
-    group.add_argument("--grouper", required=True, help="folder written by save()")
+    models = group.add_mutually_exclusive_group()
+    models.add_argument(
+        "--preset",
+        help="preset name (see `keras-patterns presets`), folder written by "
+        f"save_to_preset, hf:// or kaggle:// handle (default: {DEFAULT_PRESET})",
+    )
+    models.add_argument("--grouper", help="folder written by PatternGrouper.save")
     group.add_argument("--clusters", default="auto", help="number of groups, or auto")
-    group.add_argument("--assign", action="store_true", help="use the saved groups")
+    group.add_argument(
+        "--assign", action="store_true", help="use the saved groups (--grouper)"
+    )
     group.add_argument(
         "--garments", help="CSV with file,garment columns (category hints)"
     )
     group.add_argument("--quiet", action="store_true", help="no progress bars")
     group.set_defaults(run=_cmd_group)
+
+    presets = sub.add_parser(
+        "presets",
+        help="list the installed presets",
+        description="List the presets installed with keras-patterns: model, "
+        "description, training data and validation figures (NMI and R@1 across "
+        "sources on real pattern crops).",
+    )
+    presets.set_defaults(run=_cmd_presets)
 
     synthetic = sub.add_parser(
         "synthetic",
@@ -279,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _show_library_logs(getattr(args, "quiet", False))
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, ImportError) as error:
         print(f"keras-patterns {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -24,6 +24,7 @@ from keras_patterns.apps.recipes import SEGMENT_SIZE
 from keras_patterns.clustering.kmeans import KMeans
 from keras_patterns.datasets.synthetic.catalogue import write_synthetic_catalogue
 from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
+from keras_patterns.embedding.pattern_embedder import PatternEmbedder
 from keras_patterns.enhancement.upscale import upscale
 from keras_patterns.grouping.pattern_grouper import UPSCALE_TILING
 from keras_patterns.grouping.pattern_grouper import PatternGrouper
@@ -101,6 +102,7 @@ def run_demo(
     seed: int = 0,
     progress: bool = True,
     log: Callable[[str], Any] = print,
+    embedder_preset: str | None = None,
 ) -> dict[str, Any]:
     """Runs the demo into the folder `out`; returns the summary dict.
 
@@ -117,6 +119,9 @@ def run_demo(
         seed: random seed of the catalogue and the training.
         progress: show Keras and grouping progress.
         log: called with each progress message.
+        embedder_preset: start the embedder from this preset (for example
+            `"patterns_synthetic"`) and fine-tune it on the catalogue's
+            families, instead of training one from random weights.
 
     Returns:
         The summary written to `summary.json`: counts, NMI and ARI against
@@ -173,6 +178,9 @@ def run_demo(
         segmenter=segmenter,
         seconds=clock.left(reserve=reserve),
         verbose=verbose,
+        initial=(
+            PatternEmbedder.from_preset(embedder_preset) if embedder_preset else None
+        ),
     )
     grouper = PatternGrouper(
         segmenter,
@@ -201,6 +209,7 @@ def run_demo(
             "enhancer_psnr_db": round(sr_db, 2),
             "bicubic_psnr_db": round(bicubic_db, 2),
             "enhancer_used": bool(used),
+            "embedder_preset": embedder_preset,
         },
         log,
     )

@@ -22,9 +22,11 @@ from keras_patterns.datasets.pipelines import segmentation_dataset
 from keras_patterns.datasets.pipelines import triplet_dataset
 from keras_patterns.datasets.prepare import prepare_inshop
 from keras_patterns.datasets.synthetic import PATTERN_FAMILIES
+from keras_patterns.datasets.synthetic import TEXTURE_FAMILIES
 from keras_patterns.datasets.synthetic import Catalogue
 from keras_patterns.datasets.synthetic import make_pattern_garments
 from keras_patterns.datasets.synthetic import make_pattern_patches
+from keras_patterns.datasets.synthetic import make_texture_patches
 from keras_patterns.datasets.synthetic import pattern_swatch
 from keras_patterns.datasets.synthetic import write_synthetic_catalogue
 from keras_patterns.datasets.synthetic import write_synthetic_inshop
@@ -42,6 +44,7 @@ __all__ = [
     "INSHOP_COLORS",
     "NINE_CLASSES",
     "PATTERN_FAMILIES",
+    "TEXTURE_FAMILIES",
     "Catalogue",
     "InshopRecord",
     "InshopRecords",
@@ -53,6 +56,7 @@ __all__ = [
     "load_inshop",
     "make_pattern_garments",
     "make_pattern_patches",
+    "make_texture_patches",
     "pattern_swatch",
     "prepare_inshop",
     "read_manifest",

@@ -1,5 +1,6 @@
 """PatternEmbedder: an image patch to a unit vector that describes its pattern."""
 
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -10,6 +11,11 @@ from keras_patterns.embedding.embedding_layers import ImageRangeScaling
 from keras_patterns.embedding.l2_normalize import L2Normalize
 from keras_patterns.modeling.preprocessing import BackbonePreprocessing
 from keras_patterns.utils.images import to_float
+from keras_patterns.utils.presets import PresetsAttribute
+from keras_patterns.utils.presets import load_preset_model
+from keras_patterns.utils.presets import preset_metadata
+from keras_patterns.utils.presets import resolve_preset
+from keras_patterns.utils.presets import save_preset
 from keras_patterns.utils.serialization import ArgumentsConfig
 from keras_patterns.utils.serialization import nested
 from keras_patterns.utils.typing import ArrayLike
@@ -135,6 +141,8 @@ class PatternEmbedder(ArgumentsConfig, keras.Model):
     """
 
     NESTED = ("backbone",)
+    presets = PresetsAttribute()
+    """The installed presets, a dict from name to metadata (see `from_preset`)."""
 
     def __init__(
         self,
@@ -202,6 +210,71 @@ class PatternEmbedder(ArgumentsConfig, keras.Model):
         return keras.ops.convert_to_numpy(
             self.predict(array, batch_size=batch_size, verbose=0)
         )
+
+    # === Presets ===
+
+    @classmethod
+    def from_preset(cls, preset: PathLike) -> "PatternEmbedder":
+        """Loads a trained embedder from a preset (with `safe_mode=True`).
+
+        Args:
+            preset: the name of an installed preset (a key of
+                `PatternEmbedder.presets`, such as `"patterns_synthetic"`);
+                a folder written by `save_to_preset` (or holding a
+                `model.keras`); or a remote handle, `hf://OWNER/REPO`
+                (needs `huggingface_hub`) or
+                `kaggle://OWNER/MODEL/keras/VARIATION` (needs `kagglehub`).
+
+        Returns:
+            The `PatternEmbedder`, with its trained weights.
+
+        Example:
+
+        >>> import keras_patterns as kp
+        >>> embedder = kp.models.PatternEmbedder.from_preset("patterns_synthetic")
+        >>> embedder.embedding_dim == embedder.presets["patterns_synthetic"][
+        ...     "embedding_dim"]
+        True
+        """
+        directory = resolve_preset(preset)
+        expected = preset_metadata(directory).get("class_name", cls.__name__)
+        if expected != cls.__name__:
+            raise ValueError(
+                f'"preset" must hold a {cls.__name__}. Received: preset={preset!r}, '
+                f"a {expected} preset"
+            )
+        model = load_preset_model(directory)
+        if not isinstance(model, cls):
+            raise ValueError(
+                f'"preset" must hold a {cls.__name__}. Received: preset={preset!r}, '
+                f"holding a {type(model).__name__}"
+            )
+        return model
+
+    def save_to_preset(self, directory: PathLike, **metadata: Any) -> Path:
+        """Saves the embedder as a preset folder that `from_preset` loads.
+
+        Writes `model.keras` and `metadata.json`, each atomically (see
+        `keras_patterns.utils.presets.save_preset`). `task`, `class_name`,
+        `params`, `embedding_dim`, `name` (the folder's name) and, for a
+        fixed input size, `patch_size` are filled in unless given.
+
+        Args:
+            directory: the folder to write, created if missing.
+            **metadata: JSON values describing the preset: `description`,
+                `patch_size` (the side it was trained at; `PatternGrouper`
+                resizes patches to it), `trained_on`, `validation` (figures
+                such as `nmi`, with the `data` and `command`), `training`
+                (`command`, `seed`, `seconds`, `date`...).
+
+        Returns:
+            `directory`, as a `Path`.
+        """
+        height, width = self.image_shape[:2]
+        filled = {"task": "embedder", "embedding_dim": self.embedding_dim}
+        if height is not None and height == width:
+            filled["patch_size"] = height
+        return save_preset(self, directory, {**filled, **metadata})
 
     def _arguments(self):
         return {

@@ -25,6 +25,18 @@ from keras_patterns.utils.validation import check_int
 LEARNING_RATE = 2e-3
 
 
+def _copy_weights(source, target):
+    shapes = [tuple(w.shape) for w in source.weights]
+    if shapes != [tuple(w.shape) for w in target.weights]:
+        raise ValueError(
+            '"initial" must have the architecture being trained (texture_cnn of '
+            "the same width, the same pooling and embedding_dim). Received an "
+            f"embedder with weight shapes {shapes}"
+        )
+    for mine, theirs in zip(target.weights, source.weights, strict=True):
+        mine.assign(keras.ops.cast(theirs.value, mine.dtype))
+
+
 def train_pattern_embedder(
     images: ArrayLike,
     labels: ArrayLike,
@@ -36,6 +48,10 @@ def train_pattern_embedder(
     min_crop: float = 0.7,
     embedding_dim: int = 128,
     width: int = 32,
+    pooling: str = "gem",
+    rotate: bool = False,
+    learning_rate: float = LEARNING_RATE,
+    initial: PatternEmbedder | None = None,
     seed: int = 0,
     seconds: float | None = None,
     began: float | None = None,
@@ -45,7 +61,8 @@ def train_pattern_embedder(
 
     Batches hold `p` labels with `k` augmented crops each
     (`pattern_augmentation`: crops of at least `min_crop` of the side,
-    flips, colour and blur changes), resized to `size`. AdamW with a
+    flips, optionally 90-degree rotations, colour and blur changes),
+    resized to `size`. AdamW with a
     warm-up and cosine decay (`DeadlineCosineDecay`), then the batch-norm
     statistics are recalibrated. Where `bfloat16_is_fast()`, it trains in
     mixed bfloat16 and returns a float32 model with the same weights.
@@ -60,6 +77,14 @@ def train_pattern_embedder(
         min_crop: smallest crop side, as a share of the patch side.
         embedding_dim: size of the embedding.
         width: channels of the texture CNN's first stage.
+        pooling: `PatternEmbedder` pooling, `"gem"` or `"avg"`.
+        rotate: add 90-degree rotations to the augmentation, for groups in
+            which a pattern and its rotation are one pattern.
+        learning_rate: peak learning rate of AdamW.
+        initial: an embedder of the same architecture to start from (its
+            weights are copied, it is not changed), instead of a random
+            initialisation: a second cycle of training, or fine-tuning a
+            preset on other data.
         seed: sampling seed.
         seconds: optional wall-clock budget (see `fit_with_budget`).
         began: a `time.perf_counter()` reading the budget started at.
@@ -81,24 +106,28 @@ def train_pattern_embedder(
     """
 
     def build():
-        return PatternEmbedder(texture_cnn(width=width), embedding_dim=embedding_dim)
+        return PatternEmbedder(
+            texture_cnn(width=width), embedding_dim=embedding_dim, pooling=pooling
+        )
 
     batches = pk_dataset(
         images,
         labels,
         p,
         k,
-        map_fn=pattern_augmentation((size, size), min_crop=min_crop),
+        map_fn=pattern_augmentation((size, size), rotate=rotate, min_crop=min_crop),
         seed=seed,
     )
     policy = "mixed_bfloat16" if bfloat16_is_fast() else "float32"
     with dtype_policy(policy):
         embedder = build()
+        if initial is not None:
+            _copy_weights(initial, embedder)
         siamese = SiameseModel(embedder)
         siamese.compile(
-            optimizer=keras.optimizers.AdamW(LEARNING_RATE, weight_decay=1e-4)
+            optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=1e-4)
         )
-        fit_with_budget(siamese, batches, steps, seconds, verbose, LEARNING_RATE, began)
+        fit_with_budget(siamese, batches, steps, seconds, verbose, learning_rate, began)
         recalibrate_batch_norm(embedder, batches, steps=10)
     if policy == "float32":
         return embedder

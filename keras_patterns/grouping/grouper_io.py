@@ -1,6 +1,7 @@
 """Saving and loading a fitted `PatternGrouper`: models, clusterer, config."""
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
@@ -9,9 +10,12 @@ import keras
 import numpy as np
 
 from keras_patterns.clustering.kmeans import KMeans
+from keras_patterns.embedding.pattern_embedder import PatternEmbedder
 from keras_patterns.utils.io import atomic_path
 from keras_patterns.utils.io import save_model_atomic
 from keras_patterns.utils.io import write_text_atomic
+from keras_patterns.utils.presets import preset_metadata
+from keras_patterns.utils.presets import resolve_preset
 from keras_patterns.utils.typing import PathLike
 
 if TYPE_CHECKING:
@@ -111,3 +115,56 @@ def load_grouper_parts(directory: PathLike) -> dict[str, Any]:
     config.setdefault("flip_views", False)
     settings = {name: config[name] for name in SETTINGS if name in config}
     return {**models, "clusterer": clusterer, **settings}
+
+
+def is_saved_grouper(directory: PathLike) -> bool:
+    """Whether `directory` holds a grouper written by `save_grouper`.
+
+    Args:
+        directory: a folder.
+
+    Returns:
+        `True` when it holds the `config.json` and `clusterer.npz` that
+        `save_grouper` writes.
+    """
+    directory = Path(directory)
+    return (directory / "config.json").is_file() and (
+        directory / "clusterer.npz"
+    ).is_file()
+
+
+def preset_grouper_parts(
+    preset: PathLike, overrides: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The constructor arguments of a grouper built from a preset.
+
+    An embedder preset (a name, a folder written by `save_to_preset`, or a
+    remote handle) gives a grouper over patches: that embedder, no
+    segmenter, the preset's `patch_size` and an unfitted cosine
+    `KMeans("auto")`. A folder written by `save_grouper` gives the saved
+    grouper. `overrides` replace any of these arguments.
+
+    Args:
+        preset: an embedder preset, or a folder written by `save_grouper`.
+        overrides: `PatternGrouper` arguments that win over the preset's.
+
+    Returns:
+        Keyword arguments of `PatternGrouper`.
+    """
+    directory = resolve_preset(preset)
+    if is_saved_grouper(directory):
+        return {**load_grouper_parts(directory), **overrides}
+    if "embedder" in overrides:
+        raise ValueError(
+            '"embedder" cannot be overridden: an embedder preset is the embedder. '
+            "Use PatternGrouper(embedder=...) to give another one. "
+            f"Received: embedder={overrides['embedder']!r}"
+        )
+    metadata = preset_metadata(directory)
+    parts = {
+        "embedder": PatternEmbedder.from_preset(directory),
+        "clusterer": KMeans("auto", metric="cosine", random_state=0),
+    }
+    if metadata.get("patch_size") is not None:
+        parts["patch_size"] = metadata["patch_size"]
+    return {**parts, **overrides}

@@ -1,6 +1,8 @@
 """PatternGrouper: the five stages wired into one grouping workflow."""
 
 import contextlib
+import inspect
+import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +15,7 @@ from keras_patterns.clustering.kmeans import KMeans
 from keras_patterns.embedding.training import train_embedder_on_patches
 from keras_patterns.enhancement.upscale import upscale
 from keras_patterns.grouping.grouper_io import load_grouper_parts
+from keras_patterns.grouping.grouper_io import preset_grouper_parts
 from keras_patterns.grouping.grouper_io import save_grouper
 from keras_patterns.grouping.grouping_result import GroupedItem
 from keras_patterns.grouping.grouping_result import GroupingResult
@@ -32,6 +35,8 @@ from keras_patterns.utils.typing import Size
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 from keras_patterns.utils.validation import check_non_negative
+
+logger = logging.getLogger(__name__)
 
 GARMENTS = ("top", "dress", "outer", "pants")
 # A patch and its mirror images (as indexes): as is, left-right, up-down, both.
@@ -384,10 +389,14 @@ class PatternGrouper:
         images: Images,
         garments: Sequence[str | None] | None = None,
     ) -> GroupingResult:
-        """Groups `images` with the fitted clusterer; returns a `GroupingResult`.
+        """Groups `images` with the clusterer; returns a `GroupingResult`.
 
-        Inputs that cannot be read or hold no garment are kept in the result
-        with `group=-1` and the reason in `failures`; nothing is dropped.
+        A fitted clusterer assigns the inputs to its groups. An unfitted one
+        (as `from_preset` gives) is first fitted on `images`, like
+        `fit_group`: the groups are found among them, and later calls
+        assign to those groups. Inputs that cannot be read or hold no
+        garment are kept in the result with `group=-1` and the reason in
+        `failures`; nothing is dropped.
 
         Args:
             images: photos or patches, as in `fit`.
@@ -396,11 +405,20 @@ class PatternGrouper:
         Returns:
             A `GroupingResult`.
         """
-        if self.clusterer is None or not hasattr(self.clusterer, "cluster_centers_"):
+        if self.clusterer is not None and not self._fitted():
+            logger.info("The clusterer is not fitted yet: finding the groups anew.")
+            return self.fit_group(images, garments)
+        self._check_fitted()
+        return self._result(self._process(images, garments))
+
+    def _fitted(self):
+        return hasattr(self.clusterer, "cluster_centers_")
+
+    def _check_fitted(self):
+        if self.clusterer is None or not self._fitted():
             raise ValueError(
                 "The grouper is not fitted: call fit() (or load a fitted one)."
             )
-        return self._result(self._process(images, garments))
 
     def _result(self, items):
         ok = [item for item in items if item.ok]
@@ -429,6 +447,7 @@ class PatternGrouper:
         Returns:
             The group id of each input, -1 where the input failed.
         """
+        self._check_fitted()
         return self.group(images, garments).assignments
 
     # === Persistence ===
@@ -460,3 +479,44 @@ class PatternGrouper:
             The grouper, fitted: its clusterer holds the saved groups.
         """
         return cls(**load_grouper_parts(directory), progress=progress)
+
+    @classmethod
+    def from_preset(cls, preset: PathLike, **overrides: Any) -> "PatternGrouper":
+        """A grouper from an embedder preset, or a grouper saved by `save`.
+
+        An embedder preset (see `PatternEmbedder.from_preset`: an installed
+        name such as `"patterns_synthetic"`, a folder written by
+        `save_to_preset`, an `hf://` or `kaggle://` handle) gives a grouper
+        of patches or swatches, ready without training: the preset's
+        embedder, no segmenter (each input is one patch), the `patch_size`
+        the embedder was trained at and an unfitted
+        `KMeans("auto", metric="cosine")`, which `group` fits on its
+        inputs. A folder written by `save` gives that grouper, fitted.
+
+        Args:
+            preset: an embedder preset, or a folder written by `save`.
+            **overrides: `PatternGrouper` arguments replacing the preset's
+                (`clusterer=KMeans(6, metric="cosine")`, `flip_views=False`,
+                `progress=False`...); `embedder` only for a saved grouper.
+
+        Returns:
+            The grouper.
+
+        Example:
+
+        >>> import keras_patterns as kp
+        >>> patches = kp.datasets.make_pattern_patches(6, (64, 64))["images"]
+        >>> grouper = kp.PatternGrouper.from_preset("patterns_synthetic",
+        ...                                         progress=False)
+        >>> result = grouper.group(list(patches))
+        >>> len(result), result.failures
+        (6, [])
+        """
+        accepted = inspect.signature(cls).parameters
+        unknown = sorted(set(overrides) - set(accepted))
+        if unknown:
+            raise ValueError(
+                f"The overrides must be PatternGrouper arguments ({', '.join(accepted)}"
+                f"). Received: {', '.join(unknown)}"
+            )
+        return cls(**preset_grouper_parts(preset, overrides))

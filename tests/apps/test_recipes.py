@@ -5,6 +5,7 @@ import pytest
 
 import keras_patterns as kp
 from keras_patterns.apps import recipes
+from keras_patterns.cli import build_parser
 from keras_patterns.utils.images import resize_image
 
 
@@ -42,3 +43,26 @@ def test_garment_patches_from_a_segmenters_predictions():
     first = np.flatnonzero(tops)[0]
     expected = resize_image(scenes["images"][first][16:112], (24, 24))
     np.testing.assert_array_equal(data["images"][first], expected)
+
+
+def test_train_embedder_fine_tunes_a_preset(monkeypatch):
+    """With `initial`, the recipe trains that embedder's architecture from it."""
+    seen = {}
+
+    def fake_train(images, labels, steps, **kwargs):
+        seen.update(kwargs, steps=steps, families=len(np.unique(labels)))
+        return kwargs["initial"]
+
+    monkeypatch.setattr(recipes, "train_pattern_embedder", fake_train)
+    preset = kp.models.PatternEmbedder.from_preset("patterns_synthetic")
+    width = preset.backbone.get_layer("stage0_conv0").filters
+    model = recipes.train_embedder(steps=3, items=32, size=32, initial=preset)
+    assert model is preset
+    assert seen["initial"] is preset and seen["steps"] == 3
+    assert seen["width"] == width and seen["embedding_dim"] == preset.embedding_dim
+    assert seen["families"] == len(kp.datasets.PATTERN_FAMILIES)
+    parser = build_parser()
+    args = parser.parse_args(
+        ["demo", "--out", "x", "--from-preset", "patterns_synthetic"]
+    )
+    assert args.from_preset == "patterns_synthetic"

@@ -55,3 +55,35 @@ def test_embedder_recipes_give_float32_models(monkeypatch, mixed):
     vectors = model.embed(patches)
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_training_starts_from_initial_weights(monkeypatch):
+    """`initial` seeds every weight; an embedder of another shape is refused."""
+    seen = []
+
+    def fake_fit(siamese, *args, **kwargs):  # record what training starts from
+        seen.append([np.array(w) for w in siamese.embedder.get_weights()])
+
+    monkeypatch.setattr(training, "fit_with_budget", fake_fit)
+    monkeypatch.setattr(training, "recalibrate_batch_norm", lambda *a, **k: None)
+    data = kp.datasets.make_pattern_patches(8, (40, 40), families=[0, 1], seed=1)
+    arguments = {"p": 2, "k": 2, "size": 32, "embedding_dim": 8, "width": 8}
+    arguments["verbose"] = 0
+    keras.utils.set_random_seed(7)
+    start = training.train_pattern_embedder(
+        data["images"], data["pattern"], 1, **arguments
+    )
+    keras.utils.set_random_seed(8)  # another random initialisation
+    again = training.train_pattern_embedder(
+        data["images"], data["pattern"], 1, initial=start, **arguments
+    )
+    for initial, started, final in zip(
+        start.get_weights(), seen[1], again.get_weights(), strict=True
+    ):
+        np.testing.assert_allclose(started, initial, rtol=1e-6)
+        np.testing.assert_allclose(final, initial, rtol=1e-6)
+    other = kp.models.PatternEmbedder("texture_cnn", embedding_dim=16)
+    with pytest.raises(ValueError, match='"initial" must have the architecture'):
+        training.train_pattern_embedder(
+            data["images"], data["pattern"], 1, initial=other, **arguments
+        )
