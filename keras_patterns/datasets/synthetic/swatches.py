@@ -54,6 +54,31 @@ def _render_view(spec, size, rng, scale, distort):
     return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
+def check_patch_arguments(
+    n: int, size: Size, views_per_item: int, scale_range: tuple[float, float]
+) -> tuple[int, tuple[int, int], int]:
+    """Checks the arguments shared by the patch generators.
+
+    Args:
+        n: number of patches.
+        size: `(height, width)`.
+        views_per_item: consecutive patches of one item.
+        scale_range: `(low, high)` range of the pattern's scale.
+
+    Returns:
+        The checked `(n, size, views_per_item)`.
+    """
+    n = check_int(n, "n")
+    size = check_size(size, "size", minimum=4)
+    views_per_item = check_int(views_per_item, "views_per_item")
+    if not 0 < scale_range[0] <= scale_range[1]:
+        raise ValueError(
+            f'"scale_range" must be (low, high) with 0 < low <= high. '
+            f"Received: scale_range={scale_range!r}"
+        )
+    return n, size, views_per_item
+
+
 def make_pattern_patches(
     n: int,
     size: Size = (64, 64),
@@ -90,14 +115,9 @@ def make_pattern_patches(
     >>> data["images"].shape, data["item_id"].tolist()
     ((4, 32, 32, 3), [0, 0, 1, 1])
     """
-    n = check_int(n, "n")
-    size = check_size(size, "size", minimum=4)
-    views_per_item = check_int(views_per_item, "views_per_item")
-    if not 0 < scale_range[0] <= scale_range[1]:
-        raise ValueError(
-            f'"scale_range" must be (low, high) with 0 < low <= high. '
-            f"Received: scale_range={scale_range!r}"
-        )
+    n, size, views_per_item = check_patch_arguments(
+        n, size, views_per_item, scale_range
+    )
     ids = family_ids(families)
     images = np.empty((n, *size, 3), np.uint8)
     patterns = np.empty(n, np.int64)

@@ -10,6 +10,7 @@ from scipy import ndimage
 
 from keras_patterns.datasets.synthetic.drawing import random_color
 from keras_patterns.datasets.synthetic.swatches import _view_coordinates
+from keras_patterns.datasets.synthetic.swatches import check_patch_arguments
 from keras_patterns.datasets.synthetic.textures.geometric import _render_checks
 from keras_patterns.datasets.synthetic.textures.geometric import _render_dots
 from keras_patterns.datasets.synthetic.textures.geometric import _render_stripes
@@ -34,8 +35,6 @@ from keras_patterns.datasets.synthetic.textures.weave import _render_weave
 from keras_patterns.datasets.synthetic.textures.weave import _sample_weave
 from keras_patterns.utils.typing import Size
 from keras_patterns.utils.validation import check_choice
-from keras_patterns.utils.validation import check_int
-from keras_patterns.utils.validation import check_size
 
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 # Keeps these random streams apart from make_pattern_patches' for one seed.
@@ -261,14 +260,9 @@ def make_texture_patches(
     >>> data["images"].shape, data["item_id"].tolist()
     ((4, 32, 32, 3), [0, 0, 1, 1])
     """
-    n = check_int(n, "n")
-    size = check_size(size, "size", minimum=4)
-    views_per_item = check_int(views_per_item, "views_per_item")
-    if not 0 < scale_range[0] <= scale_range[1]:
-        raise ValueError(
-            f'"scale_range" must be (low, high) with 0 < low <= high. '
-            f"Received: scale_range={scale_range!r}"
-        )
+    n, size, views_per_item = check_patch_arguments(
+        n, size, views_per_item, scale_range
+    )
     ids = _texture_ids(families)
     images = np.empty((n, *size, 3), np.uint8)
     labels = np.empty(n, np.int64)
