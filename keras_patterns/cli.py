@@ -210,8 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="run the whole method on the embedded synthetic data",
-        description="Draw a synthetic catalogue, train a segmenter, an enhancer and "
-        "an embedder from scratch, group the catalogue by pattern and write "
+        description="Draw a synthetic catalogue, train a segmenter and an enhancer "
+        "from scratch, fine-tune the patterns_synthetic embedder preset on "
+        "synthetic fabric patches (--from-scratch: train it from random weights), "
+        "group the catalogue by pattern and write "
         "groups.csv, groups.json, contact sheets, summary.json (NMI, ARI, times) and "
         "the fitted grouper. About 15 minutes on 2 CPU cores; --quick about 3.",
     )
@@ -219,11 +221,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quick", action="store_true", help="small settings (CI)")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.add_argument("--seed", type=int, default=0, help="random seed")
-    demo.add_argument(
+    start = demo.add_mutually_exclusive_group()
+    start.add_argument(
         "--from-preset",
         metavar="PRESET",
-        help="fine-tune this embedder preset (e.g. patterns_synthetic) instead "
-        "of training the embedder from random weights",
+        default=DEFAULT_PRESET,
+        help=f"the embedder preset to fine-tune (default: {DEFAULT_PRESET})",
+    )
+    start.add_argument(
+        "--from-scratch",
+        dest="from_preset",
+        action="store_const",
+        const=None,
+        help="train the embedder from random weights instead of a preset",
     )
     demo.set_defaults(run=_cmd_demo)
 

@@ -62,7 +62,8 @@ def test_train_embedder_fine_tunes_a_preset(monkeypatch):
     assert seen["width"] == width and seen["embedding_dim"] == preset.embedding_dim
     assert seen["families"] == len(kp.datasets.PATTERN_FAMILIES)
     parser = build_parser()
-    args = parser.parse_args(
-        ["demo", "--out", "x", "--from-preset", "patterns_synthetic"]
-    )
-    assert args.from_preset == "patterns_synthetic"
+    assert parser.parse_args(["demo", "--out", "x"]).from_preset == "patterns_synthetic"
+    args = parser.parse_args(["demo", "--out", "x", "--from-scratch"])
+    assert args.from_preset is None
+    args = parser.parse_args(["demo", "--out", "x", "--from-preset", "mine"])
+    assert args.from_preset == "mine"
