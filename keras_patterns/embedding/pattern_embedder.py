@@ -269,6 +269,17 @@ class PatternEmbedder(ArgumentsConfig, keras.Model):
 
         Returns:
             `directory`, as a `Path`.
+
+        Example:
+
+        >>> import tempfile
+        >>> import keras_patterns as kp
+        >>> embedder = kp.models.PatternEmbedder(
+        ...     "texture_cnn", embedding_dim=8, input_shape=(32, 32, 3))
+        >>> folder = embedder.save_to_preset(tempfile.mkdtemp() + "/mine",
+        ...                                  description="untrained")
+        >>> kp.models.PatternEmbedder.from_preset(folder).embedding_dim
+        8
         """
         height, width = self.image_shape[:2]
         filled = {"task": "embedder", "embedding_dim": self.embedding_dim}

@@ -62,6 +62,12 @@ def list_presets(class_name: str | None = None) -> dict[str, dict[str, Any]]:
 
     Returns:
         A dict from preset name to its `metadata.json` content, sorted by name.
+
+    Example:
+
+    >>> from keras_patterns.utils.presets import list_presets
+    >>> "patterns_synthetic" in list_presets("PatternEmbedder")
+    True
     """
     presets = {}
     for file in sorted(PRESETS_DIR.glob(f"*/{METADATA_FILE}")):
@@ -167,6 +173,12 @@ def resolve_preset(preset: PathLike) -> Path:
             presets) or a malformed handle.
         FileNotFoundError: for a path that does not exist or is not a folder.
         ImportError: for a remote handle whose hub client is not installed.
+
+    Example:
+
+    >>> from keras_patterns.utils.presets import resolve_preset
+    >>> resolve_preset("patterns_synthetic").name
+    'patterns_synthetic'
     """
     text = str(preset)
     if isinstance(preset, str) and "://" in text:
@@ -194,6 +206,12 @@ def preset_metadata(directory: PathLike) -> dict[str, Any]:
 
     Returns:
         The metadata as a dict.
+
+    Example:
+
+    >>> from keras_patterns.utils.presets import preset_metadata, resolve_preset
+    >>> preset_metadata(resolve_preset("patterns_synthetic"))["patch_size"]
+    64
     """
     file = Path(directory) / METADATA_FILE
     if not file.is_file():
@@ -217,6 +235,12 @@ def load_preset_model(directory: PathLike) -> keras.Model:
 
     Returns:
         The model.
+
+    Example:
+
+    >>> from keras_patterns.utils.presets import load_preset_model, resolve_preset
+    >>> type(load_preset_model(resolve_preset("patterns_synthetic"))).__name__
+    'PatternEmbedder'
     """
     directory = Path(directory)
     if (directory / MODEL_FILE).is_file():
@@ -262,6 +286,15 @@ def save_preset(
 
     Returns:
         `directory`, as a `Path`.
+
+    Example:
+
+    >>> import tempfile, keras
+    >>> from keras_patterns.utils.presets import preset_metadata, save_preset
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> folder = save_preset(model, tempfile.mkdtemp() + "/tiny", {"task": "demo"})
+    >>> preset_metadata(folder)["params"]
+    3
     """
     if not isinstance(metadata, Mapping):
         raise ValueError(f'"metadata" must be a dict. Received: metadata={metadata!r}')

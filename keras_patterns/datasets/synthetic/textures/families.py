@@ -143,6 +143,16 @@ def render_texture(
 
     Returns:
         float32 array `(H, W, 3)` in [0, 1].
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.datasets.synthetic.textures import (
+    ...     render_texture, sample_texture)
+    >>> spec = sample_texture("wood", np.random.default_rng(0))
+    >>> v, u = np.mgrid[0:32, 0:48].astype(np.float32)
+    >>> render_texture(spec, u, v).shape
+    (32, 48, 3)
     """
     u, v = np.asarray(u, np.float32), np.asarray(v, np.float32)
     cos, sin = np.float32(np.cos(spec["angle"])), np.float32(np.sin(spec["angle"]))
