@@ -39,6 +39,8 @@ from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
 
 import keras_patterns as kp  # noqa: E402
 from keras_patterns.utils.images import resize_image  # noqa: E402
+from keras_patterns.utils.presets import preset_metadata  # noqa: E402
+from keras_patterns.utils.presets import resolve_preset  # noqa: E402
 
 FLIPS = [(slice(None, None, r), slice(None, None, c)) for r in (1, -1) for c in (1, -1)]
 
@@ -183,7 +185,8 @@ def main():
     embedders = []
     if args.preset:
         model = kp.models.PatternEmbedder.from_preset(args.preset)
-        size = kp.models.PatternEmbedder.presets.get(args.preset, {}).get("patch_size")
+        folder = resolve_preset(args.preset)  # a name or a folder alike
+        size = preset_metadata(folder).get("patch_size")
         embedders.append((f"preset {args.preset}", model, args.size or size))
     if args.grouper:
         grouper = kp.PatternGrouper.load(args.grouper, progress=False)
