@@ -34,6 +34,7 @@ VARIANTS = {
     "no garment prior": {"garment_prior": 0.0},
     "garment prior 1.5": {"garment_prior": 1.5},
     "no flip views": {"flip_views": False},
+    "2 flip views": {"flip_views": 2},
     "flip views": {"flip_views": True},
 }
 

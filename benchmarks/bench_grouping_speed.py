@@ -1,75 +1,235 @@
-"""End-to-end throughput of a fitted PatternGrouper on synthetic product photos.
+"""Grouping throughput of a fitted PatternGrouper against its models' own bound.
 
-Groups 1,000 synthetic photos (256x192) with a fitted grouper and prints the
-images per second and the time of each stage (read, segment, cut, enhance,
-embed, cluster), next to a reference matmul measuring the machine's speed.
-The peer, in the same run, is the same grouper fed one photo at a time
-(`batch_size=1`) on the first `--peer-photos` photos: what batching buys.
+Groups the demo's catalogue (JPEG files) with the demo's fitted grouper and
+prints, per stage, the milliseconds per photo next to the **bound**: one
+pure batched forward pass of the same models over the same work, measured in
+the same run (the segmenter over the photos at its input size, the embedder
+over every patch view, the enhancer over the small patches at their own
+sizes, all through the models' compiled predict functions, traced
+beforehand). The ratio end-to-end / bound is what the glue (decoding, Python
+loops, per-call set-up, resizing) costs on top of the math. Each model's
+achieved GFLOP/s (its convolution and dense FLOPs, `flops.forward_flops`)
+is printed beside a same-run reference float32 matmul.
 
-    keras-patterns demo --out demo_out              # writes demo_out/grouper
-    python benchmarks/bench_grouping_speed.py --grouper demo_out/grouper
-    python benchmarks/bench_grouping_speed.py --grouper demo_out/grouper --photos 200
+Two configurations: the demo grouper as saved, and the same grouper with an
+x4 RRDBNet enhancer of the demo recipe's size (random weights: the cost is
+the same) enhancing every patch below `patch_size`, as a grouper of small
+photos does.
+
+With `--baseline SRC`, the same measurement runs in a subprocess on another
+checkout of the package (`git worktree add /tmp/kp_old <commit>`, then
+`--baseline /tmp/kp_old`): photos/s before and after, in one run, and the
+two groupings compared (NMI against the catalogue's pattern families, and
+the agreement between the two, as adjusted Rand index).
+
+    keras-patterns demo --out demo_out
+    python benchmarks/bench_grouping_speed.py --demo demo_out
+    python benchmarks/bench_grouping_speed.py --demo demo_out --baseline /tmp/kp_old
+    KERAS_BACKEND=jax python benchmarks/bench_grouping_speed.py --demo demo_out
 """
 
 import argparse
+import csv
+import json
 import os
-import tempfile
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from flops import forward_flops  # noqa: E402
 from machine_speed import reference_matmul_gflops  # noqa: E402
+from sklearn.metrics import adjusted_rand_score  # noqa: E402
+from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
 
 import keras_patterns as kp  # noqa: E402
+
+CONFIGS = ("as saved", "with enhancer")
+
+
+def load_catalogue(demo, photos):
+    """The demo catalogue's files, garments and pattern families."""
+    with open(Path(demo) / "catalogue.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        raise SystemExit(f"{demo}/catalogue.csv lists no photo.")
+    rows = (rows * -(-photos // len(rows)))[:photos]
+    files = [str(Path(demo) / "catalogue" / row["file"]) for row in rows]
+    return files, [row["garment"] for row in rows], [row["pattern"] for row in rows]
+
+
+def make_grouper(demo, config):
+    grouper = kp.PatternGrouper.load(Path(demo) / "grouper", progress=False)
+    if config == "with enhancer":
+        grouper.enhancer = kp.models.RRDBNet(
+            4, num_blocks=2, filters=32, growth=16, image_residual=True
+        )
+        grouper.enhance_below = grouper.patch_size
+    return grouper
+
+
+def time_grouping(grouper, files, garments):
+    """Seconds of `grouper.group` (after one traced warm-up chunk), and its result."""
+    grouper.group(files[: grouper.batch_size], garments[: grouper.batch_size])
+    start = time.perf_counter()
+    result = grouper.group(files, garments)
+    return time.perf_counter() - start, result
+
+
+class Workload:
+    """Records what the grouper gives each model, to replay it as the bound."""
+
+    def __init__(self, grouper):
+        self.photos, self.views, self.small = 0, 0, []
+        segmenter, embedder = grouper.segmenter, grouper.embedder
+        for name in ("predict_logits", "predict_labels"):
+            original = getattr(segmenter, name)
+            setattr(segmenter, name, self._counting(original, "photos"))
+        embedder.embed = self._counting(embedder.embed, "views")
+        from keras_patterns.grouping import pattern_grouper
+
+        original = pattern_grouper.upscale_patches
+
+        def upscale_patches(generator, patches, **kwargs):
+            self.small += [patch.shape[:2] for patch in patches]
+            return original(generator, patches, **kwargs)
+
+        pattern_grouper.upscale_patches = upscale_patches
+
+    def _counting(self, method, counter):
+        def counted(images, *args, **kwargs):
+            setattr(self, counter, getattr(self, counter) + len(images))
+            return method(images, *args, **kwargs)
+
+        return counted
+
+
+def forward_seconds(model, shape, count, batch_size):
+    """Best of two timings of the pure batched forward over `count` inputs."""
+    from keras_patterns.utils.inference import predict_batches  # not in --baseline
+
+    inputs = np.random.default_rng(0).random((count, *shape), dtype=np.float32)
+    predict_batches(model, inputs, batch_size)  # traces the batch shapes used below
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        predict_batches(model, inputs, batch_size)
+        times.append(time.perf_counter() - start)
+    return min(times), forward_flops(model, inputs[:1]) * count
+
+
+def bound(grouper, workload):
+    """Per-model (seconds, FLOPs) of the pure forward over the recorded work."""
+    size = (*grouper.segment_size, 3)
+    side = (grouper.patch_size, grouper.patch_size, 3)
+    result = {
+        "segment": forward_seconds(grouper.segmenter, size, workload.photos, 32),
+        "embed": forward_seconds(grouper.embedder, side, workload.views, 128),
+    }
+    if workload.small:
+        seconds = flops = 0.0
+        for shape in sorted(set(workload.small)):
+            count = workload.small.count(shape)
+            s, f = forward_seconds(grouper.enhancer, (*shape, 3), count, 32)
+            seconds, flops = seconds + s, flops + f
+        result["enhance"] = (seconds, flops)
+    return result
+
+
+def measure(demo, photos, config):
+    """One configuration: the grouping's time, stages and assignments."""
+    files, garments, patterns = load_catalogue(demo, photos)
+    grouper = make_grouper(demo, config)
+    seconds, result = time_grouping(grouper, files, garments)
+    truth = [patterns[item.index] for item in result.items if item.ok]
+    found = [item.group for item in result.items if item.ok]
+    return {
+        "seconds": seconds,
+        "photos": len(files),
+        "timings": result.timings,
+        "assignments": result.assignments.tolist(),
+        "nmi": normalized_mutual_info_score(truth, found),
+        "enhanced": int(sum(item.enhanced for item in result.items)),
+    }
+
+
+def report(config, new, old, models, flops_rate):
+    photos = new["photos"]
+    total_bound = sum(seconds for seconds, _ in models.values())
+    print(f"\n== {config}: {photos} photos, {new['enhanced']} enhanced ==")
+    print(f"{'stage':8s} {'ms/photo':>9s} {'bound':>9s} {'GFLOP/s':>8s}")
+    for stage, value in new["timings"].items():
+        if not value and stage not in models:
+            continue
+        seconds, flops = models.get(stage, (None, None))
+        bound_ms = "" if seconds is None else f"{seconds / photos * 1e3:9.2f}"
+        rate = "" if seconds is None else f"{flops / seconds / 1e9:8.1f}"
+        print(f"{stage:8s} {value / photos * 1e3:9.2f} {bound_ms:>9s} {rate:>8s}")
+    ratio = new["seconds"] / total_bound
+    print(
+        f"end to end {new['seconds']:.1f} s = {photos / new['seconds']:.1f} photos/s; "
+        f"pure forward {total_bound:.1f} s; ratio {ratio:.2f} "
+        f"(reference matmul {flops_rate:.0f} GFLOP/s)"
+    )
+    print(f"NMI against the pattern families {new['nmi']:.3f}")
+    if old is not None:
+        ok = [
+            i
+            for i, (a, b) in enumerate(
+                zip(new["assignments"], old["assignments"], strict=True)
+            )
+            if a >= 0 and b >= 0
+        ]
+        agreement = adjusted_rand_score(
+            [new["assignments"][i] for i in ok], [old["assignments"][i] for i in ok]
+        )
+        print(
+            f"before: {photos / old['seconds']:.1f} photos/s, NMI {old['nmi']:.3f}; "
+            f"speed-up x{old['seconds'] / new['seconds']:.2f}; "
+            f"assignments before/after agree at ARI {agreement:.3f}"
+        )
+
+
+def run_baseline(source, args):
+    """This script's `--json` measurement on another checkout, in a subprocess."""
+    env = dict(os.environ, PYTHONPATH=str(Path(source).resolve()))
+    command = [sys.executable, __file__, "--demo", args.demo, "--photos"]
+    command += [str(args.photos), "--json"]
+    output = subprocess.run(
+        command, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--grouper", default="demo_out/grouper", help="a saved grouper")
-    parser.add_argument("--photos", type=int, default=1000)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--peer-photos", type=int, default=100)
+    parser.add_argument("--demo", default="demo_out", help="a demo output folder")
+    parser.add_argument("--photos", type=int, default=320)
+    parser.add_argument("--baseline", help="another checkout to compare against")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not (Path(args.grouper) / "config.json").is_file():
+    if not (Path(args.demo) / "grouper" / "config.json").is_file():
         raise SystemExit(
-            f"No grouper in {args.grouper}: run `keras-patterns demo --out "
-            "demo_out` first, or pass --grouper."
+            f"No demo output in {args.demo}: run `keras-patterns demo --out "
+            f"{args.demo}` first, or pass --demo."
         )
-    grouper = kp.PatternGrouper.load(args.grouper, progress=False)
-    grouper.batch_size = args.batch_size
-    families = len(kp.datasets.PATTERN_FAMILIES)
-    with tempfile.TemporaryDirectory() as folder:
-        files, garments, _ = kp.datasets.write_synthetic_catalogue(
-            Path(folder) / "photos", -(-args.photos // families), seed=2024
-        )
-        files, garments = files[: args.photos], garments[: args.photos]
-        grouper.group(files[: args.batch_size], garments[: args.batch_size])  # warm-up
-        start = time.perf_counter()
-        result = grouper.group(files, garments=garments)
-        seconds = time.perf_counter() - start
-        grouper.batch_size = 1
-        peer = args.peer_photos
-        start = time.perf_counter()
-        grouper.group(files[:peer], garments=garments[:peer])
-        peer_seconds = time.perf_counter() - start
-    print(f"reference float32 matmul: {reference_matmul_gflops():.0f} GFLOP/s")
-    print(
-        f"{len(files)} photos grouped in {seconds:.1f} s: "
-        f"{len(files) / seconds:.1f} images/s ({len(result.failures)} failed, "
-        f"{sum(i.enhanced for i in result.items)} enhanced)"
-    )
-    print(
-        f"peer, one photo at a time: {peer / peer_seconds:.1f} images/s on {peer} "
-        f"photos; batching x{(len(files) / seconds) / (peer / peer_seconds):.2f}"
-    )
-    total = sum(result.timings.values())
-    for stage, value in result.timings.items():
-        print(
-            f"  {stage:8s} {value:7.2f} s  {value / total:6.1%}  "
-            f"{value / len(files) * 1e3:7.2f} ms/image"
-        )
+    if args.json:  # the baseline's side: plain measurements only
+        print(json.dumps({c: measure(args.demo, args.photos, c) for c in CONFIGS}))
+        return
+    old = run_baseline(args.baseline, args) if args.baseline else {}
+    print(f"{keras.backend.backend()} backend, {os.cpu_count()} CPUs")
+    for config in CONFIGS:
+        files, garments, _ = load_catalogue(args.demo, args.photos)
+        grouper = make_grouper(args.demo, config)
+        workload = Workload(grouper)
+        time_grouping(grouper, files, garments)
+        models = bound(grouper, workload)
+        new = measure(args.demo, args.photos, config)
+        report(config, new, old.get(config), models, reference_matmul_gflops())
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from keras_patterns.embedding.embedding_layers import ImageRangeScaling
 from keras_patterns.embedding.l2_normalize import L2Normalize
 from keras_patterns.modeling.preprocessing import BackbonePreprocessing
 from keras_patterns.utils.images import to_float
+from keras_patterns.utils.inference import predict_batches
 from keras_patterns.utils.presets import PresetsAttribute
 from keras_patterns.utils.presets import load_preset_model
 from keras_patterns.utils.presets import preset_metadata
@@ -207,9 +208,7 @@ class PatternEmbedder(ArgumentsConfig, keras.Model):
             batched=True,
             channels=(3,),
         )
-        return keras.ops.convert_to_numpy(
-            self.predict(array, batch_size=batch_size, verbose=0)
-        )
+        return predict_batches(self, array, check_int(batch_size, "batch_size"))
 
     # === Presets ===
 

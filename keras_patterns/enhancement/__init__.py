@@ -4,7 +4,8 @@
 `RRDBNet.from_torch_checkpoint`), `VGGStyleDiscriminator`, the `ESRGAN`
 training model with its `PerceptualLoss` and `RelativisticAverageLoss`,
 `super_resolution_dataset` for training pairs, `upscale` for tiled
-inference on images of any size, and `psnr_against_bicubic` to tell
+inference on images of any size, `upscale_patches` for many small patches
+batched together, and `psnr_against_bicubic` to tell
 whether a generator beats plain interpolation.
 """
 
@@ -21,6 +22,7 @@ from keras_patterns.enhancement.sr_evaluation import psnr_against_bicubic
 from keras_patterns.enhancement.sr_losses import PerceptualLoss
 from keras_patterns.enhancement.sr_losses import RelativisticAverageLoss
 from keras_patterns.enhancement.upscale import upscale
+from keras_patterns.enhancement.upscale import upscale_patches
 from keras_patterns.modeling.upsampling import NearestUpsampling
 
 __all__ = [
@@ -38,4 +40,5 @@ __all__ = [
     "psnr_against_bicubic",
     "super_resolution_dataset",
     "upscale",
+    "upscale_patches",
 ]

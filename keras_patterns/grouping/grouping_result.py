@@ -14,6 +14,8 @@ import numpy as np
 from PIL import Image
 from PIL import ImageDraw
 
+from keras_patterns.grouping.inputs import load_input
+from keras_patterns.utils.images import centre_square
 from keras_patterns.utils.io import atomic_path
 from keras_patterns.utils.io import write_text_atomic
 from keras_patterns.utils.typing import ArrayLike
@@ -47,11 +49,16 @@ class GroupedItem:
         class_name: the garment the patch was cut from (`None` for patches).
         enhanced: whether the patch went through super-resolution.
         embedding: the patch's embedding, or `None`.
-        patches: every patch embedded for the input, uint8, largest first;
-            its embedding is their mean.
+        patches: every patch embedded for the input, uint8, largest first
+            (its embedding is their mean); kept only with the grouper's
+            `keep_patches`, else empty.
         patch: (property) the first, largest patch, or `None`.
-        thumbnail: a small copy of the input with the box drawn, for sheets.
+        thumbnail: a small copy of the input with the box drawn (only with
+            `keep_patches`).
         error: why the input failed, or `None`.
+        input: the input array for array inputs (a reference, not a copy),
+            so that sheets can show it; `None` for files, which are re-read
+            from `source`.
     """
 
     index: int
@@ -64,6 +71,7 @@ class GroupedItem:
     patches: list[np.ndarray] = dataclasses.field(default_factory=list)
     thumbnail: np.ndarray | None = None
     error: str | None = None
+    input: ArrayLike | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def patch(self) -> np.ndarray | None:
@@ -98,6 +106,25 @@ def thumbnail(
             (left, top, right - 1, bottom - 1), outline=(220, 30, 30), width=2
         )
     return np.asarray(pil)
+
+
+def _member_tiles(item):
+    """An item's patch and thumbnail: kept ones, or cut again from its source."""
+    patch, photo = item.patch, item.thumbnail
+    if patch is not None and photo is not None:
+        return [patch, photo]
+    try:
+        image = load_input(Path(item.source) if item.input is None else item.input)
+    except ValueError:  # the file changed since it was grouped
+        blank = np.full((96, 96, 3), 255, np.uint8)
+        return [blank, blank]
+    top, left, bottom, right = item.box
+    whole = item.box == (0, 0, *image.shape[:2])
+    if patch is None:
+        patch = centre_square(image[top:bottom, left:right])
+    if photo is None:
+        photo = thumbnail(image, None if whole else item.box)
+    return [patch, photo]
 
 
 class GroupingResult:
@@ -269,11 +296,8 @@ class GroupingResult:
     def _group_tiles(self, members, per_group):
         tiles, captions = [], []
         for index in members:
+            tiles += _member_tiles(self.items[index])
             item = self.items[index]
-            tiles += [
-                item.patch,
-                item.thumbnail if item.thumbnail is not None else item.patch,
-            ]
             captions += [
                 f"#{index} {item.class_name or ''}"[:18],
                 Path(item.source).name[:18],

@@ -78,3 +78,19 @@ def load_input(item: Path | ArrayLike) -> np.ndarray:
     if array.shape[-1] == 1:
         array = np.repeat(array, 3, axis=-1)
     return np.ascontiguousarray(array[..., :3])
+
+
+def read_input(item: Path | ArrayLike) -> np.ndarray | str:
+    """`load_input` for batch jobs: the image, or the reason it failed.
+
+    Args:
+        item: an entry of `list_inputs`.
+
+    Returns:
+        The uint8 `(H, W, 3)` image, or a `str` saying why it could not be
+        read.
+    """
+    try:
+        return load_input(item)
+    except ValueError as error:
+        return str(error)

@@ -5,6 +5,7 @@ import inspect
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from keras_patterns.clustering.kmeans import KMeans
 from keras_patterns.embedding.training import train_embedder_on_patches
-from keras_patterns.enhancement.upscale import upscale
+from keras_patterns.enhancement.upscale import upscale_patches
 from keras_patterns.grouping.grouper_io import load_grouper_parts
 from keras_patterns.grouping.grouper_io import preset_grouper_parts
 from keras_patterns.grouping.grouper_io import save_grouper
@@ -22,7 +23,7 @@ from keras_patterns.grouping.grouping_result import GroupingResult
 from keras_patterns.grouping.grouping_result import thumbnail
 from keras_patterns.grouping.inputs import Images
 from keras_patterns.grouping.inputs import list_inputs
-from keras_patterns.grouping.inputs import load_input
+from keras_patterns.grouping.inputs import read_input
 from keras_patterns.modeling.labels import INSHOP_CLASSES
 from keras_patterns.modeling.labels import NINE_CLASSES
 from keras_patterns.patches.extract import extract_patches
@@ -43,9 +44,20 @@ GARMENTS = ("top", "dress", "outer", "pants")
 FLIPS = tuple(
     (slice(None, None, r), slice(None, None, c)) for r in (1, -1) for c in (1, -1)
 )
-# How `_finish` tiles a small patch for the enhancer.
-UPSCALE_TILING = {"tile": 64, "overlap": 16}
+# How `_finish` batches small patches through the enhancer.
+UPSCALE_BATCHING = {"pad_to": 8, "batch_size": 32}
+# Patch views per forward pass of the embedder.
+EMBED_BATCH = 128
+# Threads decoding the next chunk's files while the current one is computed.
+READ_WORKERS = 4
 STAGES = ("read", "segment", "cut", "enhance", "train", "embed", "cluster")
+
+
+def _view_count(flip_views):
+    """Views per patch: `True` is all four flips, `False` the patch alone."""
+    if isinstance(flip_views, bool):
+        return 4 if flip_views else 1
+    return flip_views
 
 
 class PatternGrouper:
@@ -102,9 +114,14 @@ class PatternGrouper:
             up-down and both) and average the four: the embedder was trained
             with those flips as positives, so they are four views of one
             pattern, and averaging them cancels what the network still tells
-            apart, for four times the embedding time.
+            apart, for four times the embedding time. `True` is 4 views,
+            `False` 1; 2 is the patch and its left-right mirror.
         batch_size: inputs processed together.
         embedder_steps: optimiser steps when `fit` trains the embedder.
+        keep_patches: keep each result item's finished patches and a
+            thumbnail of its photo (`GroupedItem.patches`, `.thumbnail`).
+            Off by default, so a result holds a few hundred bytes per input
+            rather than its images; contact sheets re-read the sources.
         progress: show progress bars.
 
     Example:
@@ -136,9 +153,10 @@ class PatternGrouper:
         patch_shape: str = "square",
         patches_per_item: int = 5,
         garment_prior: float = 1.5,
-        flip_views: bool = True,
+        flip_views: bool | int = True,
         batch_size: int = 32,
         embedder_steps: int = 300,
+        keep_patches: bool = False,
         progress: bool = True,
     ) -> None:
         self.segmenter = segmenter
@@ -162,9 +180,14 @@ class PatternGrouper:
         )
         self.patches_per_item = check_int(patches_per_item, "patches_per_item")
         self.garment_prior = check_non_negative(garment_prior, "garment_prior")
-        self.flip_views = bool(flip_views)
+        self.flip_views = (
+            bool(flip_views)
+            if isinstance(flip_views, bool)
+            else check_choice(flip_views, (1, 2, 4), "flip_views")
+        )
         self.batch_size = check_int(batch_size, "batch_size")
         self.embedder_steps = check_int(embedder_steps, "embedder_steps")
+        self.keep_patches = bool(keep_patches)
         self.progress = progress
 
     # === Stages ===
@@ -197,15 +220,35 @@ class PatternGrouper:
         item.box, item.class_name = patches[0].box, patches[0].class_name
         return [patch.image for patch in patches]
 
-    def _finish(self, patch, item):
-        """Square crop; enhancement when small; resize to `patch_size`."""
-        square = centre_square(patch)
-        if square.shape[0] < self.enhance_below and self.enhancer is not None:
-            square = upscale(self.enhancer, square, **UPSCALE_TILING)
-            item.enhanced = True
-        if square.shape[0] != self.patch_size:
-            square = resize_image(square, (self.patch_size, self.patch_size))
-        return square
+    def _finish(self, cuts, items):
+        """Square crops; small ones enhanced together; all resized to `patch_size`.
+
+        `cuts` maps an item's position to its raw patches; returns the same
+        mapping to the finished `(patch_size, patch_size, 3)` patches.
+        """
+        squares = {i: [centre_square(p) for p in cut] for i, cut in cuts.items()}
+        if self.enhancer is not None:
+            small = [
+                (i, n)
+                for i, chunk in squares.items()
+                for n, square in enumerate(chunk)
+                if square.shape[0] < self.enhance_below
+            ]
+            if small:
+                enhanced = upscale_patches(
+                    self.enhancer, [squares[i][n] for i, n in small], **UPSCALE_BATCHING
+                )
+                for (i, n), square in zip(small, enhanced, strict=True):
+                    squares[i][n] = square
+                    items[i].enhanced = True
+        side = (self.patch_size, self.patch_size)
+        return {
+            i: [
+                square if square.shape[:2] == side else resize_image(square, side)
+                for square in chunk
+            ]
+            for i, chunk in squares.items()
+        }
 
     @contextlib.contextmanager
     def _timed(self, stage):
@@ -214,37 +257,49 @@ class PatternGrouper:
         elapsed = time.perf_counter() - began
         self.timings_[stage] = self.timings_.get(stage, 0.0) + elapsed
 
-    def _process(self, images, garments, embed=True):
+    def _process(self, images, garments, embed=True, keep=None):
+        """Every input through the stages, chunk by chunk; a `GroupedItem` each.
+
+        The next chunk's files are decoded on a thread pool while the
+        current chunk runs through the networks. `keep` (default
+        `keep_patches`) keeps each item's patches and thumbnail.
+        """
         entries = list_inputs(images)
         if garments is not None and len(garments) != len(entries):
             raise ValueError(
                 '"garments" must hold one class name (or None) per input: '
                 f"{len(entries)} inputs, {len(garments)} garments"
             )
+        keep = self.keep_patches if keep is None else keep
         self.timings_ = dict.fromkeys(STAGES, 0.0)
+        size = self.batch_size
         items = []
-        with progress_bar(len(entries), "image", self.progress) as bar:
-            for start in range(0, len(entries), self.batch_size):
-                chunk = entries[start : start + self.batch_size]
-                items += self._process_chunk(chunk, start, garments, embed)
+        with (
+            progress_bar(len(entries), "image", self.progress) as bar,
+            ThreadPoolExecutor(READ_WORKERS) as pool,
+        ):
+            reads = [pool.submit(read_input, entry) for _, entry in entries[:size]]
+            for start in range(0, len(entries), size):
+                chunk = entries[start : start + size]
+                with self._timed("read"):
+                    images = [read.result() for read in reads]
+                following = entries[start + size : start + 2 * size]
+                reads = [pool.submit(read_input, entry) for _, entry in following]
+                items += self._process_chunk(
+                    chunk, images, start, garments, embed, keep
+                )
                 bar.update(len(chunk))
         return items
 
-    def _read(self, chunk, start):
-        items, images = [], []
+    def _process_chunk(self, chunk, images, start, garments, embed, keep):
+        items = []
         for offset, (source, entry) in enumerate(chunk):
             item = GroupedItem(index=start + offset, source=source)
-            try:
-                images.append(load_input(entry))
-            except ValueError as error:
-                item.error = str(error)
-                images.append(None)
+            if isinstance(images[offset], str):
+                item.error, images[offset] = images[offset], None
+            elif not isinstance(entry, Path):
+                item.input = entry
             items.append(item)
-        return items, images
-
-    def _process_chunk(self, chunk, start, garments, embed):
-        with self._timed("read"):
-            items, images = self._read(chunk, start)
         alive = [i for i, image in enumerate(images) if image is not None]
         with self._timed("segment"):
             maps = (
@@ -261,50 +316,55 @@ class PatternGrouper:
                 if self.segmenter
                 else None
             )
-        patches = {}
-        for position, i in enumerate(alive):
-            item, image = items[i], images[i]
-            with self._timed("cut"):
+        cuts = {}
+        with self._timed("cut"):
+            for position, i in enumerate(alive):
+                item, image = items[i], images[i]
                 if self.segmenter is not None:
                     garment = None if garments is None else garments[item.index]
                     cut = self._cut(item, image, maps[position], garment)
                 else:
                     cut, item.box = [image], (0, 0, *image.shape[:2])
-            if cut:
-                with self._timed("enhance"):
-                    item.patches = [self._finish(patch, item) for patch in cut]
-                    patches[i] = item.patch
-                item.thumbnail = thumbnail(image, item.box if self.segmenter else None)
-        self._embed([items[i] for i in patches] if embed else [])
+                if cut:
+                    cuts[i] = cut
+        with self._timed("enhance"):
+            patches = self._finish(cuts, items)
+        if embed:
+            self._embed([items[i] for i in patches], list(patches.values()))
+        if keep:
+            for i, finished in patches.items():
+                items[i].patches = finished
+                items[i].thumbnail = thumbnail(
+                    images[i], items[i].box if self.segmenter else None
+                )
         return items
 
-    def _embed(self, items):
+    def _embed(self, items, patches):
         """Fills `item.embedding`: the mean of its patches' embeddings.
 
-        With `flip_views`, each patch counts as its four flips. The mean is
-        rescaled to the views' mean norm, so a unit-norm embedder still gives
-        unit vectors and a single view is left as it is.
+        All views of the chunk go through the embedder in one call (its
+        compiled forward pass, in batches of `EMBED_BATCH`). With
+        `flip_views`, each patch counts as its flips. The mean is
+        rescaled to the views' mean norm, so a unit-norm embedder still
+        gives unit vectors and a single view is left as it is.
         """
-        flips = FLIPS if self.flip_views else FLIPS[:1]
-        flat = [
-            patch[flip] for item in items for patch in item.patches for flip in flips
-        ]
-        if not flat:
+        flips = FLIPS[: _view_count(self.flip_views)]
+        views = [patch[flip] for chunk in patches for patch in chunk for flip in flips]
+        if not views:
             return
         with self._timed("embed"):
-            vectors = np.concatenate(
-                [
-                    self.embedder.embed(np.stack(flat[start : start + self.batch_size]))
-                    for start in range(0, len(flat), self.batch_size)
-                ]
-            )
+            embed = self.embedder.embed
+            if "batch_size" in inspect.signature(embed).parameters:
+                vectors = embed(np.stack(views), batch_size=EMBED_BATCH)
+            else:
+                vectors = embed(np.stack(views))
         start = 0
-        for item in items:
-            count = len(item.patches) * len(flips)
-            views = vectors[start : start + count]
-            mean = views.mean(axis=0)
+        for item, chunk in zip(items, patches, strict=True):
+            count = len(chunk) * len(flips)
+            own = vectors[start : start + count]
+            mean = own.mean(axis=0)
             norm = max(np.linalg.norm(mean), 1e-12)
-            item.embedding = mean * np.linalg.norm(views, axis=1).mean() / norm
+            item.embedding = mean * np.linalg.norm(own, axis=1).mean() / norm
             start += count
 
     def _train_embedder(self, items):
@@ -314,7 +374,10 @@ class PatternGrouper:
                 steps=self.embedder_steps,
                 verbose=2 if self.progress else 0,
             )
-        self._embed(items)
+        self._embed(items, [item.patches for item in items])
+        if not self.keep_patches:
+            for item in items:
+                item.patches, item.thumbnail = [], None
 
     # === Public API ===
 
@@ -356,7 +419,10 @@ class PatternGrouper:
         return self._result(self._fit_items(images, garments))
 
     def _fit_items(self, images, garments):
-        items = self._process(images, garments, embed=self.embedder is not None)
+        training = self.embedder is None  # trains on the patches: keep them
+        items = self._process(
+            images, garments, embed=not training, keep=self.keep_patches or training
+        )
         ok = [item for item in items if item.ok]
         if not ok:
             raise ValueError(

@@ -21,6 +21,7 @@ from keras_patterns.segmentation.segmentation_losses import (
 )
 from keras_patterns.segmentation.segmentation_metrics import mean_iou_metric
 from keras_patterns.utils.images import to_float
+from keras_patterns.utils.inference import predict_batches
 from keras_patterns.utils.serialization import ArgumentsConfig
 from keras_patterns.utils.serialization import RestoresCompile
 from keras_patterns.utils.serialization import nested
@@ -315,12 +316,11 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         for index, array in enumerate(arrays):
             by_shape.setdefault(array.shape, []).append(index)
         for indices in by_shape.values():
-            for start in range(0, len(indices), batch_size):
-                chunk = indices[start : start + batch_size]
-                logits = self.predict_on_batch(np.stack([arrays[i] for i in chunk]))
-                logits = keras.ops.convert_to_numpy(logits)
-                for i, output in zip(chunk, logits, strict=True):
-                    results[i] = convert(output)
+            logits = predict_batches(
+                self, np.stack([arrays[i] for i in indices]), batch_size
+            )
+            for i, output in zip(indices, logits, strict=True):
+                results[i] = convert(output)
         if single:
             return results[0]
         return np.stack(results) if batched else results

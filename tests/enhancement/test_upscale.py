@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -18,7 +19,7 @@ def untiled(model, image, clip=True):
     multiple = model.input_multiple
     pad = [(0, (-image.shape[0]) % multiple), (0, (-image.shape[1]) % multiple), (0, 0)]
     padded = np.pad(image, pad, mode="reflect")
-    out = np.asarray(model(padded[None]))[0]
+    out = keras.ops.convert_to_numpy(model(padded[None]))[0]
     out = out[: image.shape[0] * model.scale, : image.shape[1] * model.scale]
     return np.clip(out, 0, 1) if clip else out
 
@@ -40,7 +41,7 @@ def test_no_seam_on_a_smooth_gradient_with_the_default_overlap():
     )  # default init
     y, x = np.mgrid[0:64, 0:80].astype("float32")
     image = np.stack([x / 80, y / 64, (x + y) / 144], axis=-1)
-    reference = np.asarray(model(image[None]))[0]
+    reference = keras.ops.convert_to_numpy(model(image[None]))[0]
     tiled = kp.enhancement.upscale(model, image, tile=24, overlap=16)
     inside = (reference >= 0) & (reference <= 1)
     assert np.abs(tiled - reference)[inside].max() < 0.5 / 255
@@ -94,3 +95,30 @@ def test_bad_arguments(kwargs, match):
 def test_tile_must_fit_pixel_unshuffle():
     with pytest.raises(ValueError, match="multiple of 4"):
         kp.enhancement.upscale(small(1), np.zeros((8, 8, 3), np.uint8), tile=6)
+
+
+def test_upscale_patches_batches_sizes_and_changes_only_the_padded_edge():
+    model = small(4)
+    rng = np.random.default_rng(3)
+    sizes = [(16, 16), (24, 16), (13, 19), (16, 16), (7, 7), (150, 20), (60, 45)]
+    patches = [rng.random((*size, 3)).astype("float32") for size in sizes]
+    out = kp.enhancement.upscale_patches(model, patches, pad_to=8, batch_size=2)
+    radius = model.receptive_radius
+    for patch, result in zip(patches, out, strict=True):
+        height, width = patch.shape[:2]
+        assert result.shape == (4 * height, 4 * width, 3) and result.dtype == np.float32
+        exact = untiled(model, patch)
+        if height % 8 == 0 and width % 8 == 0 or max(height, width) > 128:
+            np.testing.assert_allclose(result, exact, atol=1e-4)
+        # Away from the reflect-padded bottom and right edges, the pixels are
+        # the patch's own upscaling.
+        keep_h, keep_w = 4 * max(0, height - radius), 4 * max(0, width - radius)
+        np.testing.assert_allclose(
+            result[:keep_h, :keep_w], exact[:keep_h, :keep_w], atol=1e-4
+        )
+    uint8 = kp.enhancement.upscale_patches(
+        model, [np.round(p * 255).astype(np.uint8) for p in patches[:2]]
+    )
+    assert [u.dtype for u in uint8] == [np.uint8] * 2
+    with pytest.raises(ValueError, match=r"patches\[1\]"):
+        kp.enhancement.upscale_patches(model, [patches[0], np.zeros((8, 8))])

@@ -58,6 +58,7 @@ def test_failures_are_reported_and_everything_else_grouped(
         OracleSegmenter(catalogue["images"], catalogue["masks"]),
         embedder=embedder,
         clusterer=kp.clustering.KMeans(3, random_state=0),
+        keep_patches=True,
         progress=False,
     )
     result = grouper.fit(folder).group(folder)
@@ -95,6 +96,7 @@ def test_an_items_embedding_is_the_mean_of_its_patches(catalogue, embedder):
             embedder=embedder,
             patches_per_item=count,
             flip_views=flip_views,
+            keep_patches=True,
             progress=False,
         )
         return grouper._process(photos, garments)
@@ -201,6 +203,7 @@ def test_patch_entry_enhances_small_patches_only(embedder):
         embedder=embedder,
         enhance_below=48,
         clusterer=kp.clustering.KMeans(2, random_state=0),
+        keep_patches=True,
         progress=False,
     )
     result = grouper.fit(list(patches) + list(small)).group(list(patches) + list(small))

@@ -1,0 +1,87 @@
+"""The grouper's batched paths: same answers as one input at a time, flat memory."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import keras_patterns as kp
+
+
+@pytest.fixture(scope="module")
+def parts():
+    embedder = kp.models.PatternEmbedder("texture_cnn", embedding_dim=8)
+    enhancer = kp.models.RRDBNet(num_blocks=1, filters=8, growth=4)
+    large = kp.datasets.make_pattern_patches(9, (64, 64), seed=1)["images"]
+    small = kp.datasets.make_pattern_patches(8, (24, 20), seed=2)["images"]
+    tiny = kp.datasets.make_pattern_patches(4, (13, 17), seed=3)["images"]
+    return embedder, enhancer, list(large) + list(small) + list(tiny)
+
+
+def grouper(embedder, enhancer, batch_size, clusterer=None):
+    return kp.PatternGrouper(
+        enhancer=enhancer,
+        embedder=embedder,
+        clusterer=clusterer or kp.clustering.KMeans(3, random_state=0),
+        enhance_below=48,
+        batch_size=batch_size,
+        progress=False,
+    )
+
+
+def test_batched_and_one_at_a_time_give_the_same_embeddings_and_groups(parts):
+    embedder, enhancer, patches = parts
+    fitted = grouper(embedder, enhancer, 32)
+    reference = fitted.fit_group(patches)
+    vectors = np.stack([item.embedding for item in reference.items])
+    assert sum(item.enhanced for item in reference.items) == 12
+    # 21 inputs: batch 1 (one chunk each), 8 (a partial last chunk of 5), 32 (one).
+    for batch_size in (1, 8):
+        again = grouper(embedder, enhancer, batch_size, fitted.clusterer)
+        result = again.group(patches)
+        np.testing.assert_allclose(
+            np.stack([item.embedding for item in result.items]), vectors, atol=1e-5
+        )
+        np.testing.assert_array_equal(result.assignments, reference.assignments)
+    # The embeddings are those of each input alone, through the plain stages.
+    for index in (0, 9, 17):
+        alone = grouper(embedder, enhancer, 1, fitted.clusterer).group([patches[index]])
+        np.testing.assert_allclose(alone.items[0].embedding, vectors[index], atol=1e-5)
+
+
+def test_memory_does_not_grow_with_the_chunks_processed(parts):
+    embedder, _, patches = parts
+    fitted = grouper(embedder, None, 4).fit(patches[:9])
+
+    def peak(count):
+        inputs = np.stack([patches[i % 9] for i in range(count)])  # the caller's
+        tracemalloc.start()
+        try:
+            fitted.group(inputs)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    peak(8)  # warm-up: traces the forward passes
+    small, large = peak(16), peak(160)
+    # 144 more inputs (36 more chunks of 4) add their result rows (an
+    # embedding of 8 floats and a few fields each), not their images: one
+    # 64x64 patch alone is 12 KB, a kept thumbnail 48 KB.
+    assert (large - small) / 144 < 2_000, (small, large)
+
+
+def test_two_flip_views_are_the_patch_and_its_left_right_mirror(parts):
+    embedder, _, patches = parts
+    result = kp.PatternGrouper(
+        embedder=embedder,
+        flip_views=2,
+        clusterer=kp.clustering.KMeans(2, random_state=0),
+        progress=False,
+    ).fit_group(patches[:4])
+    for item, patch in zip(result.items, patches[:4], strict=True):
+        views = embedder.embed(np.stack([patch, patch[:, ::-1]]))
+        mean = views.mean(axis=0)
+        expected = mean / np.linalg.norm(mean) * np.linalg.norm(views, axis=1).mean()
+        np.testing.assert_allclose(item.embedding, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="flip_views"):
+        kp.PatternGrouper(flip_views=3)
