@@ -11,10 +11,12 @@ loops, per-call set-up, resizing) costs on top of the math. Each model's
 achieved GFLOP/s (its convolution and dense FLOPs, `flops.forward_flops`)
 is printed beside a same-run reference float32 matmul.
 
-Two configurations: the demo grouper as saved, and the same grouper with an
+Three configurations: the demo grouper as saved; the same grouper with an
 x4 RRDBNet enhancer of the demo recipe's size (random weights: the cost is
 the same) enhancing every patch below `patch_size`, as a grouper of small
-photos does.
+photos does; and, where `bfloat16_is_fast()`, the grouper as saved with its
+embedder computing in mixed bfloat16 (`utils.precision.with_dtype_policy`),
+compared with the float32 grouping.
 
 With `--baseline SRC`, the same measurement runs in a subprocess on another
 checkout of the package (`git worktree add /tmp/kp_old <commit>`, then
@@ -49,6 +51,8 @@ from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
 import keras_patterns as kp  # noqa: E402
 
 CONFIGS = ("as saved", "with enhancer")
+# Measured after the others, against the baseline's "as saved" grouping.
+BFLOAT16 = "bfloat16 embedder"
 
 
 def load_catalogue(demo, photos):
@@ -69,6 +73,10 @@ def make_grouper(demo, config):
             4, num_blocks=2, filters=32, growth=16, image_residual=True
         )
         grouper.enhance_below = grouper.patch_size
+    if config == BFLOAT16:
+        from keras_patterns.utils.precision import with_dtype_policy
+
+        grouper.embedder = with_dtype_policy(grouper.embedder, "mixed_bfloat16")
     return grouper
 
 
@@ -222,14 +230,17 @@ def main():
         return
     old = run_baseline(args.baseline, args) if args.baseline else {}
     print(f"{keras.backend.backend()} backend, {os.cpu_count()} CPUs")
-    for config in CONFIGS:
+    for config in (*CONFIGS, BFLOAT16):
+        if config == BFLOAT16 and not kp.utils.precision.bfloat16_is_fast():
+            continue
         files, garments, _ = load_catalogue(args.demo, args.photos)
         grouper = make_grouper(args.demo, config)
         workload = Workload(grouper)
         time_grouping(grouper, files, garments)
         models = bound(grouper, workload)
         new = measure(args.demo, args.photos, config)
-        report(config, new, old.get(config), models, reference_matmul_gflops())
+        before = old.get("as saved" if config == BFLOAT16 else config)
+        report(config, new, before, models, reference_matmul_gflops())
 
 
 if __name__ == "__main__":

@@ -85,3 +85,32 @@ def test_two_flip_views_are_the_patch_and_its_left_right_mirror(parts):
         np.testing.assert_allclose(item.embedding, expected, atol=1e-5)
     with pytest.raises(ValueError, match="flip_views"):
         kp.PatternGrouper(flip_views=3)
+
+
+def test_sheets_cut_the_patches_again_from_files_and_arrays(tmp_path, parts):
+    from PIL import Image
+
+    from keras_patterns.grouping.grouping_result import _member_tiles
+
+    embedder, _, patches = parts
+    folder = tmp_path / "patches"
+    folder.mkdir()
+    for i, patch in enumerate(patches[:6]):
+        Image.fromarray(patch).save(folder / f"{i}.png")
+
+    def result(images, keep):
+        return kp.PatternGrouper(
+            embedder=embedder,
+            clusterer=kp.clustering.KMeans(2, random_state=0),
+            keep_patches=keep,
+            progress=False,
+        ).fit_group(images)
+
+    for images in (folder, patches[:6]):
+        kept, lean = result(images, True), result(images, False)
+        for full, item in zip(kept.items, lean.items, strict=True):
+            assert item.patches == [] and item.thumbnail is None
+            patch, photo = _member_tiles(item)
+            np.testing.assert_array_equal(patch, full.patch)
+            np.testing.assert_array_equal(photo, full.thumbnail)
+        assert lean.contact_sheet(tmp_path / "sheet.png", per_group=3)
