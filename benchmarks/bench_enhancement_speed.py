@@ -22,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from flops import forward_flops  # noqa: E402
+from machine_speed import reference_matmul_gflops  # noqa: E402
 
 import keras_patterns as kp  # noqa: E402
 from tests.enhancement import torch_reference  # noqa: E402
@@ -76,8 +78,19 @@ def main():
         f"RRDBNet x4, 23 blocks, input {args.batch_size}x{args.size}x{args.size}, "
         f"best of {args.repeats}"
     )
-    print(f"  keras-patterns ({keras.backend.backend()}): {keras_seconds:7.3f} s")
-    print(f"  PyTorch reference ({args.device}):   {torch_seconds:7.3f} s")
+    flops = forward_flops(model, image)
+    print(
+        f"  {flops / 1e9:.1f} GFLOP per batch (convolutions); reference float32 "
+        f"matmul {reference_matmul_gflops():.0f} GFLOP/s"
+    )
+    print(
+        f"  keras-patterns ({keras.backend.backend()}): {keras_seconds:7.3f} s "
+        f"{flops / keras_seconds / 1e9:6.1f} GFLOP/s"
+    )
+    print(
+        f"  PyTorch reference ({args.device}):   {torch_seconds:7.3f} s "
+        f"{flops / torch_seconds / 1e9:6.1f} GFLOP/s"
+    )
     print(f"  ratio keras / torch: {keras_seconds / torch_seconds:.2f}")
     print(f"  max |keras - torch| on the same input: {difference:.2e}")
 

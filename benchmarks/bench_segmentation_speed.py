@@ -18,6 +18,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from flops import forward_flops  # noqa: E402
+from machine_speed import reference_matmul_gflops  # noqa: E402
 
 import keras_patterns as kp  # noqa: E402
 
@@ -82,15 +84,18 @@ def main():
     }
     print(
         f"{keras.backend.backend()} backend, {args.size}x{args.size}, "
-        f"batch {args.batch_size}, best of {args.batches}"
+        f"batch {args.batch_size}, best of {args.batches}; reference float32 "
+        f"matmul {reference_matmul_gflops():.0f} GFLOP/s"
     )
     for name, build in models.items():
         for jit in (False, True):
             model = build()
             rate = images_per_second(model, batch, args.batches, jit)
+            flops = forward_flops(model, batch[:1])
             print(
                 f"  {name:46s} jit_compile={jit!s:5s} {rate:6.2f} images/s "
-                f"({model.count_params():,} params)",
+                f"{flops * rate / 1e9:6.1f} GFLOP/s ({model.count_params():,} "
+                f"params, {flops / 1e9:.1f} GFLOP per image)",
                 flush=True,
             )
             del model
