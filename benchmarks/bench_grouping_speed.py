@@ -28,6 +28,7 @@ the agreement between the two, as adjusted Rand index).
     python benchmarks/bench_grouping_speed.py --demo demo_out
     python benchmarks/bench_grouping_speed.py --demo demo_out --baseline /tmp/kp_old
     KERAS_BACKEND=jax python benchmarks/bench_grouping_speed.py --demo demo_out
+    python benchmarks/bench_grouping_speed.py --demo demo_out --photo-height 1600
 """
 
 import argparse
@@ -36,6 +37,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,15 +57,28 @@ CONFIGS = ("as saved", "with enhancer")
 BFLOAT16 = "bfloat16 embedder"
 
 
-def load_catalogue(demo, photos):
-    """The demo catalogue's files, garments and pattern families."""
+def load_catalogue(demo, photos, folder=None):
+    """The demo catalogue's files (in `folder` if given), garments and patterns."""
     with open(Path(demo) / "catalogue.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     if not rows:
         raise SystemExit(f"{demo}/catalogue.csv lists no photo.")
     rows = (rows * -(-photos // len(rows)))[:photos]
-    files = [str(Path(demo) / "catalogue" / row["file"]) for row in rows]
+    folder = Path(folder or Path(demo) / "catalogue")
+    files = [str(folder / row["file"]) for row in rows]
     return files, [row["garment"] for row in rows], [row["pattern"] for row in rows]
+
+
+def enlarge_catalogue(demo, height, folder):
+    """Bicubic copies of the demo's photos, `height` pixels high, as JPEG files."""
+    from PIL import Image
+
+    for source in sorted((Path(demo) / "catalogue").glob("*.jpg")):
+        with Image.open(source) as image:
+            width = round(image.width * height / image.height)
+            large = image.convert("RGB").resize((width, height), Image.BICUBIC)
+        large.save(Path(folder) / source.name, quality=90)
+    return folder
 
 
 def make_grouper(demo, config):
@@ -148,9 +163,9 @@ def bound(grouper, workload):
     return result
 
 
-def measure(demo, photos, config):
+def measure(demo, photos, config, folder=None):
     """One configuration: the grouping's time, stages and assignments."""
-    files, garments, patterns = load_catalogue(demo, photos)
+    files, garments, patterns = load_catalogue(demo, photos, folder)
     grouper = make_grouper(demo, config)
     seconds, result = time_grouping(grouper, files, garments)
     truth = [patterns[item.index] for item in result.items if item.ok]
@@ -207,6 +222,8 @@ def run_baseline(source, args):
     env = dict(os.environ, PYTHONPATH=str(Path(source).resolve()))
     command = [sys.executable, __file__, "--demo", args.demo, "--photos"]
     command += [str(args.photos), "--json"]
+    if args.photo_folder:
+        command += ["--photo-folder", args.photo_folder]
     output = subprocess.run(
         command, env=env, check=True, capture_output=True, text=True
     ).stdout
@@ -218,7 +235,14 @@ def main():
     parser.add_argument("--demo", default="demo_out", help="a demo output folder")
     parser.add_argument("--photos", type=int, default=320)
     parser.add_argument("--baseline", help="another checkout to compare against")
+    parser.add_argument(
+        "--photo-height",
+        type=int,
+        help="group bicubic copies of the photos this many pixels high "
+        "(a real catalogue's size, such as 1600) instead of the demo's own",
+    )
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--photo-folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not (Path(args.demo) / "grouper" / "config.json").is_file():
         raise SystemExit(
@@ -226,19 +250,34 @@ def main():
             f"{args.demo}` first, or pass --demo."
         )
     if args.json:  # the baseline's side: plain measurements only
-        print(json.dumps({c: measure(args.demo, args.photos, c) for c in CONFIGS}))
+        print(
+            json.dumps(
+                {
+                    config: measure(args.demo, args.photos, config, args.photo_folder)
+                    for config in CONFIGS
+                }
+            )
+        )
         return
+    with tempfile.TemporaryDirectory() as folder:
+        if args.photo_height:
+            args.photo_folder = enlarge_catalogue(args.demo, args.photo_height, folder)
+        run(args)
+
+
+def run(args):
     old = run_baseline(args.baseline, args) if args.baseline else {}
-    print(f"{keras.backend.backend()} backend, {os.cpu_count()} CPUs")
+    size = f", photos {args.photo_height} px high" if args.photo_height else ""
+    print(f"{keras.backend.backend()} backend, {os.cpu_count()} CPUs{size}")
     for config in (*CONFIGS, BFLOAT16):
         if config == BFLOAT16 and not kp.utils.precision.bfloat16_is_fast():
             continue
-        files, garments, _ = load_catalogue(args.demo, args.photos)
+        files, garments, _ = load_catalogue(args.demo, args.photos, args.photo_folder)
         grouper = make_grouper(args.demo, config)
         workload = Workload(grouper)
         time_grouping(grouper, files, garments)
         models = bound(grouper, workload)
-        new = measure(args.demo, args.photos, config)
+        new = measure(args.demo, args.photos, config, args.photo_folder)
         before = old.get("as saved" if config == BFLOAT16 else config)
         report(config, new, before, models, reference_matmul_gflops())
 

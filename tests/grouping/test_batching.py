@@ -114,3 +114,46 @@ def test_sheets_cut_the_patches_again_from_files_and_arrays(tmp_path, parts):
             np.testing.assert_array_equal(patch, full.patch)
             np.testing.assert_array_equal(photo, full.thumbnail)
         assert lean.contact_sheet(tmp_path / "sheet.png", per_group=3)
+
+
+class DarkIsTop:
+    """A segmenter double: dark pixels are a top (id 1), the rest background."""
+
+    num_classes = 9
+
+    def predict_labels(self, images, batch_size=8):
+        return [
+            (np.asarray(image).mean(axis=-1) < 128).astype(np.uint8) for image in images
+        ]
+
+
+def test_large_photos_are_segmented_and_cut_small_and_patched_from_full_size(parts):
+    embedder = parts[0]
+    photo = np.full((400, 300, 3), 255, np.uint8)
+    rows = np.arange(60, 340)
+    photo[60:340, 40:260] = np.where((rows // 6 % 2)[:, None, None], 20, 90)
+
+    def item(segment_size):
+        grouper = kp.PatternGrouper(
+            DarkIsTop(),
+            embedder=embedder,
+            segment_size=segment_size,
+            keep_patches=True,
+            patches_per_item=1,
+            progress=False,
+        )
+        working, factor = grouper._working_photo(photo)
+        assert (working.shape, factor) == (
+            ((400, 300, 3), 1.0) if segment_size is None else ((100, 75, 3), 4.0)
+        )
+        return grouper._process([photo], None)[0]
+
+    full = item(None)  # labels and cut at 400x300
+    small = item((50, 38))  # at twice that: 100x75, a quarter of the photo's side
+    top, left, bottom, right = small.box
+    assert top >= 56 and bottom <= 344 and left >= 36 and right <= 264  # +-1 label
+    assert bottom - top >= 0.9 * (full.box[2] - full.box[0])
+    expected = kp.utils.images.resize_image(
+        kp.utils.images.centre_square(photo[top:bottom, left:right]), (64, 64)
+    )
+    np.testing.assert_array_equal(small.patch, expected)  # cut from the full photo
