@@ -216,8 +216,10 @@ class PatternGrouper:
         )
         if scale == 1.0:
             return photo, 1.0
-        size = (max(1, round(height * scale)), max(1, round(width * scale)))
-        return resize_image(photo, size, Image.BILINEAR), height / size[0]
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        # reducing_gap: a box reduction first, then bilinear (half the time).
+        small = Image.fromarray(photo).resize(size, Image.BILINEAR, reducing_gap=2.0)
+        return np.asarray(small), height / size[1]
 
     def _cut(self, item, photo, working, labels, garment, factor):
         """The patches of `photo`, placed on `working` (`factor` times smaller)."""
