@@ -216,10 +216,9 @@ class PatternGrouper:
         )
         if scale == 1.0:
             return photo, 1.0
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        # reducing_gap: a box reduction first, then bilinear (half the time).
-        small = Image.fromarray(photo).resize(size, Image.BILINEAR, reducing_gap=2.0)
-        return np.asarray(small), height / size[1]
+        size = (max(1, round(height * scale)), max(1, round(width * scale)))
+        small = resize_image(photo, size, Image.BILINEAR, reducing_gap=2.0)
+        return small, height / size[0]
 
     def _cut(self, item, photo, working, labels, garment, factor):
         """The patches of `photo`, placed on `working` (`factor` times smaller)."""
@@ -348,10 +347,11 @@ class PatternGrouper:
             items.append(item)
         alive = [i for i, image in enumerate(images) if image is not None]
         with self._timed("segment"):
-            working = {
-                i: self._working_photo(images[i]) if self.segmenter else None
-                for i in alive
-            }
+            working = (
+                {i: self._working_photo(images[i]) for i in alive}
+                if self.segmenter
+                else {}
+            )
             maps = (
                 garment_label_maps(
                     self.segmenter,

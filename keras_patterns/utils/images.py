@@ -113,7 +113,10 @@ def centre_square(image: np.ndarray) -> np.ndarray:
 
 
 def resize_image(
-    image: np.ndarray, size: Size, resample: int | None = None
+    image: np.ndarray,
+    size: Size,
+    resample: int | None = None,
+    reducing_gap: float | None = None,
 ) -> np.ndarray:
     """Resizes a uint8 image (or label map) to `(height, width)` with Pillow.
 
@@ -122,6 +125,9 @@ def resize_image(
         size: the `(height, width)` to resize to.
         resample: a `PIL.Image` filter, bicubic by default; use
             `Image.NEAREST` for label maps.
+        reducing_gap: Pillow's two-step downscale (a box reduction by an
+            integer factor, then `resample`): 2.0 halves the time of a large
+            reduction; `None` resamples in one step.
 
     Returns:
         The resized uint8 array.
@@ -129,7 +135,10 @@ def resize_image(
     from PIL import Image
 
     resample = Image.BICUBIC if resample is None else resample
-    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), resample))
+    pil = Image.fromarray(image)
+    return np.asarray(
+        pil.resize((size[1], size[0]), resample, reducing_gap=reducing_gap)
+    )
 
 
 def label_maps(

@@ -12,6 +12,7 @@ Every scene is drawn from its own random stream seeded by
 
 import json
 from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,18 @@ from keras_patterns.utils.validation import check_size
 LAYOUTS = ("inshop", "flat")
 
 
-def family_ids(families: Iterable[str | int] | None) -> list[int]:
-    """Indices into `PATTERN_FAMILIES` of family names or indices.
+def family_ids(
+    families: Iterable[str | int] | None,
+    names: Sequence[str] = PATTERN_FAMILIES,
+    table: str = "PATTERN_FAMILIES",
+) -> list[int]:
+    """Indices into `names` (the pattern families) of family names or indices.
 
     Args:
-        families: names from `PATTERN_FAMILIES` or their indices, mixed
-            freely, or `None` for all families.
+        families: names from `names` or their indices, mixed freely, or
+            `None` for all families.
+        names: the family names, indexed by family id.
+        table: what `names` is called, for error messages.
 
     Returns:
         The indices, in the order given.
@@ -54,22 +61,25 @@ def family_ids(families: Iterable[str | int] | None) -> list[int]:
         ValueError: a name or index is unknown, or `families` is empty.
     """
     if families is None:
-        return list(range(len(PATTERN_FAMILIES)))
+        return list(range(len(names)))
+    families = list(families)
     ids = []
     for family in families:
-        if isinstance(family, str) and family in PATTERN_FAMILIES:
-            ids.append(PATTERN_FAMILIES.index(family))
-        elif isinstance(family, (int, np.integer)) and 0 <= family < len(
-            PATTERN_FAMILIES
+        if isinstance(family, str) and family in names:
+            ids.append(names.index(family))
+        elif (
+            isinstance(family, (int, np.integer))
+            and not isinstance(family, bool)
+            and 0 <= family < len(names)
         ):
             ids.append(int(family))
         else:
             raise ValueError(
-                f'"families" must hold names from PATTERN_FAMILIES or their indices. '
+                f'"families" must hold names from {table} or their indices. '
                 f"Received: {family!r} in families={families!r}"
             )
     if not ids:
-        raise ValueError('"families" must not be empty.')
+        raise ValueError('"families" must not be empty. Received: families=[]')
     return ids
 
 

@@ -6,7 +6,9 @@ differently, with sensor noise: true positives for metric learning and
 textured targets for super-resolution.
 """
 
+from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -79,6 +81,44 @@ def check_patch_arguments(
     return n, size, views_per_item
 
 
+def draw_views(
+    n: int,
+    size: tuple[int, int],
+    views_per_item: int,
+    ids: Sequence[int],
+    scale_range: tuple[float, float],
+    key: Sequence[int],
+    sample: Callable[[int, np.random.Generator], dict[str, Any]],
+    render: Callable[[dict[str, Any], np.random.Generator, float], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The loop shared by the patch generators: items, then their views.
+
+    Item `index` draws its family (cycling through `ids`), its spec
+    (`sample(family, rng)`) and a log-uniform base scale in `scale_range`
+    from `default_rng([*key, index])`; its view `k` is
+    `render(spec, view_rng, base)` with `view_rng` seeded by
+    `[*key, index, k + 1]`, so patch `i` is the same whatever `n` is.
+
+    Returns:
+        The uint8 images `(n, *size, 3)` and each patch's family id `(n,)`.
+    """
+    images = np.empty((n, *size, 3), np.uint8)
+    labels = np.empty(n, np.int64)
+    spec, base, family = None, 1.0, ids[0]
+    for i in range(n):
+        index, k = divmod(i, views_per_item)
+        key_i = [*key[:1], index, *key[1:]]
+        if k == 0:
+            rng = np.random.default_rng(key_i)
+            family = ids[index % len(ids)]
+            spec = sample(family, rng)
+            low, high = np.log(scale_range[0]), np.log(scale_range[1])
+            base = float(np.exp(rng.uniform(low, high)))
+        images[i] = render(spec, np.random.default_rng([*key_i, k + 1]), base)
+        labels[i] = family
+    return images, labels
+
+
 def make_pattern_patches(
     n: int,
     size: Size = (64, 64),
@@ -118,27 +158,24 @@ def make_pattern_patches(
     n, size, views_per_item = check_patch_arguments(
         n, size, views_per_item, scale_range
     )
-    ids = family_ids(families)
-    images = np.empty((n, *size, 3), np.uint8)
-    patterns = np.empty(n, np.int64)
-    items = np.arange(n) // views_per_item
-    spec, base, family = None, 1.0, ids[0]
-    for i in range(n):
-        index, k = divmod(i, views_per_item)
-        if k == 0:
-            rng = np.random.default_rng([seed, index])
-            family = ids[index % len(ids)]
-            spec = sample_pattern(family, rng)
-            base = float(
-                np.exp(rng.uniform(np.log(scale_range[0]), np.log(scale_range[1])))
-            )
-        view_rng = np.random.default_rng([seed, index, k + 1])
-        scale = base * (view_rng.uniform(0.85, 1.15) if distort else 1.0)
-        images[i] = _render_view(spec, size, view_rng, scale, distort)
-        patterns[i] = family
+
+    def render(spec, rng, base):
+        scale = base * (rng.uniform(0.85, 1.15) if distort else 1.0)
+        return _render_view(spec, size, rng, scale, distort)
+
+    images, patterns = draw_views(
+        n,
+        size,
+        views_per_item,
+        family_ids(families),
+        scale_range,
+        [seed],
+        sample_pattern,
+        render,
+    )
     return {
         "images": images,
         "pattern": patterns,
-        "item_id": items,
+        "item_id": np.arange(n) // views_per_item,
         "pattern_names": PATTERN_FAMILIES,
     }

@@ -9,8 +9,10 @@ from PIL import Image
 from scipy import ndimage
 
 from keras_patterns.datasets.synthetic.drawing import random_color
+from keras_patterns.datasets.synthetic.generator import family_ids
 from keras_patterns.datasets.synthetic.swatches import _view_coordinates
 from keras_patterns.datasets.synthetic.swatches import check_patch_arguments
+from keras_patterns.datasets.synthetic.swatches import draw_views
 from keras_patterns.datasets.synthetic.textures.geometric import _render_checks
 from keras_patterns.datasets.synthetic.textures.geometric import _render_dots
 from keras_patterns.datasets.synthetic.textures.geometric import _render_stripes
@@ -172,21 +174,7 @@ def render_texture(
 
 
 def _texture_ids(families):
-    if families is None:
-        return list(range(len(TEXTURE_FAMILIES)))
-    families = list(families)
-    ids = []
-    for family in families:
-        try:
-            ids.append(TEXTURE_FAMILIES.index(_family_name(family)))
-        except ValueError:
-            raise ValueError(
-                '"families" must hold names from TEXTURE_FAMILIES or their '
-                f"indices. Received: {family!r} in families={families!r}"
-            ) from None
-    if not ids:
-        raise ValueError('"families" must not be empty. Received: families=[]')
-    return ids
+    return family_ids(families, TEXTURE_FAMILIES, "TEXTURE_FAMILIES")
 
 
 def _photograph(image, rng):
@@ -273,23 +261,20 @@ def make_texture_patches(
     n, size, views_per_item = check_patch_arguments(
         n, size, views_per_item, scale_range
     )
-    ids = _texture_ids(families)
-    images = np.empty((n, *size, 3), np.uint8)
-    labels = np.empty(n, np.int64)
-    spec, base, family = None, 1.0, ids[0]
-    for i in range(n):
-        index, k = divmod(i, views_per_item)
-        if k == 0:
-            rng = np.random.default_rng([seed, index, _SALT])
-            family = ids[index % len(ids)]
-            spec = sample_texture(family, rng)
-            low, high = np.log(scale_range[0]), np.log(scale_range[1])
-            base = float(np.exp(rng.uniform(low, high)))
-        view_rng = np.random.default_rng([seed, index, _SALT, k + 1])
-        images[i] = _texture_view(
-            spec, size, view_rng, base * view_rng.uniform(0.85, 1.15)
-        )
-        labels[i] = family
+
+    def render(spec, rng, base):
+        return _texture_view(spec, size, rng, base * rng.uniform(0.85, 1.15))
+
+    images, labels = draw_views(
+        n,
+        size,
+        views_per_item,
+        _texture_ids(families),
+        scale_range,
+        [seed, _SALT],
+        sample_texture,
+        render,
+    )
     return {
         "images": images,
         "family": labels,
