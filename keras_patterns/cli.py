@@ -2,7 +2,8 @@
 
 Subcommands: `demo` (the main job on the embedded synthetic data), `group`
 (group a folder of swatches with a preset, or of photos with a saved
-grouper), `presets` (list the installed presets), `synthetic` (write
+grouper), `similar` (more like this, from a saved grouper's catalogue),
+`presets` (list the installed presets), `synthetic` (write
 synthetic scenes in an In-shop layout), `prepare-inshop` (original layout to
 flat layout), `convert-esrgan` (official ESRGAN weights to Keras) and
 `contact-sheet` (look at a data set).
@@ -86,11 +87,15 @@ def _cmd_group(args):
     files = [source for source, _ in list_inputs(args.images)]
     garments = _read_garments(args.garments, files) if args.garments else None
     if args.assign:
-        result = grouper.group(files, garments=garments)
+        result = grouper.group(
+            files, garments=garments, embeddings_path=args.embeddings
+        )
     else:
         clusters = "auto" if args.clusters == "auto" else int(args.clusters)
         grouper.clusterer = KMeans(clusters, metric="cosine", random_state=0)
-        result = grouper.fit_group(files, garments=garments)
+        result = grouper.fit_group(
+            files, garments=garments, embeddings_path=args.embeddings
+        )
     out = Path(args.out)
     result.to_csv(out / "groups.csv")
     result.to_json(out / "groups.json")
@@ -103,6 +108,43 @@ def _cmd_group(args):
     for source, reason in result.failures:
         print(f"  failed: {source}: {reason}")
     return 0
+
+
+def _cmd_similar(args):
+    import csv
+
+    from keras_patterns.grouping import PatternGrouper
+    from keras_patterns.grouping.inputs import list_inputs
+    from keras_patterns.utils.io import atomic_path
+
+    grouper = PatternGrouper.load(args.grouper, progress=not args.quiet)
+    queries = [source for source, _ in list_inputs(args.images)]
+    distances, indices = grouper.similar(queries, k=args.k)
+    index, names = grouper.catalogue_index_.tolist(), grouper.catalogue_sources_
+    sources = dict(zip(index, names, strict=True))
+    rows = [
+        (query, rank, sources[int(index)], f"{distance:.6f}")
+        for query, found, far in zip(queries, indices, distances, strict=True)
+        for rank, (index, distance) in enumerate(zip(found, far, strict=True), 1)
+        if index >= 0
+    ]
+    failed = [
+        query for query, found in zip(queries, indices, strict=True) if found[0] < 0
+    ]
+    if args.out:
+        with atomic_path(args.out) as tmp, open(tmp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(("query", "rank", "neighbour", "distance"))
+            writer.writerows(rows)
+        print(f"{len(queries)} queries, {args.k} neighbours each: {args.out}")
+    else:
+        for query, rank, neighbour, distance in rows:
+            if rank == 1:
+                print(query)
+            print(f"  {rank:>3}  {distance}  {neighbour}")
+    for query in failed:
+        print(f"  failed: {query}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _figure(value):
@@ -265,8 +307,31 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--garments", help="CSV with file,garment columns (category hints)"
     )
+    group.add_argument(
+        "--embeddings",
+        metavar="NPY",
+        help="also write the embeddings to this .npy file as they are computed",
+    )
     group.add_argument("--quiet", action="store_true", help="no progress bars")
     group.set_defaults(run=_cmd_group)
+
+    similar = sub.add_parser(
+        "similar",
+        help="find the catalogue products whose pattern is like each query's",
+        description="More like this: for each query image, the K products of the "
+        "catalogue a saved grouper was fitted on whose pattern is closest "
+        "(PatternGrouper.similar), nearest first with its distance. Prints them, "
+        "or writes query,rank,neighbour,distance rows to --out. Exits 1 when a "
+        "query failed.",
+    )
+    similar.add_argument("images", help="query image, or folder of query images")
+    similar.add_argument(
+        "--grouper", required=True, help="folder written by PatternGrouper.save"
+    )
+    similar.add_argument("-k", type=int, default=10, help="neighbours per query")
+    similar.add_argument("--out", help="CSV file to write instead of printing")
+    similar.add_argument("--quiet", action="store_true", help="no progress bars")
+    similar.set_defaults(run=_cmd_similar)
 
     presets = sub.add_parser(
         "presets",

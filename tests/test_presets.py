@@ -291,6 +291,47 @@ def test_cli_groups_swatches_with_a_preset(tmp_path, patches, capsys):
     assert read_groups(tmp_path / "d") == read_groups(out)
 
 
+def test_cli_similar_finds_each_swatch_itself_first(tmp_path, tiny, patches, capsys):
+    folder = write_swatches(tmp_path / "swatches", patches)
+    grouper = kp.PatternGrouper(
+        embedder=tiny,
+        clusterer=kp.clustering.KMeans(2, metric="cosine", random_state=0),
+        progress=False,
+    )
+    grouper.fit(folder).save(tmp_path / "grouper")
+    files = sorted(str(p) for p in folder.iterdir())
+    out = tmp_path / "similar.csv"
+    argv = ["similar", str(folder), "--grouper", str(tmp_path / "grouper")]
+    assert main([*argv, "-k", "3", "--out", str(out), "--quiet"]) == 0
+    with open(out, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3 * len(files)
+    distances, indices = grouper.similar(files, k=3)
+    for query, found, far in zip(files, indices, distances, strict=True):
+        mine = [row for row in rows if row["query"] == query]
+        assert [row["neighbour"] for row in mine] == [files[i] for i in found]
+        assert mine[0]["neighbour"] == query  # itself, at distance 0
+        np.testing.assert_allclose([float(r["distance"]) for r in mine], far, atol=1e-5)
+    capsys.readouterr()
+    assert main([*argv, "-k", "2", "--quiet"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[:3] == [
+        files[0],
+        f"    1  {distances[0, 0]:.6f}  {files[0]}",
+        printed[2],
+    ]
+    assert len(printed) == 3 * len(files)
+
+
+def test_cli_group_writes_the_embeddings(tmp_path, patches):
+    folder = write_swatches(tmp_path / "swatches", patches)
+    out = tmp_path / "out"
+    argv = ["group", str(folder), "--out", str(out), "--quiet"]
+    assert main([*argv, "--embeddings", str(out / "e.npy")]) == 0
+    embeddings = np.load(out / "e.npy")
+    assert embeddings.shape[0] == len(read_groups(out)) == len(patches)
+
+
 def test_cli_group_options_clash(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["group", "x", "--out", "o", "--preset", NAME, "--grouper", "g"])

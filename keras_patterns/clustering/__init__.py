@@ -2,10 +2,13 @@
 
 `KMeans` is a scikit-learn estimator for embeddings (Lloyd, mini-batch with
 `partial_fit`, or faiss; Euclidean or spherical), which can choose k by
-silhouette; `elbow_plot` draws the scores it used.
+silhouette; `elbow_plot` draws the scores it used. `NeighborIndex` finds
+the nearest catalogue vectors of a query ("more like this"), exactly or
+with faiss.
 """
 
 from keras_patterns.clustering.kmeans import KMeans
+from keras_patterns.clustering.neighbors import NeighborIndex
 from keras_patterns.clustering.plots import elbow_plot
 
-__all__ = ["KMeans", "elbow_plot"]
+__all__ = ["KMeans", "NeighborIndex", "elbow_plot"]

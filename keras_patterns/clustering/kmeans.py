@@ -3,6 +3,7 @@
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn import cluster as sk_cluster
 from sklearn.base import BaseEstimator
 from sklearn.base import ClusterMixin
@@ -17,22 +18,42 @@ from keras_patterns.utils.validation import check_choice
 
 METRICS = ("euclidean", "cosine")
 METHODS = ("lloyd", "minibatch", "faiss")
+# Spherical k-means draws its k-means++ seeds from at most this many vectors.
+SEED_ROWS = 50_000
+
+
+def _norms(x):
+    """Row norms, without the `(n, d)` temporary of `np.linalg.norm`."""
+    return np.sqrt(np.einsum("ij,ij->i", x, x))
 
 
 def _normalize(x):
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return x / np.maximum(_norms(x), 1e-12)[:, None]
+
+
+def _class_sums(x, labels, k):
+    """`(k, d)` sums of the rows of each label, one sparse product (O(n d))."""
+    ones = np.ones(len(x), dtype=x.dtype)
+    members = sparse.csr_matrix((ones, (labels, np.arange(len(x)))), shape=(k, len(x)))
+    return np.asarray(members @ x)
 
 
 def _spherical_lloyd(x, k, rng, n_init, max_iter, tol):
     """Spherical k-means: unit centroids, assignment by cosine similarity."""
     best = None
     for _ in range(n_init):
-        centers, _ = sk_cluster.kmeans_plusplus(x, k, random_state=rng)
+        # k-means++ seeding in float64 (scikit-learn's float32 distances
+        # upcast chunk by chunk, 10x slower), on at most SEED_ROWS vectors.
+        rows = x
+        if len(x) > SEED_ROWS:
+            rows = x[np.sort(rng.choice(len(x), SEED_ROWS, replace=False))]
+        rows = np.asarray(rows, dtype=np.float64)
+        centers, _ = sk_cluster.kmeans_plusplus(rows, k, random_state=rng)
+        centers = centers.astype(x.dtype)
         centers = _normalize(centers)
         for iteration in range(1, max_iter + 1):
             labels = np.argmax(x @ centers.T, axis=1)
-            sums = np.zeros_like(centers)
-            np.add.at(sums, labels, x)
+            sums = _class_sums(x, labels, k)
             empty = np.linalg.norm(sums, axis=1) == 0
             sums[empty] = x[rng.choice(len(x), empty.sum(), replace=False)]
             updated = _normalize(sums)
@@ -70,14 +91,19 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         tol: convergence tolerance.
         batch_size: mini-batch size (`"minibatch"`).
         silhouette_samples: vectors the silhouette is computed on, at most.
+        auto_samples: for `"auto"`, the candidate k are fitted and scored on
+            a random sample of at most this many vectors, and the chosen k
+            is then fitted on all of them: the search costs the same for a
+            million vectors as for `auto_samples`.
 
     Attributes:
         cluster_centers_: `(k, D)` centroids (unit vectors for cosine).
         labels_: cluster of each training vector.
         inertia_: sum of squared distances (cosine: of `1 - cos`) to centroids.
         n_clusters_: the k used (chosen, for `"auto"`).
-        k_scores_: `{k: silhouette}` for `"auto"`.
-        k_inertias_: `{k: inertia}` for `"auto"` (the elbow curve).
+        k_scores_: `{k: silhouette}` for `"auto"` (on the sample).
+        k_inertias_: `{k: inertia}` for `"auto"` (the elbow curve, on the
+            sample).
 
     Example:
 
@@ -100,6 +126,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         tol: float = 1e-4,
         batch_size: int = 1024,
         silhouette_samples: int = 5000,
+        auto_samples: int = 20000,
     ) -> None:
         self.n_clusters = n_clusters
         self.k_range = k_range
@@ -111,6 +138,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.tol = tol
         self.batch_size = batch_size
         self.silhouette_samples = silhouette_samples
+        self.auto_samples = auto_samples
 
     # === Validation ===
 
@@ -145,7 +173,13 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 f"X has {x.shape[1]} features; the model was fitted with "
                 f"{self.cluster_centers_.shape[1]}."
             )
-        return _normalize(x) if self.metric == "cosine" else x
+        if self.metric != "cosine":
+            return x
+        # Unit vectors already (an L2-normalised embedder's, maybe memory-
+        # mapped from disk) are used as they are, not copied.
+        if np.allclose(_norms(x), 1.0, atol=1e-4):
+            return x
+        return _normalize(x)
 
     # === Fitting ===
 
@@ -215,8 +249,14 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             The fitted estimator, `self`.
         """
         x = self._prepare(X)
-        candidates = self._check_params(len(x))
         seed = check_random_state(self.random_state).randint(2**31 - 1)
+        sample = x
+        if self.n_clusters == "auto" and len(x) > self.auto_samples:
+            rows = np.sort(
+                check_random_state(seed).choice(len(x), self.auto_samples, False)
+            )
+            sample = np.asarray(x[rows])
+        candidates = self._check_params(len(sample))
         self.k_scores_, self.k_inertias_ = {}, {}
         best = None
         for k in candidates:
@@ -224,15 +264,14 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             # scikit-learn's KMeans exactly; several: one seed for all.
             state = self.random_state if len(candidates) == 1 else seed
             centers, labels, inertia, n_iter = self._fit_k(
-                x, k, check_random_state(state)
+                sample, k, check_random_state(state)
             )
             if len(candidates) > 1:
-                sample = min(self.silhouette_samples, len(x))
                 score = (
                     silhouette_score(
-                        x,
+                        sample,
                         labels,
-                        sample_size=sample,
+                        sample_size=min(self.silhouette_samples, len(sample)),
                         random_state=seed,
                         metric=self.metric,
                     )
@@ -245,6 +284,12 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             else:
                 score = None
             best = (score, k, centers, labels, inertia, n_iter)
+        if sample is not x:  # the chosen k, fitted on every vector
+            best = (
+                best[0],
+                best[1],
+                *self._fit_k(x, best[1], check_random_state(seed)),
+            )
         (
             _,
             self.n_clusters_,

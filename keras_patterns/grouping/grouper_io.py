@@ -11,7 +11,9 @@ import numpy as np
 
 from keras_patterns.clustering.kmeans import KMeans
 from keras_patterns.embedding.pattern_embedder import PatternEmbedder
+from keras_patterns.utils.io import NpyWriter
 from keras_patterns.utils.io import atomic_path
+from keras_patterns.utils.io import read_json
 from keras_patterns.utils.io import save_model_atomic
 from keras_patterns.utils.io import write_text_atomic
 from keras_patterns.utils.presets import preset_metadata
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from keras_patterns.grouping.pattern_grouper import PatternGrouper
 
 COMPONENTS = ("segmenter", "enhancer", "embedder")
+# The fitted inputs' embeddings, searched by `PatternGrouper.similar`.
+CATALOGUE = "catalogue"
 FORMAT_VERSION = 1
 # Constructor arguments saved in config.json.
 SETTINGS = (  # noqa: SIM905 (a list literal would take 12 lines)
@@ -74,8 +78,57 @@ def save_grouper(grouper: "PatternGrouper", directory: PathLike) -> Path:
             save_model_atomic(model, directory / f"{name}.keras")
     with atomic_path(directory / "clusterer.npz") as tmp, open(tmp, "wb") as f:
         np.savez(f, cluster_centers=grouper.clusterer.cluster_centers_)
+    embeddings = getattr(grouper, "catalogue_embeddings_", None)
+    if embeddings is not None:
+        with NpyWriter(directory / f"{CATALOGUE}_embeddings.npy") as writer:
+            for start in range(0, len(embeddings), 65536):
+                writer.append(embeddings[start : start + 65536])
+        with atomic_path(directory / f"{CATALOGUE}.npz") as tmp, open(tmp, "wb") as f:
+            np.savez(
+                f,
+                index=grouper.catalogue_index_,
+                sources=np.asarray(grouper.catalogue_sources_, dtype=np.str_),
+            )
     write_text_atomic(directory / "config.json", json.dumps(_config(grouper), indent=1))
     return directory
+
+
+def load_catalogue(directory: PathLike) -> dict[str, Any]:
+    """The `similar()` catalogue saved beside a grouper, if there is one.
+
+    The embeddings are memory-mapped, not read; nothing is unpickled.
+
+    Args:
+        directory: a folder written by `save_grouper`.
+
+    Returns:
+        The grouper's `catalogue_embeddings_`, `catalogue_index_` and
+        `catalogue_sources_`, or `{}` for a grouper saved without them.
+    """
+    directory = Path(directory)
+    path = directory / f"{CATALOGUE}.npz"
+    if not path.is_file():
+        return {}
+    vectors = directory / f"{CATALOGUE}_embeddings.npy"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            index, sources = data["index"], data["sources"].tolist()
+        embeddings = np.load(vectors, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, KeyError) as error:
+        raise ValueError(
+            f"{path} and {vectors.name} are not a catalogue written by "
+            f"PatternGrouper.save: {error}"
+        ) from None
+    if not len(index) == len(sources) == len(embeddings):
+        raise ValueError(
+            f"{path} lists {len(index)} products but {vectors} holds "
+            f"{len(embeddings)} embeddings"
+        )
+    return {
+        "catalogue_embeddings_": embeddings,
+        "catalogue_index_": index,
+        "catalogue_sources_": sources,
+    }
 
 
 def load_grouper_parts(directory: PathLike) -> dict[str, Any]:
@@ -95,7 +148,7 @@ def load_grouper_parts(directory: PathLike) -> dict[str, Any]:
         raise FileNotFoundError(
             f"{directory} holds no config.json written by PatternGrouper.save"
         )
-    config = json.loads((directory / "config.json").read_text())
+    config = read_json(directory / "config.json")
     models = {
         name: keras.saving.load_model(directory / file, safe_mode=True)
         if file

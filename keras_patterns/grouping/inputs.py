@@ -1,6 +1,9 @@
 """Inputs of the grouper: arrays, file paths or a folder, read one at a time."""
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sized
 from pathlib import Path
 
 import numpy as np
@@ -12,18 +15,35 @@ from keras_patterns.utils.typing import PathLike
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
-Images = PathLike | Sequence[PathLike | ArrayLike] | ArrayLike
-"""What the grouper takes: a folder, a list of paths or arrays, or a batch."""
+Images = PathLike | Iterable[PathLike | ArrayLike] | ArrayLike
+"""What the grouper takes: a folder, paths or arrays (a list or any iterable)."""
 
 
-def list_inputs(images: Images) -> list[tuple[str, Path | ArrayLike]]:
-    """Normalises the inputs into a list of `(source, array_or_path)`.
+def _walk(folder):
+    """Image files under `folder`, depth first in name order, found lazily.
+
+    The order is `sorted(folder.rglob("*"))`'s (a path sorts by its parts),
+    but a folder of a million files is never listed at once.
+    """
+    with os.scandir(folder) as scan:
+        entries = sorted(scan, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.is_dir():
+            yield from _walk(entry.path)
+        elif Path(entry.name).suffix.lower() in IMAGE_SUFFIXES:
+            yield Path(entry.path)
+
+
+def iter_inputs(images: Images) -> Iterator[tuple[str, Path | ArrayLike]]:
+    """Yields `(source, array_or_path)` for each input, lazily.
 
     Args:
-        images: a folder (its image files, sorted, recursively), a list of
-            paths, a list of arrays, or a batch array `(N, H, W, C)`.
+        images: a folder (its image files, in sorted order, recursively,
+            walked lazily), a list of paths or arrays, a batch array
+            `(N, H, W, C)`, or any iterable of paths and arrays (a
+            generator is consumed once, as it goes).
 
-    Returns:
+    Yields:
         A `(source, entry)` pair per input: `source` is the file path, or
         `"#<index>"` for arrays; `entry` is a `Path` or the array.
     """
@@ -34,24 +54,57 @@ def list_inputs(images: Images) -> list[tuple[str, Path | ArrayLike]]:
                 f'"images" must be a folder, files or arrays. '
                 f"Received: {str(folder)!r}, which is not a folder"
             )
-        files = sorted(
-            p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
-        )
-        if not files:
+        files = _walk(folder)
+        first = next(files, None)
+        if first is None:
             raise ValueError(
                 f"The folder {str(folder)!r} holds no image file "
                 f"({', '.join(IMAGE_SUFFIXES)})."
             )
-        return [(str(p), p) for p in files]
+        yield str(first), first
+        for path in files:
+            yield str(path), path
+        return
     if isinstance(images, np.ndarray) and images.ndim == 4:
-        return [(f"#{i}", image) for i, image in enumerate(images)]
-    items = list(images)
-    if not items:
+        for i, image in enumerate(images):
+            yield f"#{i}", image
+        return
+    empty = True
+    for i, item in enumerate(images):
+        empty = False
+        if isinstance(item, (str, Path)):
+            yield str(item), Path(item)
+        else:
+            yield f"#{i}", item
+    if empty:
         raise ValueError('"images" must not be empty.')
-    return [
-        (str(item), Path(item)) if isinstance(item, (str, Path)) else (f"#{i}", item)
-        for i, item in enumerate(items)
-    ]
+
+
+def count_inputs(images: Images) -> int | None:
+    """How many inputs `images` holds, or `None` when that means reading them.
+
+    Args:
+        images: what `iter_inputs` takes.
+
+    Returns:
+        The count for a list or batch array; `None` for a folder or an
+        iterator (which would have to be walked or consumed).
+    """
+    if isinstance(images, (str, Path)) or not isinstance(images, Sized):
+        return None
+    return len(images)
+
+
+def list_inputs(images: Images) -> list[tuple[str, Path | ArrayLike]]:
+    """`iter_inputs` as a list.
+
+    Args:
+        images: what `iter_inputs` takes.
+
+    Returns:
+        A `(source, entry)` pair per input.
+    """
+    return list(iter_inputs(images))
 
 
 def load_input(item: Path | ArrayLike) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 import contextlib
 import inspect
+import itertools
 import logging
 import math
 import time
@@ -15,8 +16,11 @@ import numpy as np
 from PIL import Image
 
 from keras_patterns.clustering.kmeans import KMeans
+from keras_patterns.clustering.neighbors import NeighborIndex
 from keras_patterns.embedding.training import train_embedder_on_patches
 from keras_patterns.enhancement.upscale import upscale_patches
+from keras_patterns.grouping.grouper_io import is_saved_grouper
+from keras_patterns.grouping.grouper_io import load_catalogue
 from keras_patterns.grouping.grouper_io import load_grouper_parts
 from keras_patterns.grouping.grouper_io import preset_grouper_parts
 from keras_patterns.grouping.grouper_io import save_grouper
@@ -24,7 +28,8 @@ from keras_patterns.grouping.grouping_result import GroupedItem
 from keras_patterns.grouping.grouping_result import GroupingResult
 from keras_patterns.grouping.grouping_result import thumbnail
 from keras_patterns.grouping.inputs import Images
-from keras_patterns.grouping.inputs import list_inputs
+from keras_patterns.grouping.inputs import count_inputs
+from keras_patterns.grouping.inputs import iter_inputs
 from keras_patterns.grouping.inputs import read_input
 from keras_patterns.modeling.labels import INSHOP_CLASSES
 from keras_patterns.modeling.labels import NINE_CLASSES
@@ -32,6 +37,8 @@ from keras_patterns.patches.extract import extract_patches
 from keras_patterns.segmentation.garment_prior import garment_label_maps
 from keras_patterns.utils.images import centre_square
 from keras_patterns.utils.images import resize_image
+from keras_patterns.utils.io import NpyWriter
+from keras_patterns.utils.presets import resolve_preset
 from keras_patterns.utils.progress import progress_bar
 from keras_patterns.utils.typing import PathLike
 from keras_patterns.utils.typing import Size
@@ -56,6 +63,16 @@ READ_WORKERS = 4
 # segmenter's input size (`PatternGrouper._working_photo`).
 CUT_SCALE = 2
 STAGES = ("read", "segment", "cut", "enhance", "train", "embed", "cluster")
+
+
+def _garment(garments, item):
+    """The garment named for `item`, checking that `garments` reaches it."""
+    if item.index >= len(garments):
+        raise ValueError(
+            '"garments" must hold one class name (or None) per input: input '
+            f"{item.index} ({item.source}) has none; {len(garments)} garments"
+        )
+    return garments[item.index]
 
 
 def _view_count(flip_views):
@@ -302,47 +319,117 @@ class PatternGrouper:
         elapsed = time.perf_counter() - began
         self.timings_[stage] = self.timings_.get(stage, 0.0) + elapsed
 
-    def _process(self, images, garments, embed=True, keep=None):
-        """Every input through the stages, chunk by chunk; a `GroupedItem` each.
+    def _chunks(self, images, garments, embed=True, keep=None):
+        """Yields each chunk of inputs through the stages, as `GroupedItem`s.
 
-        The next chunk's files are decoded on a thread pool while the
-        current chunk runs through the networks. `keep` (default
+        Inputs are read lazily (`iter_inputs`): a folder is walked and a
+        generator consumed as the chunks go, so memory holds a chunk, not
+        the catalogue. The next chunk's files are decoded on a thread pool
+        while the current chunk runs through the networks. `keep` (default
         `keep_patches`) keeps each item's patches and thumbnail.
         """
-        entries = list_inputs(images)
-        if garments is not None and len(garments) != len(entries):
+        total = count_inputs(images)
+        if garments is not None and total is not None and len(garments) != total:
             raise ValueError(
                 '"garments" must hold one class name (or None) per input: '
-                f"{len(entries)} inputs, {len(garments)} garments"
+                f"{total} inputs, {len(garments)} garments"
             )
         keep = self.keep_patches if keep is None else keep
+        # Arrays of a list or batch are referenced by the result (for the
+        # contact sheets; they are the caller's memory anyway); arrays from
+        # an iterator are not, so streaming them holds no image.
+        hold = total is not None
+        entries = iter_inputs(images)
         self.timings_ = dict.fromkeys(STAGES, 0.0)
-        size = self.batch_size
-        items = []
+        start = 0
         with (
-            progress_bar(len(entries), "image", self.progress) as bar,
+            progress_bar(total, "image", self.progress) as bar,
             ThreadPoolExecutor(READ_WORKERS) as pool,
         ):
-            reads = [pool.submit(read_input, entry) for _, entry in entries[:size]]
-            for start in range(0, len(entries), size):
-                chunk = entries[start : start + size]
-                with self._timed("read"):
-                    images = [read.result() for read in reads]
-                following = entries[start + size : start + 2 * size]
-                reads = [pool.submit(read_input, entry) for _, entry in following]
-                items += self._process_chunk(
-                    chunk, images, start, garments, embed, keep
-                )
-                bar.update(len(chunk))
-        return items
 
-    def _process_chunk(self, chunk, images, start, garments, embed, keep):
+            def read_ahead():
+                chunk = list(itertools.islice(entries, self.batch_size))
+                return chunk, [pool.submit(read_input, entry) for _, entry in chunk]
+
+            chunk, reads = read_ahead()
+            while chunk:
+                with self._timed("read"):
+                    decoded = [read.result() for read in reads]
+                following, reads = read_ahead()
+                yield self._process_chunk(
+                    chunk, decoded, start, garments, embed, keep, hold
+                )
+                start += len(chunk)
+                bar.update(len(chunk))
+                chunk = following
+        if garments is not None and len(garments) != start:
+            raise ValueError(
+                '"garments" must hold one class name (or None) per input: '
+                f"{start} inputs, {len(garments)} garments"
+            )
+
+    def _process(self, images, garments, embed=True, keep=None):
+        """Every input through the stages; a `GroupedItem` each, in order."""
+        return [
+            item
+            for chunk in self._chunks(images, garments, embed, keep)
+            for item in chunk
+        ]
+
+    def _stream(self, images, garments, embeddings_path=None, assign=False):
+        """Every input through the stages, its embedding kept once.
+
+        Each chunk's embeddings go to one growing store (a list of chunk
+        arrays, or the `.npy` file `embeddings_path`, written as they come);
+        at the end every grouped item's `embedding` is a row of that one
+        array (in memory, or memory-mapped from the file). With `assign`,
+        each chunk is assigned to the fitted groups as it comes.
+
+        Returns:
+            `(items, embeddings)`: a `GroupedItem` per input, and the
+            `(n_ok, D)` embeddings of the grouped ones, in input order.
+        """
+        items, stored = [], []
+        writer = None if embeddings_path is None else NpyWriter(embeddings_path)
+        try:
+            for chunk in self._chunks(images, garments):
+                ok = [item for item in chunk if item.ok]
+                if ok:
+                    vectors = np.stack([item.embedding for item in ok])
+                    if assign:
+                        with self._timed("cluster"):
+                            groups = self.clusterer.predict(vectors)
+                        for item, group in zip(ok, groups, strict=True):
+                            item.group = int(group)
+                    if writer is None:
+                        stored.append(vectors)
+                    else:
+                        writer.append(vectors)
+                    for item in ok:
+                        item.embedding = None
+                items += chunk
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        if writer is not None:
+            writer.close()
+            embeddings = np.load(writer.path, mmap_mode="r")
+        else:
+            embeddings = np.concatenate(stored) if stored else np.zeros((0, 0))
+        for item, row in zip(
+            (item for item in items if item.ok), embeddings, strict=True
+        ):
+            item.embedding = row
+        return items, embeddings
+
+    def _process_chunk(self, chunk, images, start, garments, embed, keep, hold):
         items = []
         for offset, (source, entry) in enumerate(chunk):
             item = GroupedItem(index=start + offset, source=source)
             if isinstance(images[offset], str):
                 item.error, images[offset] = images[offset], None
-            elif not isinstance(entry, Path):
+            elif hold and not isinstance(entry, Path):
                 item.input = entry
             items.append(item)
         alive = [i for i, image in enumerate(images) if image is not None]
@@ -356,7 +443,10 @@ class PatternGrouper:
                 garment_label_maps(
                     self.segmenter,
                     [working[i][0] for i in alive],
-                    [None if garments is None else garments[start + i] for i in alive],
+                    [
+                        None if garments is None else _garment(garments, items[i])
+                        for i in alive
+                    ],
                     self.garment_prior,
                     self.segment_size,
                     self.batch_size,
@@ -371,7 +461,7 @@ class PatternGrouper:
             for position, i in enumerate(alive):
                 item, image = items[i], images[i]
                 if self.segmenter is not None:
-                    garment = None if garments is None else garments[item.index]
+                    garment = None if garments is None else _garment(garments, item)
                     small, factor = working[i]
                     cut = self._cut(item, image, small, maps[position], garment, factor)
                 else:
@@ -436,52 +526,82 @@ class PatternGrouper:
         self,
         images: Images,
         garments: Sequence[str | None] | None = None,
+        *,
+        embeddings_path: PathLike | None = None,
     ) -> "PatternGrouper":
         """Embeds `images` and fits the clusterer on them; returns `self`.
 
+        The inputs are streamed: memory holds a chunk of images, one
+        embedding and a small result row per input, never the catalogue's
+        images (except when the grouper trains its own embedder, which needs
+        every patch). The fitted grouper also keeps the embeddings as its
+        catalogue for `similar`.
+
         Args:
-            images: photos (with a segmenter) or patches: a folder, paths,
-                arrays or a batch array.
+            images: photos (with a segmenter) or patches: a folder (walked
+                lazily), paths, arrays, a batch array, or any iterable of
+                paths or arrays (a generator is consumed once).
             garments: optional class name per input (from catalogue
                 metadata) naming the garment to cut the patch from;
                 otherwise (or where it is `None`) the largest garment
                 region is used.
+            embeddings_path: a `.npy` file to write the embeddings to as
+                they are computed; the clusterer and the catalogue then read
+                them memory-mapped from that file instead of holding them.
 
         Returns:
             The grouper itself, fitted.
         """
-        self._fit_items(images, garments)
+        self._fit_items(images, garments, embeddings_path)
         return self
 
     def fit_group(
         self,
         images: Images,
         garments: Sequence[str | None] | None = None,
+        *,
+        embeddings_path: PathLike | None = None,
     ) -> GroupingResult:
         """`fit` then `group` on the same inputs, processing them only once.
 
         Args:
             images: photos or patches, as in `fit`.
             garments: optional class name (or `None`) per input, as in `fit`.
+            embeddings_path: optional `.npy` file for the embeddings, as in
+                `fit`.
 
         Returns:
             A `GroupingResult`.
         """
-        return self._result(self._fit_items(images, garments))
+        items, embeddings = self._fit_items(images, garments, embeddings_path)
+        with self._timed("cluster"):
+            groups = self._assign(embeddings)
+        for item, group in zip(
+            (item for item in items if item.ok), groups, strict=True
+        ):
+            item.group = int(group)
+        return self._result(items, embeddings)
 
-    def _fit_items(self, images, garments):
-        training = self.embedder is None  # trains on the patches: keep them
-        items = self._process(
-            images, garments, embed=not training, keep=self.keep_patches or training
-        )
-        ok = [item for item in items if item.ok]
+    def _fit_items(self, images, garments, embeddings_path=None):
+        if self.embedder is None:  # trains on the patches: keeps them all
+            items = self._process(images, garments, embed=False, keep=True)
+            ok = [item for item in items if item.ok]
+            if ok:
+                self._train_embedder(ok)
+            embeddings = (
+                np.stack([item.embedding for item in ok]) if ok else np.zeros((0, 0))
+            )
+            if embeddings_path is not None and ok:
+                with NpyWriter(embeddings_path) as writer:
+                    writer.append(embeddings)
+        else:
+            items, embeddings = self._stream(images, garments, embeddings_path)
+            ok = [item for item in items if item.ok]
         if not ok:
             raise ValueError(
                 "No input could be embedded: "
                 + "; ".join(f"{item.source}: {item.error}" for item in items[:5])
             )
-        if self.embedder is None:
-            self._train_embedder(ok)
         wanted = getattr(self.clusterer, "n_clusters", None)
         if isinstance(wanted, int) and wanted > len(ok):
             raise ValueError(
@@ -498,35 +618,98 @@ class PatternGrouper:
                 random_state=0,
             )
         with self._timed("cluster"):
-            self.clusterer.fit(np.stack([item.embedding for item in ok]))
-        return items
+            self.clusterer.fit(embeddings)
+            self._index_catalogue(ok, embeddings)
+        return items, embeddings
+
+    def _index_catalogue(self, ok, embeddings):
+        """Keeps the fitted inputs' embeddings as the catalogue of `similar`.
+
+        The search index is built on the first `similar` call, so a fit
+        that never searches does not pay for it.
+        """
+        self.catalogue_embeddings_ = embeddings
+        self.catalogue_index_ = np.array([item.index for item in ok], np.int64)
+        self.catalogue_sources_ = [item.source for item in ok]
+        self.neighbors_ = None
+
+    def _assign(self, embeddings, block=65536):
+        """The clusterer's group of each row, a block of rows at a time."""
+        if not len(embeddings):
+            return np.zeros(0, np.int64)
+        return np.concatenate(
+            [
+                self.clusterer.predict(np.asarray(embeddings[start : start + block]))
+                for start in range(0, len(embeddings), block)
+            ]
+        )
 
     def group(
         self,
         images: Images,
         garments: Sequence[str | None] | None = None,
+        *,
+        embeddings_path: PathLike | None = None,
     ) -> GroupingResult:
         """Groups `images` with the clusterer; returns a `GroupingResult`.
 
-        A fitted clusterer assigns the inputs to its groups. An unfitted one
-        (as `from_preset` gives) is first fitted on `images`, like
-        `fit_group`: the groups are found among them, and later calls
-        assign to those groups. Inputs that cannot be read or hold no
-        garment are kept in the result with `group=-1` and the reason in
-        `failures`; nothing is dropped.
+        A fitted clusterer assigns the inputs to its groups, a chunk at a
+        time as they stream through. An unfitted one (as `from_preset`
+        gives) is first fitted on `images`, like `fit_group`: the groups
+        are found among them, and later calls assign to those groups.
+        Inputs that cannot be read or hold no garment are kept in the
+        result with `group=-1` and the reason in `failures`; nothing is
+        dropped.
 
         Args:
             images: photos or patches, as in `fit`.
             garments: optional class name (or `None`) per input, as in `fit`.
+            embeddings_path: optional `.npy` file for the embeddings, written
+                as they are computed (`GroupingResult.embeddings` then maps
+                it rather than holding it).
 
         Returns:
             A `GroupingResult`.
         """
         if self.clusterer is not None and not self._fitted():
             logger.info("The clusterer is not fitted yet: finding the groups anew.")
-            return self.fit_group(images, garments)
+            return self.fit_group(images, garments, embeddings_path=embeddings_path)
         self._check_fitted()
-        return self._result(self._process(images, garments))
+        items, embeddings = self._stream(images, garments, embeddings_path, assign=True)
+        return self._result(items, embeddings)
+
+    def embed(
+        self,
+        images: Images,
+        garments: Sequence[str | None] | None = None,
+        *,
+        embeddings_path: PathLike | None = None,
+    ) -> GroupingResult:
+        """Runs the stages up to the embeddings, without finding groups.
+
+        Each item of the result has its `embedding` (or its `error`); its
+        `group` is assigned when the grouper is fitted, else -1. This is
+        the step to spread over workers (`keras_patterns.integrations.ray`)
+        or to run before clustering elsewhere.
+
+        Args:
+            images: photos or patches, as in `fit`.
+            garments: optional class name (or `None`) per input, as in `fit`.
+            embeddings_path: optional `.npy` file for the embeddings, as in
+                `group`.
+
+        Returns:
+            A `GroupingResult`.
+        """
+        if self.embedder is None:
+            raise ValueError(
+                "embed() needs an embedder: give one to PatternGrouper(...) "
+                "or call fit() first, which trains one."
+            )
+        items, embeddings = self._stream(
+            images, garments, embeddings_path, assign=self._fitted()
+        )
+        return self._result(items, embeddings)
 
     def _fitted(self):
         return hasattr(self.clusterer, "cluster_centers_")
@@ -537,18 +720,13 @@ class PatternGrouper:
                 "The grouper is not fitted: call fit() (or load a fitted one)."
             )
 
-    def _result(self, items):
-        ok = [item for item in items if item.ok]
-        if ok:
-            with self._timed("cluster"):
-                groups = self.clusterer.predict(
-                    np.stack([item.embedding for item in ok])
-                )
-            for item, group in zip(ok, groups, strict=True):
-                item.group = int(group)
-        return GroupingResult(
-            items, self.clusterer.cluster_centers_, dict(self.timings_)
+    def _result(self, items, embeddings):
+        centroids = (
+            self.clusterer.cluster_centers_
+            if self._fitted()
+            else np.zeros((0, embeddings.shape[-1]))
         )
+        return GroupingResult(items, centroids, dict(self.timings_))
 
     def predict(
         self,
@@ -566,6 +744,63 @@ class PatternGrouper:
         """
         self._check_fitted()
         return self.group(images, garments).assignments
+
+    def similar(
+        self,
+        images: Images,
+        k: int = 10,
+        garments: Sequence[str | None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` catalogue products whose pattern is closest to each input.
+
+        "More like this": the catalogue is what the grouper was fitted on;
+        distances are in the clusterer's metric (cosine: `1 - cos`), each
+        row nearest first, as scikit-learn's `NearestNeighbors.kneighbors`
+        gives them. The search is exact for small catalogues and through
+        faiss (an IVF index) for large ones when faiss is installed (see
+        `keras_patterns.clustering.NeighborIndex`). The catalogue is saved
+        and loaded with the grouper.
+
+        Args:
+            images: query photos or patches, as in `fit`.
+            k: neighbours per query.
+            garments: optional class name (or `None`) per query, as in `fit`.
+
+        Returns:
+            `(distances, indices)`, both `(n_queries, k)`: `indices` are
+            positions in the inputs `fit` was given (`catalogue_sources_`
+            maps them to sources via `catalogue_index_`); a query that
+            failed gets distances NaN and indices -1, and is logged.
+        """
+        if getattr(self, "catalogue_embeddings_", None) is None:
+            raise ValueError(
+                "similar() needs the catalogue the grouper was fitted on: call "
+                "fit() (a grouper saved before similar() existed has none: fit "
+                "it again)."
+            )
+        if getattr(self, "neighbors_", None) is None:
+            logger.info(
+                "Indexing the %d catalogue embeddings for similar().",
+                len(self.catalogue_embeddings_),
+            )
+            metric = getattr(self.clusterer, "metric", "euclidean")
+            self.neighbors_ = NeighborIndex(metric=metric).fit(
+                self.catalogue_embeddings_
+            )
+        k = check_int(k, "k", minimum=1)
+        items, embeddings = self._stream(images, garments)
+        distances = np.full((len(items), k), np.nan)
+        indices = np.full((len(items), k), -1, np.int64)
+        ok = np.array([item.ok for item in items], bool)
+        if ok.any():
+            found, rows = self.neighbors_.kneighbors(embeddings, k)
+            distances[ok], indices[ok] = found, self.catalogue_index_[rows]
+        for item in items:
+            if not item.ok:
+                logger.warning(
+                    "similar(): query %s failed: %s", item.source, item.error
+                )
+        return distances, indices
 
     # === Persistence ===
 
@@ -595,7 +830,9 @@ class PatternGrouper:
         Returns:
             The grouper, fitted: its clusterer holds the saved groups.
         """
-        return cls(**load_grouper_parts(directory), progress=progress)
+        grouper = cls(**load_grouper_parts(directory), progress=progress)
+        grouper.__dict__.update(load_catalogue(directory), neighbors_=None)
+        return grouper
 
     @classmethod
     def from_preset(cls, preset: PathLike, **overrides: Any) -> "PatternGrouper":
@@ -636,4 +873,8 @@ class PatternGrouper:
                 f"The overrides must be PatternGrouper arguments ({', '.join(accepted)}"
                 f"). Received: {', '.join(unknown)}"
             )
-        return cls(**preset_grouper_parts(preset, overrides))
+        grouper = cls(**preset_grouper_parts(preset, overrides))
+        directory = resolve_preset(preset)
+        if is_saved_grouper(directory):
+            grouper.__dict__.update(load_catalogue(directory), neighbors_=None)
+        return grouper

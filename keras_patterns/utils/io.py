@@ -1,6 +1,7 @@
 """File input/output shared by the data tools: atomic writes and safe reads."""
 
 import contextlib
+import json
 import os
 import struct
 import tempfile
@@ -62,6 +63,61 @@ def write_text_atomic(path: PathLike, text: str) -> None:
         text: its new content.
     """
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def save_array_atomic(path: PathLike, array: ArrayLike) -> None:
+    """Writes `array` to `path` as a `.npy` file, atomically, never pickled.
+
+    Args:
+        path: the file to write (its name is kept as is).
+        array: a numeric array.
+    """
+    with atomic_path(path) as tmp, open(tmp, "wb") as file:
+        np.save(file, np.asarray(array), allow_pickle=False)
+
+
+def read_array(path: PathLike) -> np.ndarray:
+    """Reads a `.npy` file without unpickling; errors name the file.
+
+    Args:
+        path: the file to read.
+
+    Returns:
+        The array.
+
+    Raises:
+        FileNotFoundError: `path` does not exist.
+        ValueError: `path` is not a `.npy` file of a plain array.
+    """
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} is missing") from None
+    except (OSError, ValueError, EOFError) as error:
+        raise ValueError(f"{path} is not a valid .npy file: {error}") from None
+
+
+def read_json(path: PathLike) -> Any:
+    """Reads a JSON file; errors name the file.
+
+    Args:
+        path: the file to read (UTF-8).
+
+    Returns:
+        The decoded value.
+
+    Raises:
+        FileNotFoundError: `path` does not exist.
+        ValueError: `path` is not valid JSON.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} is missing") from None
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from None
 
 
 def save_image_atomic(path: PathLike, array: ArrayLike, **save_kwargs: Any) -> None:
@@ -163,3 +219,100 @@ def save_model_atomic(model: keras.Model, path: PathLike) -> Path:
         finally:
             staged.unlink(missing_ok=True)
     return path
+
+
+class NpyWriter:
+    """Appends rows to a `.npy` file whose length is not known in advance.
+
+    Rows go straight to disk as they come, so memory holds one chunk at a
+    time; `close` writes the final shape into the header and renames the
+    file into place (until then readers see no file, or the previous one).
+    The result is an ordinary `.npy` (format 1.0), which
+    `np.load(path, mmap_mode="r")` maps without reading it. The header is
+    written with room for any row count, padded with spaces as the format
+    allows.
+
+    Args:
+        path: the `.npy` file to write.
+        dtype: the rows' dtype.
+
+    Example:
+
+    >>> import numpy as np, tempfile, pathlib
+    >>> from keras_patterns.utils.io import NpyWriter
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "rows.npy"
+    >>> with NpyWriter(path) as writer:
+    ...     writer.append(np.ones((2, 3)))
+    ...     writer.append(np.zeros((1, 3)))
+    >>> np.load(path).shape
+    (3, 3)
+    """
+
+    HEADER_BYTES = 128  # magic (6) + version (2) + length (2) + the padded dict
+
+    def __init__(self, path: PathLike, dtype: Any = np.float32) -> None:
+        self.path = Path(path)
+        self.dtype = np.dtype(dtype)
+        self.rows = 0
+        self.row_shape = None
+        self._context = atomic_path(self.path)
+        self._tmp = self._context.__enter__()
+        self._file = open(self._tmp, "wb")  # noqa: SIM115 (closed by close())
+        self._file.write(self._header((0,)))
+
+    def _header(self, shape):
+        text = (
+            f"{{'descr': {self.dtype.str!r}, 'fortran_order': False, "
+            f"'shape': {tuple(shape)!r}, }}"
+        )
+        size = self.HEADER_BYTES - 10
+        if len(text) + 1 > size:
+            raise ValueError(f"rows of shape {shape[1:]} are too wide for NpyWriter")
+        return (
+            b"\x93NUMPY\x01\x00"
+            + struct.pack("<H", size)
+            + (text.ljust(size - 1) + "\n").encode("latin1")
+        )
+
+    def append(self, rows: ArrayLike) -> None:
+        """Writes `rows` (`(n, ...)`) after the rows written so far.
+
+        Args:
+            rows: an array whose trailing shape matches the earlier rows'.
+        """
+        rows = np.ascontiguousarray(rows, dtype=self.dtype)
+        if self.row_shape is None:
+            self.row_shape = rows.shape[1:]
+        elif rows.shape[1:] != self.row_shape:
+            raise ValueError(
+                f'"rows" must have shape (n, {", ".join(map(str, self.row_shape))}) '
+                f"like the rows before. Received: {rows.shape}"
+            )
+        self._file.write(rows.tobytes())
+        self.rows += len(rows)
+
+    def close(self) -> Path:
+        """Finishes the header and moves the file into place; returns its path."""
+        if self._file.closed:
+            return self.path
+        self._file.seek(0)
+        self._file.write(self._header((self.rows, *(self.row_shape or ()))))
+        self._file.close()
+        self._context.__exit__(None, None, None)
+        return self.path
+
+    def abort(self) -> None:
+        """Drops the partial file."""
+        if not self._file.closed:
+            self._file.close()
+            with contextlib.suppress(BaseException):
+                self._context.__exit__(RuntimeError, RuntimeError(), None)
+
+    def __enter__(self) -> "NpyWriter":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()

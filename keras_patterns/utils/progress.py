@@ -8,7 +8,7 @@ class _Bar:
     def __init__(self, total: int, unit: str, enabled: bool) -> None:
         self.count = 0
         self._bar = None
-        if enabled and total:
+        if enabled and total != 0:
             import keras
 
             self._bar = keras.utils.Progbar(total, unit_name=unit)
@@ -21,12 +21,13 @@ class _Bar:
 
 @contextlib.contextmanager
 def progress_bar(
-    total: int, unit: str = "step", enabled: bool = True
+    total: int | None, unit: str = "step", enabled: bool = True
 ) -> Iterator[_Bar]:
     """A context giving an object whose `update(n)` advances a progress bar.
 
     Args:
-        total: the number of units of work.
+        total: the number of units of work, or `None` when unknown (the
+            bar then counts without an end).
         unit: what a unit is called (shown as "pairs/s" and so on).
         enabled: `False` draws nothing (the counter still counts).
 

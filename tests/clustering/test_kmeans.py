@@ -122,3 +122,29 @@ def test_faiss_method_explains_the_missing_extra(blobs):
     else:
         model = KMeans(5, method="faiss", random_state=0).fit(blobs[0])
         assert adjusted_rand_score(blobs[1], model.labels_) > 0.95
+
+
+def test_auto_scores_k_on_a_sample_then_fits_every_vector():
+    x, y = make_blobs(6000, n_features=8, centers=5, cluster_std=0.6, random_state=4)
+    model = KMeans("auto", k_range=(2, 8), random_state=0, auto_samples=500).fit(x)
+    assert model.n_clusters_ == 5
+    assert len(model.labels_) == 6000 and adjusted_rand_score(y, model.labels_) > 0.99
+    # The search ran on the sample: the same scores as "auto" on those 500
+    # vectors alone (the same rows, drawn from the same seed).
+    seed = np.random.RandomState(0).randint(2**31 - 1)
+    rows = np.sort(np.random.RandomState(seed).choice(6000, 500, False))
+    alone = KMeans("auto", k_range=(2, 8), random_state=0).fit(x[rows])
+    assert model.k_scores_ == pytest.approx(alone.k_scores_)
+
+
+def test_spherical_lloyd_memory_mapped_unit_vectors(tmp_path):
+    x, y = make_blobs(400, n_features=6, centers=3, cluster_std=0.3, random_state=5)
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    from_disk = KMeans(3, metric="cosine", random_state=0).fit(mapped)
+    in_memory = KMeans(3, metric="cosine", random_state=0).fit(x * 3.0)
+    np.testing.assert_array_equal(from_disk.labels_, in_memory.labels_)
+    np.testing.assert_allclose(
+        from_disk.cluster_centers_, in_memory.cluster_centers_, atol=1e-5
+    )

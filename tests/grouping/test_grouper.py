@@ -252,6 +252,8 @@ def test_save_load_predict_round_trip(tmp_path, catalogue, embedder):
     grouper.save(tmp_path / "grouper")
     files = sorted(p.name for p in (tmp_path / "grouper").iterdir())
     assert files == [
+        "catalogue.npz",
+        "catalogue_embeddings.npy",
         "clusterer.npz",
         "config.json",
         "embedder.keras",
