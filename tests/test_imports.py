@@ -29,6 +29,7 @@ RANKS = {
     "embedding": 3,
     "clustering": 3,
     "grouping": 4,
+    "integrations": 5,
     "apps": 5,
     "layers": 5,
     "models": 5,
