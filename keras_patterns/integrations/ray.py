@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import keras
 import numpy as np
 
+from keras_patterns.grouping.grouper_io import CATALOGUE
 from keras_patterns.grouping.pattern_grouper import PatternGrouper
 from keras_patterns.utils.io import NpyWriter
 from keras_patterns.utils.io import atomic_path
@@ -46,7 +47,9 @@ def _grouper_files(grouper_dir):
 
     Shipping the bytes (a few MB to a few hundred) rather than the path
     means the workers need no shared filesystem, nor the driver's disk
-    when it reaches the cluster through `ray://`.
+    when it reaches the cluster through `ray://`. The `similar()` catalogue
+    (its embeddings: 512 MB for a million products) stays behind; workers
+    embed and assign, they do not search.
     """
     try:
         folder = resolve_preset(grouper_dir)
@@ -58,7 +61,9 @@ def _grouper_files(grouper_dir):
     return {
         str(path.relative_to(folder)): path.read_bytes()
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and not path.name.startswith(".")
+        if path.is_file()
+        and not path.name.startswith(".")
+        and not path.name.startswith(CATALOGUE)
     }
 
 

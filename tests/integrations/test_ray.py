@@ -154,3 +154,10 @@ def test_without_ray_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ImportError, match=r"keras-patterns\[ray\]"):
         kp_ray.embed(None, "patterns_synthetic")
+
+
+def test_workers_get_the_models_not_the_search_catalogue(fitted):
+    _, folder = fitted
+    shipped = kp_ray._grouper_files(folder)
+    assert (folder / "catalogue_embeddings.npy").is_file()
+    assert sorted(shipped) == ["clusterer.npz", "config.json", "embedder.keras"]
