@@ -127,7 +127,7 @@ def worker_patches(count, folder):
     grouper = kp.PatternGrouper.from_preset(
         "patterns_synthetic", flip_views=False, batch_size=256, progress=False
     )
-    grouper.embed(list(tiles[:8]))  # traces the forward pass
+    grouper.embed(list(tiles))  # traces the forward pass, at the chunk's size
     base = peak_mb()
 
     def swatches():  # made on the fly: 256 patterns, shifted
@@ -188,16 +188,24 @@ def main():
             f"{'embed s':>8} {'cluster s':>9} {'similar 1k':>10} "
             f"{'peak MB':>8} {'emb. MB':>8} {'KB/item':>8}"
         )
+        previous = None
         for count in args.patches:
             row = run_worker("patches", count)
+            # Memory per product: the growth of the peak from the previous
+            # size (the first size's peak holds the constant part: a chunk
+            # of images, the models' activations, the k search's sample).
+            growth = "-"
+            if previous is not None:
+                added = row["peak_mb"] - previous["peak_mb"]
+                growth = f"{1024 * added / (row['n'] - previous['n']):.2f}"
             print(
                 f"{row['n']:>9} {row['k']:>6} {row['seconds']:>8.1f} "
                 f"{1000 * row['seconds'] / row['n']:>8.2f} {row['embed']:>8.1f} "
                 f"{row['cluster']:>9.1f} {row['similar_1000']:>10.1f} "
-                f"{row['peak_mb']:>8.0f} {row['embeddings_mb']:>8.1f} "
-                f"{1024 * row['peak_mb'] / row['n']:>8.2f}",
+                f"{row['peak_mb']:>8.0f} {row['embeddings_mb']:>8.1f} {growth:>8}",
                 flush=True,
             )
+            previous = row
     if args.embeddings:
         print("\n== precomputed embeddings on disk: cluster, assign, index, search ==")
         print(

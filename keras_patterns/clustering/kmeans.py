@@ -61,8 +61,10 @@ def _spherical_lloyd(x, k, rng, n_init, max_iter, tol):
             centers, n_iter = updated, iteration
             if shift <= tol:
                 break
-        labels = np.argmax(x @ centers.T, axis=1)
-        inertia = float(np.sum(1.0 - np.sum(x * centers[labels], axis=1)))
+        similarity = x @ centers.T
+        labels = np.argmax(similarity, axis=1)
+        # 1 - cos to the own centroid, without an (n, d) temporary.
+        inertia = float(np.sum(1.0 - similarity[np.arange(len(x)), labels]))
         if best is None or inertia < best[2]:
             best = (centers, labels, inertia, n_iter)
     return best
