@@ -3,6 +3,7 @@
     python examples/train_embedder.py --out emb_out                    # synthetic
     python examples/train_embedder.py --data /data/inshop --out emb_out
     python examples/train_embedder.py --quick --out /tmp/emb            # CI size
+    python examples/train_embedder.py --devices 2 --out emb_out        # 2 devices
 
 Synthetic: patches of the 16 pattern families, the family as the label.
 DeepFashion (either layout): garment patches cut from the ground-truth masks,
@@ -18,6 +19,8 @@ import keras
 import numpy as np
 
 import keras_patterns as kp
+from keras_patterns.utils.distribution import data_parallel
+from keras_patterns.utils.distribution import distribution_scope
 from keras_patterns.utils.io import read_image
 from keras_patterns.utils.visualization import contact_sheet
 
@@ -89,8 +92,16 @@ def main():
         action="store_true",
         help="group by pattern and colour, not pattern alone",
     )
+    parser.add_argument(
+        "--devices",
+        type=int,
+        default=1,
+        help="train on N devices: GPUs, or logical CPUs without enough GPUs",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny run (CI)")
     args = parser.parse_args()
+    # Before TensorFlow starts: it may have to split the CPU into devices.
+    distribution = data_parallel(args.devices) if args.devices > 1 else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     size = (args.size, args.size)
@@ -109,16 +120,18 @@ def main():
     batches = kp.datasets.triplet_dataset(
         train, labels="label", p=p, k=k, map_fn=augment
     )
-    embedder = kp.models.PatternEmbedder("texture_cnn", embedding_dim=128)
-    siamese = kp.models.SiameseModel(embedder)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, args.steps, warmup_target=2e-3, warmup_steps=max(1, args.steps // 20)
-    )
-    siamese.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4))
-    epochs = 1 if args.quick else 6
-    siamese.fit(
-        batches, epochs=epochs, steps_per_epoch=-(-args.steps // epochs), verbose=2
-    )
+    # Built, compiled and trained on the devices; batches stay global.
+    with distribution_scope(distribution):
+        embedder = kp.models.PatternEmbedder("texture_cnn", embedding_dim=128)
+        siamese = kp.models.SiameseModel(embedder)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.0, args.steps, warmup_target=2e-3, warmup_steps=max(1, args.steps // 20)
+        )
+        siamese.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4))
+        epochs = 1 if args.quick else 6
+        siamese.fit(
+            batches, epochs=epochs, steps_per_epoch=-(-args.steps // epochs), verbose=2
+        )
     embedder.save(out / "embedder.keras")
 
     scores = kp.metrics.evaluate_retrieval(embedder, test)

@@ -3,6 +3,7 @@
     python examples/train_segmentation.py --out seg_out                 # synthetic
     python examples/train_segmentation.py --data /data/inshop-flat --out seg_out
     python examples/train_segmentation.py --quick --out /tmp/seg        # CI size
+    python examples/train_segmentation.py --devices 2 --out seg_out    # 2 devices
 
 `--data` takes DeepFashion In-shop in either layout (see `prepare_inshop`);
 items of the "train" split train, the others evaluate (the flat layout
@@ -18,6 +19,8 @@ import keras
 import numpy as np
 
 import keras_patterns as kp
+from keras_patterns.utils.distribution import data_parallel
+from keras_patterns.utils.distribution import distribution_scope
 from keras_patterns.utils.io import read_image
 from keras_patterns.utils.visualization import contact_sheet
 
@@ -48,8 +51,16 @@ def main():
     parser.add_argument("--size", default="128x96", help="training size HxW")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--steps", type=int, default=100, help="steps per epoch")
+    parser.add_argument(
+        "--devices",
+        type=int,
+        default=1,
+        help="train on N devices: GPUs, or logical CPUs without enough GPUs",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny run (CI)")
     args = parser.parse_args()
+    # Before TensorFlow starts: it may have to split the CPU into devices.
+    distribution = data_parallel(args.devices) if args.devices > 1 else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     size = tuple(int(v) for v in args.size.split("x"))
@@ -71,19 +82,21 @@ def main():
         train, size, 16, augment=True, repeat=True
     )
 
-    model = kp.models.DeepLabV3Plus(
-        len(kp.datasets.NINE_CLASSES),
-        backbone=args.backbone,
-        backbone_weights=args.weights,
-        aspp_filters=32 if args.quick else 128,
-        decoder_filters=32 if args.quick else 128,
-    )
-    total = args.epochs * args.steps
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, total, warmup_target=2e-3, warmup_steps=max(1, total // 20)
-    )
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4))
-    model.fit(batches, epochs=args.epochs, steps_per_epoch=args.steps, verbose=2)
+    # Built, compiled and trained on the devices; batches stay global.
+    with distribution_scope(distribution):
+        model = kp.models.DeepLabV3Plus(
+            len(kp.datasets.NINE_CLASSES),
+            backbone=args.backbone,
+            backbone_weights=args.weights,
+            aspp_filters=32 if args.quick else 128,
+            decoder_filters=32 if args.quick else 128,
+        )
+        total = args.epochs * args.steps
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.0, total, warmup_target=2e-3, warmup_steps=max(1, total // 20)
+        )
+        model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4))
+        model.fit(batches, epochs=args.epochs, steps_per_epoch=args.steps, verbose=2)
     model.save(out / "segmenter.keras")
 
     predicted = model.predict_labels(test_images)

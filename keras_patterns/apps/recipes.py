@@ -38,6 +38,9 @@ from keras_patterns.segmentation.segmentation_losses import (
 )
 from keras_patterns.segmentation.segmentation_metrics import mean_iou
 from keras_patterns.utils.batch_norm import recalibrate_batch_norm
+from keras_patterns.utils.distribution import Distribution
+from keras_patterns.utils.distribution import check_distribution
+from keras_patterns.utils.distribution import distribution_scope
 from keras_patterns.utils.images import resize_image
 from keras_patterns.utils.training import fit_with_budget
 from keras_patterns.utils.typing import ArrayLike
@@ -95,6 +98,7 @@ def train_segmenter(
     seconds: float | None = None,
     verbose: int | str = 2,
     refine_filters: int | None = None,
+    distribution: Distribution = None,
 ) -> DeepLabV3Plus:
     """DeepLabV3+ (MobileNetV2, random init) on synthetic scenes, 9 classes.
 
@@ -115,29 +119,34 @@ def train_segmenter(
         verbose: Keras `fit` verbosity.
         refine_filters: channels of the stride-2 refinement, or `None`
             (none).
+        distribution: the devices to train on: a `tf.distribute.Strategy`
+            on TensorFlow, a `keras.distribution.DataParallel` on JAX, or
+            `None` (one device). Batches stay global, split between them.
 
     Returns:
         The trained `DeepLabV3Plus`, its batch-norm statistics recalibrated.
     """
     began = time.perf_counter()
+    check_distribution(distribution)
     data = make_pattern_garments(scenes, size, seed=seed, views_per_item=2)
     batches = segmentation_dataset(
         data, size, 16, augment=True, scale_range=(0.8, 1.25), repeat=True, seed=seed
     )
-    model = DeepLabV3Plus(
-        len(NINE_CLASSES),
-        backbone="mobilenet_v2",
-        aspp_filters=filters,
-        decoder_filters=filters,
-        refine_filters=refine_filters,
-    )
     weights = median_frequency_weights(data["masks"]) if balanced else None
-    model.compile(
-        optimizer=keras.optimizers.AdamW(2e-3, weight_decay=1e-4),
-        loss=MaskedSparseCategoricalCrossentropy(class_weights=weights),
-    )
-    fit_with_budget(model, batches, steps, seconds, verbose, peak=2e-3, began=began)
-    recalibrate_batch_norm(model, batches, steps=10)
+    with distribution_scope(distribution):
+        model = DeepLabV3Plus(
+            len(NINE_CLASSES),
+            backbone="mobilenet_v2",
+            aspp_filters=filters,
+            decoder_filters=filters,
+            refine_filters=refine_filters,
+        )
+        model.compile(
+            optimizer=keras.optimizers.AdamW(2e-3, weight_decay=1e-4),
+            loss=MaskedSparseCategoricalCrossentropy(class_weights=weights),
+        )
+        fit_with_budget(model, batches, steps, seconds, verbose, 2e-3, began)
+        recalibrate_batch_norm(model, batches, steps=10)
     return model
 
 
@@ -172,6 +181,7 @@ def train_enhancer(
     growth: int = 16,
     seconds: float | None = None,
     verbose: int | str = 2,
+    distribution: Distribution = None,
 ) -> RRDBNet:
     """A small x4 RRDBNet, PSNR phase (L1), on synthetic fabric patches.
 
@@ -185,24 +195,35 @@ def train_enhancer(
         growth: growth channels of the dense blocks.
         seconds: optional wall-clock limit for the training.
         verbose: Keras `fit` verbosity.
+        distribution: the devices to train on: a `tf.distribute.Strategy`
+            on TensorFlow (ESRGAN does not train on JAX), or `None` (one
+            device). Batches stay global, split between the devices.
 
     Returns:
         The trained `RRDBNet` generator.
     """
+    check_distribution(distribution)
     images = make_pattern_patches(patches, (128, 128), seed=seed)["images"]
     pairs = super_resolution_dataset(images, 4, patch_size=32, batch_size=16, seed=seed)
-    generator = RRDBNet(
-        4, num_blocks=num_blocks, filters=filters, growth=growth, image_residual=True
-    )
-    model = ESRGAN(generator)
-    model.compile(
-        phase="psnr",
-        generator_optimizer=keras.optimizers.Adam(
-            keras.optimizers.schedules.CosineDecay(1e-3, max(steps, 1), alpha=0.05),
-            beta_2=0.99,
-        ),
-    )
-    fit_with_budget(model, pairs, steps, seconds, verbose)
+    with distribution_scope(distribution):
+        generator = RRDBNet(
+            4,
+            num_blocks=num_blocks,
+            filters=filters,
+            growth=growth,
+            image_residual=True,
+        )
+        model = ESRGAN(generator)
+        model.compile(
+            phase="psnr",
+            generator_optimizer=keras.optimizers.Adam(
+                keras.optimizers.schedules.CosineDecay(
+                    1e-3, max(steps, 1), alpha=0.05
+                ),
+                beta_2=0.99,
+            ),
+        )
+        fit_with_budget(model, pairs, steps, seconds, verbose)
     return generator
 
 
@@ -316,6 +337,7 @@ def train_embedder(
     verbose: int | str = 2,
     width: int = 16,
     initial: PatternEmbedder | None = None,
+    distribution: Distribution = None,
 ) -> PatternEmbedder:
     """A `texture_cnn` PatternEmbedder, semi-hard triplets over the 16 families.
 
@@ -341,12 +363,16 @@ def train_embedder(
         initial: a texture-CNN embedder to start from (a preset such as
             `PatternEmbedder.from_preset("patterns_synthetic")`) instead of
             random weights; its width replaces `width`.
+        distribution: the devices to train on: a `tf.distribute.Strategy`
+            on TensorFlow, a `keras.distribution.DataParallel` on JAX, or
+            `None` (one device). Batches stay global, split between them.
 
     Returns:
         The trained `PatternEmbedder`.
     """
     began = time.perf_counter()
     check_choice(source, ("swatches", "garments"), "source")
+    check_distribution(distribution)
     side = int(size * 1.25)
     if source == "swatches":
         data = make_pattern_patches(items, (side, side), seed=seed)
@@ -356,19 +382,20 @@ def train_embedder(
         )
     if initial is not None:
         width = initial.backbone.get_layer("stage0_conv0").filters
-    return train_pattern_embedder(
-        data["images"],
-        data["pattern"],
-        steps,
-        p=len(PATTERN_FAMILIES),
-        k=k,
-        size=size,
-        min_crop=0.7,
-        width=width,
-        embedding_dim=initial.embedding_dim if initial is not None else 128,
-        initial=initial,
-        seed=seed,
-        seconds=seconds,
-        began=began,
-        verbose=verbose,
-    )
+    with distribution_scope(distribution):
+        return train_pattern_embedder(
+            data["images"],
+            data["pattern"],
+            steps,
+            p=len(PATTERN_FAMILIES),
+            k=k,
+            size=size,
+            min_crop=0.7,
+            width=width,
+            embedding_dim=initial.embedding_dim if initial is not None else 128,
+            initial=initial,
+            seed=seed,
+            seconds=seconds,
+            began=began,
+            verbose=verbose,
+        )

@@ -10,6 +10,9 @@ in TensorFloat-32 by default, so the distance matrix (and the loss) carries
 TensorFloat-32's 10-bit mantissa rather than float32's 23. For full float32,
 `jax.config.update("jax_default_matmul_precision", "highest")` or
 `tf.config.experimental.enable_tensor_float_32_execution(False)`.
+
+On several replicas (`tf.distribute`), the losses that mine the batch
+mine the global batch, and every loss is the one of the global batch.
 """
 
 from typing import Any
@@ -21,6 +24,9 @@ from keras_patterns.embedding.distances import check_distance
 from keras_patterns.embedding.distances import label_masks
 from keras_patterns.embedding.distances import paired_distances
 from keras_patterns.embedding.distances import pairwise_distances
+from keras_patterns.utils.distribution import all_gather
+from keras_patterns.utils.distribution import global_mean
+from keras_patterns.utils.distribution import num_replicas
 from keras_patterns.utils.typing import Tensor
 
 INF = 1e30
@@ -127,8 +133,41 @@ class _TripletBase(keras.losses.Loss):
         return config
 
 
+class _MiningTripletBase(_TripletBase):
+    """A triplet loss mined over the whole (global) batch.
+
+    Subclasses define `batch_loss(labels, embeddings)`, the loss of a
+    batch on one device.
+    """
+
+    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
+        # Mining compares every anchor with every candidate of the batch,
+        # so on several replicas each one gathers the global batch, computes
+        # the global loss and returns 1/N of it: the shares add up to the
+        # loss of one device, and the all-gather's gradient sums the
+        # replicas' upstream gradients, so the summed weight gradients are
+        # the global loss's too. Local anchors against gathered candidates
+        # would also be exact and split the O(B^2) mining, but they need
+        # each shard's offset in the global batch; the mining costs little
+        # next to the embedding network, which stays split.
+        loss = self.batch_loss(all_gather(y_true), all_gather(y_pred))
+        return loss / num_replicas()
+
+    def batch_loss(self, labels: Tensor, embeddings: Tensor) -> Tensor:
+        """The loss of a whole batch, as one device computes it.
+
+        Args:
+            labels: `(B,)` labels of the batch.
+            embeddings: `(B, D)` embeddings of the batch.
+
+        Returns:
+            The float32 scalar loss.
+        """
+        raise NotImplementedError
+
+
 @keras.saving.register_keras_serializable(package="keras_patterns")
-class TripletSemiHardLoss(_TripletBase):
+class TripletSemiHardLoss(_MiningTripletBase):
     """Triplet loss with semi-hard negative mining (FaceNet; TFA semantics).
 
     For every anchor-positive pair in the batch, the negative is the closest
@@ -167,9 +206,9 @@ class TripletSemiHardLoss(_TripletBase):
     ) -> None:
         super().__init__(margin, distance, name, **kwargs)
 
-    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
-        distances = pairwise_distances(y_pred, self.distance)
-        positive, negative = label_masks(y_true)
+    def batch_loss(self, labels: Tensor, embeddings: Tensor) -> Tensor:
+        distances = pairwise_distances(embeddings, self.distance)
+        positive, negative = label_masks(labels)
         has_negative = ops.cast(ops.sum(negative, axis=1, keepdims=True) > 0, "float32")
         pairs = positive * has_negative
         negatives = semi_hard_negatives(distances, negative)
@@ -178,7 +217,7 @@ class TripletSemiHardLoss(_TripletBase):
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
-class TripletHardLoss(_TripletBase):
+class TripletHardLoss(_MiningTripletBase):
     """Batch-hard triplet loss (Hermans et al.; TFA semantics).
 
     For every anchor, the farthest positive and the closest negative of the
@@ -210,9 +249,9 @@ class TripletHardLoss(_TripletBase):
         super().__init__(margin, distance, name, **kwargs)
         self.soft = bool(soft)
 
-    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
-        distances = pairwise_distances(y_pred, self.distance)
-        positive, negative = label_masks(y_true)
+    def batch_loss(self, labels: Tensor, embeddings: Tensor) -> Tensor:
+        distances = pairwise_distances(embeddings, self.distance)
+        positive, negative = label_masks(labels)
         hardest_positive = ops.max(
             distances * positive - INF * (1.0 - positive), axis=1
         )
@@ -234,7 +273,7 @@ class TripletHardLoss(_TripletBase):
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
-class TripletBatchAllLoss(_TripletBase):
+class TripletBatchAllLoss(_MiningTripletBase):
     """Batch-all triplet loss: the mean over the *active* valid triplets.
 
     Every (anchor, positive, negative) triplet of the batch counts; the sum
@@ -265,9 +304,9 @@ class TripletBatchAllLoss(_TripletBase):
     ) -> None:
         super().__init__(margin, distance, name, **kwargs)
 
-    def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
-        distances = pairwise_distances(y_pred, self.distance)
-        positive, negative = label_masks(y_true)
+    def batch_loss(self, labels: Tensor, embeddings: Tensor) -> Tensor:
+        distances = pairwise_distances(embeddings, self.distance)
+        positive, negative = label_masks(labels)
         total, active = batch_all_sums(distances, positive, negative, self.margin)
         return _safe_mean(total, active)
 
@@ -310,4 +349,5 @@ class TripletLoss(_TripletBase):
         anchor, positive, negative = y_pred[:, 0], y_pred[:, 1], y_pred[:, 2]
         d_ap = paired_distances(anchor, positive, self.distance)
         d_an = paired_distances(anchor, negative, self.distance)
-        return ops.mean(ops.relu(d_ap - d_an + self.margin))
+        losses = ops.relu(d_ap - d_an + self.margin)
+        return global_mean(ops.sum(losses), ops.shape(losses)[0])

@@ -7,11 +7,19 @@ from keras import ops
 
 from keras_patterns.enhancement.sr_losses import PerceptualLoss
 from keras_patterns.enhancement.sr_losses import RelativisticAverageLoss
+from keras_patterns.utils.distribution import global_mean
+from keras_patterns.utils.distribution import num_replicas
 from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.validation import check_choice
 
 PHASES = ("psnr", "gan")
 TRAINING_BACKENDS = ("tensorflow", "torch")
+
+
+def _pixel_loss(fake, real):
+    """This replica's share of the L1 distance over the global batch."""
+    error = ops.abs(ops.cast(fake, "float32") - ops.cast(real, "float32"))
+    return global_mean(ops.sum(error), ops.size(error))
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
@@ -155,10 +163,11 @@ class ESRGAN(keras.Model):
         return list(self.trackers.values())
 
     def _generator_loss(self, low_res, high_res):
+        # On several replicas (`tf.distribute`) every part is this replica's
+        # share of the global-batch value: the optimisers sum the replicas'
+        # gradients. `PerceptualLoss` is reduced, and shared, by Keras.
         fake = self.generator(low_res, training=True)
-        pixel = ops.mean(
-            ops.abs(ops.cast(fake, "float32") - ops.cast(high_res, "float32"))
-        )
+        pixel = _pixel_loss(fake, high_res)
         parts = {"pixel_loss": pixel}
         total = self.pixel_weight * pixel
         if self.phase == "gan":
@@ -214,9 +223,11 @@ class ESRGAN(keras.Model):
             loss, parts = self._step_torch(low_res, high_res)
         else:
             loss, parts = self._step_tensorflow(low_res, high_res)
-        self.trackers["loss"].update_state(loss)
+        # The trackers average the replicas' values: report whole values.
+        replicas = num_replicas()
+        self.trackers["loss"].update_state(loss * replicas)
         for name, value in parts.items():
-            self.trackers[name].update_state(value)
+            self.trackers[name].update_state(value * replicas)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def test_step(self, data: tuple[Tensor, ...]) -> dict[str, Tensor]:

@@ -7,6 +7,8 @@ from keras import ops
 
 from keras_patterns.modeling.backbones import dilated_clone
 from keras_patterns.modeling.preprocessing import BackbonePreprocessing
+from keras_patterns.utils.distribution import all_gather
+from keras_patterns.utils.distribution import num_replicas
 from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.validation import check_choice
 
@@ -56,7 +58,9 @@ class PerceptualLoss(keras.losses.Loss):
     ESRGAN compares features **before** the activation of `block5_conv4`:
     after the ReLU the features are sparse and carry weaker supervision.
     Images are in [0, 1]; the preprocessing Keras' VGG19 expects happens
-    inside. The feature network is frozen.
+    inside. The feature network is frozen. The loss of each image is
+    returned and Keras reduces them (`reduction`), which on several
+    replicas also divides by their number.
 
     Args:
         layer: the VGG19 layer whose features are compared.
@@ -139,6 +143,8 @@ class RelativisticAverageLoss(keras.losses.Loss):
     - `for_generator=True`: `-E[log(1 - D(x_r, x_f))] - E[log D(x_f, x_r)]`
 
     each halved, as in BasicSR, and computed from logits with `softplus`.
+    On several replicas (`tf.distribute`), the means `E[.]` are over the
+    global batch.
 
     Args:
         for_generator: which side of the game the loss trains.
@@ -170,8 +176,16 @@ class RelativisticAverageLoss(keras.losses.Loss):
         self.for_generator = bool(for_generator)
 
     def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
-        real = ops.cast(y_true, "float32")
-        fake = ops.cast(y_pred, "float32")
+        # Each logit is compared with the mean over the global batch, so on
+        # several replicas each one gathers the (small) logits, computes the
+        # global loss and returns 1/N of it; the all-gather's gradient sums
+        # the replicas' upstream gradients, so the summed gradients are the
+        # global loss's.
+        real = all_gather(ops.cast(y_true, "float32"))
+        fake = all_gather(ops.cast(y_pred, "float32"))
+        return self._batch_loss(real, fake) / num_replicas()
+
+    def _batch_loss(self, real, fake):
         real_vs_fake = real - ops.mean(fake)
         fake_vs_real = fake - ops.mean(real)
         wins = not self.for_generator

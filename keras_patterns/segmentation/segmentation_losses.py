@@ -8,6 +8,7 @@ import numpy as np
 from keras import ops
 
 from keras_patterns.modeling.labels import IGNORE_LABEL
+from keras_patterns.utils.distribution import global_mean
 from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.validation import check_int
@@ -20,7 +21,9 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
     The value is the weighted mean over every valid pixel of the batch,
     `sum(w[y] * nll) / sum(w[y])` (PyTorch's `CrossEntropyLoss(weight=...,
     ignore_index=...)`), so images with many ignored pixels do not count
-    for less. A batch with no valid pixel gives 0, not NaN.
+    for less. A batch with no valid pixel gives 0, not NaN. Trained on
+    several replicas (`tf.distribute`), the mean is over the valid pixels
+    of the global batch.
 
     Args:
         class_weights: optional sequence of `num_classes` non-negative
@@ -82,7 +85,9 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
         if self.class_weights is not None:
             table = ops.convert_to_tensor(self.class_weights, "float32")
             weights = weights * ops.take(table, labels)
-        return ops.sum(nll * weights) / ops.maximum(ops.sum(weights), 1e-12)
+        # On several replicas each returns its numerator over the weights of
+        # the global batch; Keras adds the replicas' gradients.
+        return global_mean(ops.sum(nll * weights), ops.sum(weights), 1e-12)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
