@@ -40,6 +40,8 @@ _BYTES_PER_PAIR = 16
 # needs at least 39 (faiss warns below): more barely moves the lists.
 _TRAIN_PER_LIST = 64
 _MIN_PER_LIST = 39
+# Rows per block when checking, normalising and adding the catalogue.
+_ADD_ROWS = 65536
 # float64 elements of the gathered candidates `(queries, k, D)` per block.
 _REFINE_ELEMENTS = 2**24
 
@@ -166,7 +168,12 @@ class NeighborIndex(BaseEstimator):
                 f'"{name}" must be a 2-D array (n_samples >= 1, n_features). '
                 f"Received: {name} of shape {x.shape}"
             )
-        bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
+        bad = np.concatenate(
+            [
+                block.start + np.flatnonzero(~np.isfinite(x[block]).all(axis=1))
+                for block in gen_batches(len(x), _ADD_ROWS)
+            ]
+        )
         if len(bad):
             raise ValueError(
                 f'"{name}" must hold finite values only. Received: NaN or '
@@ -207,8 +214,8 @@ class NeighborIndex(BaseEstimator):
         )
         return method
 
-    def _train_centroids(self, searchable):
-        n_samples = len(searchable)
+    def _train_centroids(self, vectors):
+        n_samples = len(vectors)
         nlist = self.nlist
         if nlist is None:
             nlist = round(4 * math.sqrt(n_samples))
@@ -220,11 +227,12 @@ class NeighborIndex(BaseEstimator):
             )
         rng = check_random_state(self.random_state)
         size = min(n_samples, _TRAIN_PER_LIST * nlist)
-        sample = searchable
+        sample = vectors
         if size < n_samples:
-            sample = searchable[np.sort(rng.choice(n_samples, size, replace=False))]
+            sample = vectors[np.sort(rng.choice(n_samples, size, replace=False))]
+        sample = self._searchable(np.asarray(sample))
         kmeans = _import_faiss("ivf").Kmeans(
-            searchable.shape[1],
+            vectors.shape[1],
             nlist,
             niter=10,  # faiss's own IVF training default
             seed=int(rng.randint(2**31 - 1)),
@@ -239,7 +247,7 @@ class NeighborIndex(BaseEstimator):
         """The vectors faiss searches: unit rows for cosine (inner products)."""
         return normalize(vectors) if self.metric == "cosine" else vectors
 
-    def _build(self, vectors, method, centroids=None, searchable=None):
+    def _build(self, vectors, method, centroids=None):
         """Sets the fitted state; `load` calls it too, so both build alike."""
         self.vectors_ = vectors
         self.method_ = method
@@ -266,9 +274,11 @@ class NeighborIndex(BaseEstimator):
                 else faiss.METRIC_L2
             )
             self.index_ = faiss.IndexIVFFlat(quantizer, dim, len(centroids), kind)
-        if searchable is None:
-            searchable = self._searchable(vectors)
-        self.index_.add(np.ascontiguousarray(searchable))
+        # A block at a time: faiss keeps its own copy of the catalogue, and a
+        # normalised copy of all of it on top would double that.
+        for block in gen_batches(len(vectors), _ADD_ROWS):
+            rows = self._searchable(np.asarray(vectors[block]))
+            self.index_.add(np.ascontiguousarray(rows, dtype=np.float32))
         return self
 
     def fit(self, X: ArrayLike, y: Any = None) -> "NeighborIndex":
@@ -288,9 +298,8 @@ class NeighborIndex(BaseEstimator):
         method = self._resolve_method(len(vectors))
         if method == "exact":
             return self._build(vectors, method)
-        searchable = self._searchable(vectors)
-        centroids = self._train_centroids(searchable) if method == "ivf" else None
-        return self._build(vectors, method, centroids, searchable)
+        centroids = self._train_centroids(vectors) if method == "ivf" else None
+        return self._build(vectors, method, centroids)
 
     # === Search ===
 
