@@ -67,7 +67,16 @@ def test_public_keras_classes_are_registered():
 
 @pytest.mark.parametrize(
     "command",
-    [None, "demo", "synthetic", "prepare-inshop", "convert-esrgan", "contact-sheet"],
+    [
+        None,
+        "demo",
+        "group",
+        "similar",
+        "synthetic",
+        "prepare-inshop",
+        "convert-esrgan",
+        "contact-sheet",
+    ],
 )
 def test_help(command, capsys):
     argv = ["--help"] if command is None else [command, "--help"]
@@ -79,6 +88,8 @@ def test_help(command, capsys):
     if command is None:
         for sub in (
             "demo",
+            "group",
+            "similar",
             "synthetic",
             "prepare-inshop",
             "convert-esrgan",
