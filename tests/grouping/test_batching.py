@@ -1,11 +1,10 @@
 """The grouper's batched paths: same answers as one input at a time, flat memory."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 
 import keras_patterns as kp
+from tests.helpers import traced_peak
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +54,7 @@ def test_memory_does_not_grow_with_the_chunks_processed(parts):
 
     def peak(count):
         inputs = np.stack([patches[i % 9] for i in range(count)])  # the caller's
-        tracemalloc.start()
-        try:
-            fitted.group(inputs)
-            return tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        return traced_peak(lambda: fitted.group(inputs))
 
     peak(8)  # warm-up: traces the forward passes
     small, large = peak(16), peak(160)

@@ -1,7 +1,5 @@
 """Catalogue scale: streamed inputs, embeddings on disk, "more like this"."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -9,6 +7,7 @@ from sklearn.neighbors import NearestNeighbors
 
 import keras_patterns as kp
 from keras_patterns.grouping.inputs import iter_inputs
+from tests.helpers import traced_peak
 
 
 @pytest.fixture(scope="module")
@@ -154,13 +153,11 @@ def test_streaming_6000_patches_grows_memory_by_a_few_kb_per_item(embedder):
             yield np.roll(tiles[i % 16], i % 7, axis=1)
 
     def peak(count):
-        tracemalloc.start()
-        try:
+        def run():
             result = grouper.group(stream(count))
             assert len(result) == count and not result.failures
-            return tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+
+        return traced_peak(run)
 
     peak(128)  # warm-up: traces the forward passes
     small, large = peak(2000), peak(6000)
