@@ -40,7 +40,11 @@ def main():
         images, masks = list(data["images"]), list(data["masks"])
 
     results = kp.patches.extract_patches_batch(
-        images, masks, margin=args.margin, progress=True
+        images,
+        masks,
+        margin=args.margin,
+        progress=True,
+        label_names=kp.datasets.INSHOP_CLASSES,  # both mask sources: In-shop ids
     )
     tiles, captions, sizes = [], [], []
     for image, patches in zip(images, results, strict=True):

@@ -40,6 +40,7 @@ def deepfashion_patches(root, size, limit):
             kp.datasets.read_mask(record.mask_path, "ignore"),
             min_size=24,
             max_patches=1,
+            label_names=kp.datasets.INSHOP_CLASSES,
         )
         for patch in patches:
             images.append(resize(patch.image, size))

@@ -8,17 +8,30 @@ synthetic scenes in an In-shop layout), `prepare-inshop` (original layout to
 flat layout), `convert-esrgan` (official ESRGAN weights to Keras) and
 `contact-sheet` (look at a data set).
 Run `keras-patterns SUBCOMMAND --help` for each one's options.
+
+Exit status: 0 on success; 1 for a run-time failure (a missing or damaged
+file, a bad value, a missing optional dependency: one line naming the
+problem, and the traceback with `--verbose`) or for the failures a
+subcommand reports (see its help); 2 for a usage error.
 """
 
 import argparse
+import functools
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from keras_patterns.version import __version__
 
 DEFAULT_PRESET = "patterns_synthetic"
+# Failures of the work itself: exit 1 with one line (argparse exits 2 for usage).
+RUNTIME_ERRORS = (ValueError, OSError, ImportError)
+EXIT_STATUS = (
+    "exit status: 0 success, 1 run-time failure (one line naming the problem; "
+    "--verbose adds the traceback), 2 usage error"
+)
 
 
 def _image_size(text):
@@ -29,6 +42,20 @@ def _image_size(text):
             f"expected HEIGHTxWIDTH such as 256x192, got {text!r}"
         ) from None
     return height, width
+
+
+def _count(text, allow_auto=False):
+    """An int >= 1 (or "auto", with `allow_auto`), for argparse."""
+    if allow_auto and text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        expected = "a positive int or auto" if allow_auto else "a positive int"
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
 
 
 def _add_synthetic_options(parser, items, views):
@@ -72,11 +99,13 @@ def _grouper(args):
     progress = not args.quiet
     if args.grouper is not None:
         return PatternGrouper.load(args.grouper, progress=progress)
-    if args.assign:
-        raise ValueError(
-            "--assign needs --grouper: a preset holds an embedder, not groups"
-        )
     return PatternGrouper.from_preset(args.preset or DEFAULT_PRESET, progress=progress)
+
+
+def _check_group(parser, args):
+    """Usage errors of `group`, found before any work (exit 2)."""
+    if args.assign and args.grouper is None:
+        parser.error("--assign needs --grouper: a preset holds an embedder, not groups")
 
 
 def _cmd_group(args):
@@ -91,8 +120,7 @@ def _cmd_group(args):
             files, garments=garments, embeddings_path=args.embeddings
         )
     else:
-        clusters = "auto" if args.clusters == "auto" else int(args.clusters)
-        grouper.clusterer = KMeans(clusters, metric="cosine", random_state=0)
+        grouper.clusterer = KMeans(args.clusters, metric="cosine", random_state=0)
         result = grouper.fit_group(
             files, garments=garments, embeddings_path=args.embeddings
         )
@@ -107,7 +135,7 @@ def _cmd_group(args):
     )
     for source, reason in result.failures:
         print(f"  failed: {source}: {reason}")
-    return 0
+    return 1 if result.failures and args.strict else 0
 
 
 def _cmd_similar(args):
@@ -243,13 +271,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="keras-patterns",
         description="Group products by their visual pattern (keras-patterns).",
+        epilog=EXIT_STATUS,
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {__version__}"
     )
+    verbose_help = "on an error, print the traceback too"
+    parser.add_argument("--verbose", action="store_true", help=verbose_help)
+    # Also accepted after the subcommand; SUPPRESS keeps a --verbose given
+    # before it from being reset by the subcommand's default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose_help
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add = functools.partial(sub.add_parser, parents=[common], epilog=EXIT_STATUS)
 
-    demo = sub.add_parser(
+    demo = add(
         "demo",
         help="run the whole method on the embedded synthetic data",
         description="Draw a synthetic catalogue, train a segmenter and an enhancer "
@@ -257,7 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
         "synthetic fabric patches (--from-scratch: train it from random weights), "
         "group the catalogue by pattern and write "
         "groups.csv, groups.json, contact sheets, summary.json (NMI, ARI, times) and "
-        "the fitted grouper. About 15 minutes on 2 CPU cores; --quick about 3.",
+        "the fitted grouper. About 15 minutes on 2 CPU cores; --quick about 3. "
+        "Exits 1 when nothing could be grouped.",
     )
     demo.add_argument("--out", required=True, help="output folder")
     demo.add_argument("--quick", action="store_true", help="small settings (CI)")
@@ -279,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_cmd_demo)
 
-    group = sub.add_parser(
+    group = add(
         "group",
         help="group a folder of swatches (with a preset) or photos (saved grouper)",
         description="Group the images of a folder by pattern, with no training. "
@@ -289,7 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(for example demo_out/grouper, which cuts patches out of product photos "
         "with its segmenter). The groups are found anew in the folder; --assign "
         "puts the images into the saved grouper's groups instead. Writes "
-        "groups.csv, groups.json and contact sheets.",
+        "groups.csv, groups.json and contact sheets, and prints how many images "
+        "failed (unreadable, or no garment found); exits 1 for that only with "
+        "--strict.",
     )
     group.add_argument("images", help="folder of swatches or product photos")
     group.add_argument("--out", required=True, help="output folder")
@@ -300,9 +341,14 @@ def build_parser() -> argparse.ArgumentParser:
         f"save_to_preset, hf:// or kaggle:// handle (default: {DEFAULT_PRESET})",
     )
     models.add_argument("--grouper", help="folder written by PatternGrouper.save")
-    group.add_argument("--clusters", default="auto", help="number of groups, or auto")
     group.add_argument(
-        "--assign", action="store_true", help="use the saved groups (--grouper)"
+        "--clusters",
+        type=functools.partial(_count, allow_auto=True),
+        default="auto",
+        help="number of groups, or auto",
+    )
+    group.add_argument(
+        "--assign", action="store_true", help="use the saved groups (needs --grouper)"
     )
     group.add_argument(
         "--garments", help="CSV with file,garment columns (category hints)"
@@ -313,9 +359,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the embeddings to this .npy file as they are computed",
     )
     group.add_argument("--quiet", action="store_true", help="no progress bars")
-    group.set_defaults(run=_cmd_group)
+    group.add_argument(
+        "--strict", action="store_true", help="exit with status 1 if any image failed"
+    )
+    group.set_defaults(run=_cmd_group, check=functools.partial(_check_group, group))
 
-    similar = sub.add_parser(
+    similar = add(
         "similar",
         help="find the catalogue products whose pattern is like each query's",
         description="More like this: for each query image, the K products of the "
@@ -328,12 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
     similar.add_argument(
         "--grouper", required=True, help="folder written by PatternGrouper.save"
     )
-    similar.add_argument("-k", type=int, default=10, help="neighbours per query")
+    similar.add_argument("-k", type=_count, default=10, help="neighbours per query")
     similar.add_argument("--out", help="CSV file to write instead of printing")
     similar.add_argument("--quiet", action="store_true", help="no progress bars")
     similar.set_defaults(run=_cmd_similar)
 
-    presets = sub.add_parser(
+    presets = add(
         "presets",
         help="list the installed presets",
         description="List the presets installed with keras-patterns: model, "
@@ -342,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     presets.set_defaults(run=_cmd_presets)
 
-    synthetic = sub.add_parser(
+    synthetic = add(
         "synthetic",
         help="write synthetic patterned-garment scenes in an In-shop layout",
         description="Write synthetic shop photographs with masks, in the original "
@@ -356,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_synthetic_options(synthetic, items=32, views=2)
     synthetic.set_defaults(run=_cmd_synthetic)
 
-    prepare = sub.add_parser(
+    prepare = add(
         "prepare-inshop",
         help="convert DeepFashion In-shop to the flat layout",
         description="Convert the original In-shop layout (Eval/, img_highres/) to "
@@ -380,12 +429,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prepare.set_defaults(run=_cmd_prepare)
 
-    convert = sub.add_parser(
+    convert = add(
         "convert-esrgan",
         help="convert an official ESRGAN / Real-ESRGAN .pth checkpoint to .keras",
         description="Read an ESRGAN (RRDB_trunk...) or BasicSR / Real-ESRGAN "
         "(body..., params_ema) checkpoint with PyTorch (weights_only=True) and save "
-        "the equivalent keras_patterns.models.RRDBNet.",
+        "the equivalent keras_patterns.models.RRDBNet. Exits 1 when PyTorch is "
+        "not installed.",
     )
     convert.add_argument("checkpoint", help=".pth file")
     convert.add_argument("output", help=".keras file to write")
@@ -394,7 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.set_defaults(run=_cmd_convert_esrgan)
 
-    sheet = sub.add_parser(
+    sheet = add(
         "contact-sheet",
         help="save images beside their colour-coded masks as one PNG",
         description="Save a grid of images and masks from an In-shop folder "
@@ -421,21 +471,36 @@ def _show_library_logs(quiet):
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `keras-patterns` command.
 
+    `--verbose` (before or after the subcommand) adds the traceback to the
+    one-line message of a run-time failure.
+
     Args:
         argv: the command-line arguments, without the program name;
             `None` reads `sys.argv`.
 
     Returns:
-        The exit status: 0 on success, 1 when the subcommand reports
-        failures (see its help), 2 on an error.
+        The exit status: 0 on success; 1 for a run-time failure (a
+        `ValueError`, an `OSError` such as a missing file, or an
+        `ImportError` of an optional dependency: one line
+        `keras-patterns COMMAND: error: ...` on stderr) or for the failures
+        the subcommand reports (see its help: `group --strict`, `similar`,
+        `prepare-inshop --strict`, `demo`). Usage errors (an unknown
+        option, a bad value, `group --assign` without `--grouper`) raise
+        argparse's `SystemExit` with status 2 before any work; other
+        exceptions are bugs and propagate with their traceback.
     """
     args = build_parser().parse_args(argv)
+    if hasattr(args, "check"):
+        args.check(args)
     _show_library_logs(getattr(args, "quiet", False))
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError, ImportError) as error:
-        print(f"keras-patterns {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    except RUNTIME_ERRORS as error:
+        if args.verbose:
+            traceback.print_exc()
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"keras-patterns {args.command}: error: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

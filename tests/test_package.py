@@ -100,7 +100,7 @@ def test_help(command, capsys):
 
 def test_cli_errors_are_clear(tmp_path, capsys):
     assert (
-        main(["prepare-inshop", str(tmp_path / "missing"), str(tmp_path / "out")]) == 2
+        main(["prepare-inshop", str(tmp_path / "missing"), str(tmp_path / "out")]) == 1
     )
     assert "source" in capsys.readouterr().err
     with pytest.raises(SystemExit):
@@ -185,6 +185,8 @@ MOVED_NAMES = [
     ("keras_patterns.datasets", "IGNORE_LABEL"),
     ("keras_patterns.datasets", "NINE_CLASSES"),
     ("keras_patterns.utils.upsampling", "upsample"),
+    ("keras_patterns.utils.io", "read_image"),
+    ("keras_patterns.utils.io", "ImageReadError"),
 ]
 MOVED_MODULES = {
     "keras_patterns.grouping.recipes": [

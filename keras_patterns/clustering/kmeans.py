@@ -1,5 +1,6 @@
 """k-means over embeddings, as a scikit-learn estimator."""
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,8 @@ from sklearn.utils.validation import check_random_state
 
 from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.validation import check_choice
+
+logger = logging.getLogger(__name__)
 
 METRICS = ("euclidean", "cosine")
 METHODS = ("lloyd", "minibatch", "faiss")
@@ -80,9 +83,19 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     and keeps the best silhouette score (computed on a sample when there are
     many vectors), exposing every score in `k_scores_`.
 
+    The silhouette scores only 2 <= k <= n - 1 for n vectors, so `"auto"`
+    on few vectors tries the k of `k_range` up to n - 1 (a range wholly
+    above n - 1 tries k = n - 1 alone, with a logged warning; 3 vectors
+    score k = 2). One or two vectors leave no k to score: `"auto"` then
+    fits one group (`n_clusters_ == 1`, `k_scores_ == {}`) and logs a
+    warning, rather than failing, so that a catalogue of one or two
+    products still groups: with nothing to compare, one group claims no
+    split the data cannot support (and is the only grouping of one vector).
+
     Args:
         n_clusters: number of clusters, or `"auto"`.
-        k_range: `(low, high)`, both included, for `"auto"`.
+        k_range: `(low, high)`, both included, for `"auto"`; `high` is
+            lowered to n - 1 for n vectors.
         metric: `"euclidean"` or `"cosine"`.
         method: `"lloyd"` (scikit-learn's `KMeans`), `"minibatch"`
             (`MiniBatchKMeans`, with `partial_fit` for catalogues that do not
@@ -96,14 +109,16 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         auto_samples: for `"auto"`, the candidate k are fitted and scored on
             a random sample of at most this many vectors, and the chosen k
             is then fitted on all of them: the search costs the same for a
-            million vectors as for `auto_samples`.
+            million vectors as for `auto_samples`. Must exceed `k_range`'s
+            `high`, so that the sample can score every k.
 
     Attributes:
         cluster_centers_: `(k, D)` centroids (unit vectors for cosine).
         labels_: cluster of each training vector.
         inertia_: sum of squared distances (cosine: of `1 - cos`) to centroids.
         n_clusters_: the k used (chosen, for `"auto"`).
-        k_scores_: `{k: silhouette}` for `"auto"` (on the sample).
+        k_scores_: `{k: silhouette}` for `"auto"` (on the sample); `{}`
+            when fewer than 3 vectors left no k to score.
         k_inertias_: `{k: inertia}` for `"auto"` (the elbow curve, on the
             sample).
 
@@ -145,16 +160,11 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     # === Validation ===
 
     def _check_params(self, n_samples):
+        """The k to fit on `n_samples` vectors, and whether to score them."""
         check_choice(self.metric, METRICS, "metric")
         check_choice(self.method, METHODS, "method")
         if self.n_clusters == "auto":
-            low, high = self.k_range
-            if not 2 <= low <= high:
-                raise ValueError(
-                    f'"k_range" must be (low, high) with 2 <= low <= high. '
-                    f"Received: {self.k_range!r}"
-                )
-            return list(range(low, min(high, n_samples - 1) + 1))
+            return self._auto_candidates(n_samples), True
         if isinstance(self.n_clusters, bool) or not isinstance(
             self.n_clusters, (int, np.integer)
         ):
@@ -166,7 +176,49 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 f'"n_clusters" must lie in [1, {n_samples}] (the number of '
                 f"vectors). Received: {self.n_clusters}"
             )
-        return [int(self.n_clusters)]
+        return [int(self.n_clusters)], False
+
+    def _auto_candidates(self, n_samples):
+        """The k of `k_range` the silhouette can score on `n_samples` vectors.
+
+        The silhouette needs 2 <= k <= n - 1. A range above that is cut to
+        n - 1; with fewer than 3 vectors no k can be scored, so `[]` (the
+        caller then fits one group).
+        """
+        low, high = self.k_range
+        if not 2 <= low <= high:
+            raise ValueError(
+                f'"k_range" must be (low, high) with 2 <= low <= high. '
+                f"Received: {self.k_range!r}"
+            )
+        if (
+            isinstance(self.auto_samples, bool)
+            or not isinstance(self.auto_samples, (int, np.integer))
+            or self.auto_samples <= high
+        ):
+            raise ValueError(
+                f'"auto_samples" must be an int above the top of "k_range" '
+                f"({high}), so that every k of the range can be scored on the "
+                f"sample. Received: auto_samples={self.auto_samples!r}"
+            )
+        top = min(high, n_samples - 1)
+        if top < 2:
+            logger.warning(
+                'KMeans("auto") on %d vector(s): the silhouette scores '
+                "2 <= k <= n - 1 only, so no k can be chosen; fitting one group.",
+                n_samples,
+            )
+            return []
+        if top < low:
+            logger.warning(
+                'KMeans("auto"): k_range=%r lies above the %d vectors (the '
+                "silhouette scores k <= n - 1); trying k=%d only.",
+                self.k_range,
+                n_samples,
+                top,
+            )
+            return [top]
+        return list(range(low, top + 1))
 
     def _prepare(self, x, reset=True):
         x = check_array(x, dtype=[np.float64, np.float32], ensure_min_samples=1)
@@ -243,6 +295,9 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     def fit(self, X: ArrayLike, y: Any = None) -> "KMeans":
         """Clusters `X` `(n_samples, n_features)`; returns `self`.
 
+        With `n_clusters="auto"`, one or two vectors give one cluster (see
+        the class docstring).
+
         Args:
             X: the vectors, `(n_samples, n_features)`.
             y: ignored; for scikit-learn's API.
@@ -251,24 +306,26 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             The fitted estimator, `self`.
         """
         x = self._prepare(X)
+        # On the sample the candidates are the same: auto_samples > k_range[1].
+        candidates, scored = self._check_params(len(x))
         seed = check_random_state(self.random_state).randint(2**31 - 1)
         sample = x
-        if self.n_clusters == "auto" and len(x) > self.auto_samples:
+        if scored and len(x) > self.auto_samples:
             rows = np.sort(
                 check_random_state(seed).choice(len(x), self.auto_samples, False)
             )
             sample = np.asarray(x[rows])
-        candidates = self._check_params(len(sample))
         self.k_scores_, self.k_inertias_ = {}, {}
         best = None
-        for k in candidates:
+        for k in candidates or [1]:
             # One k: the caller's random_state as is, so "lloyd" reproduces
             # scikit-learn's KMeans exactly; several: one seed for all.
-            state = self.random_state if len(candidates) == 1 else seed
+            state = self.random_state if len(candidates) <= 1 else seed
             centers, labels, inertia, n_iter = self._fit_k(
                 sample, k, check_random_state(state)
             )
-            if len(candidates) > 1:
+            score = None
+            if scored and candidates:
                 score = (
                     silhouette_score(
                         sample,
@@ -283,8 +340,6 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 self.k_scores_[k], self.k_inertias_[k] = float(score), inertia
                 if best is not None and score <= best[0]:
                     continue
-            else:
-                score = None
             best = (score, k, centers, labels, inertia, n_iter)
         if sample is not x:  # the chosen k, fitted on every vector
             best = (

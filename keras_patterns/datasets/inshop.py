@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from keras_patterns.datasets.inshop_classes import check_label_ids
 from keras_patterns.datasets.inshop_classes import rgb_mask_to_labels
@@ -30,6 +29,7 @@ from keras_patterns.datasets.inshop_layout import VIEW_NAMES
 from keras_patterns.datasets.inshop_lists import read_item_list
 from keras_patterns.datasets.inshop_lists import read_list_file
 from keras_patterns.datasets.inshop_lists import read_manifest
+from keras_patterns.utils.image_reader import open_image
 from keras_patterns.utils.typing import PathLike
 from keras_patterns.utils.validation import check_choice
 
@@ -163,14 +163,22 @@ def read_mask(path: PathLike, unknown: str = "error") -> np.ndarray:
 
     Returns:
         uint8 array of shape `(H, W)`.
+
+    Raises:
+        ImageReadError: the file is not a readable image, or has more
+            pixels than `keras_patterns.utils.image_reader.MAX_IMAGE_PIXELS`.
     """
-    with Image.open(path) as image:
+    # The shared reader's guards (size limit, one error type), but none of
+    # its photo conversions: a label map is read exactly as stored, without
+    # EXIF turns or compositing.
+    with open_image(path) as image:
         image.load()
-        if image.mode in ("L", "I", "I;16"):
-            return check_label_ids(np.asarray(image), unknown, source=str(path))
+        ids = image.mode in ("L", "I", "I;16")
         # RGBA decodes straight into packed 32-bit pixels (see rgb_mask_to_labels).
-        rgba = np.asarray(image.convert("RGBA"))
-        return rgb_mask_to_labels(rgba, unknown, source=str(path))
+        pixels = np.asarray(image if ids else image.convert("RGBA"))
+    if ids:
+        return check_label_ids(pixels, unknown, source=str(path))
+    return rgb_mask_to_labels(pixels, unknown, source=str(path))
 
 
 def _detect_layout(root):

@@ -24,6 +24,8 @@ from keras_patterns.datasets.inshop_layout import MANIFEST_COLUMNS
 from keras_patterns.datasets.inshop_layout import MANIFEST_FILE
 from keras_patterns.datasets.inshop_layout import PrepareSummary
 from keras_patterns.datasets.inshop_layout import flat_name
+from keras_patterns.utils.image_reader import open_image
+from keras_patterns.utils.image_reader import read_image
 from keras_patterns.utils.io import atomic_path
 from keras_patterns.utils.io import encode_png_gray
 from keras_patterns.utils.io import write_bytes_atomic
@@ -64,14 +66,16 @@ def _plan(records, destination):
     return pairs
 
 
-def _verify_image(data):
+def _verify_image(data, name):
     """Decodes an image fully enough to catch corruption; returns (size, format).
 
     A JPEG is decoded at 1/8 scale (its DCT draft mode): the entropy-coded
     data is still read to the end, so truncation and corruption are caught,
-    at a fraction of the cost of a full decode.
+    at a fraction of the cost of a full decode. The shared reader's guards
+    apply: a decompression bomb is refused from its header, and every
+    failure is an `ImageReadError` naming `name`.
     """
-    with Image.open(io.BytesIO(data)) as image:
+    with open_image(io.BytesIO(data), name=name) as image:
         size, fmt = image.size, image.format
         if fmt == "JPEG":
             image.draft("RGB", (max(1, size[0] // 8), max(1, size[1] // 8)))
@@ -82,10 +86,19 @@ def _verify_image(data):
 def _convert(pair, unknown):
     """Converts one pair; returns `None` or the reason it failed."""
     record = pair.record
+    name = str(record.image_path)
     try:
         data = Path(record.image_path).read_bytes()
-        size, fmt = _verify_image(data)
+        size, fmt = _verify_image(data, name)
         labels = read_mask(record.mask_path, unknown=unknown)
+        # Other formats become JPEG through the shared reader (transparency
+        # on white, 16-bit scaled), in stored orientation (exif=False): the
+        # mask was drawn on these pixels.
+        pixels = (
+            None
+            if fmt == "JPEG"
+            else read_image(io.BytesIO(data), exif=False, name=name)
+        )
     except (OSError, ValueError, SyntaxError) as error:
         return f"{type(error).__name__}: {error}"
     if labels.shape[::-1] != size:
@@ -93,11 +106,11 @@ def _convert(pair, unknown):
             f"mask size {labels.shape[1]}x{labels.shape[0]} differs from image "
             f"size {size[0]}x{size[1]}"
         )
-    if fmt == "JPEG":  # Copy the bytes: re-encoding would lose quality for nothing.
+    if pixels is None:  # Copy the bytes: re-encoding would lose quality for nothing.
         write_bytes_atomic(pair.image_out, data)
     else:
-        with atomic_path(pair.image_out) as tmp, Image.open(io.BytesIO(data)) as image:
-            image.convert("RGB").save(tmp, format="JPEG", quality=95)
+        with atomic_path(pair.image_out) as tmp:
+            Image.fromarray(pixels).save(tmp, format="JPEG", quality=95)
     write_bytes_atomic(pair.mask_out, encode_png_gray(labels))
     return None
 

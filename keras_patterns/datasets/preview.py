@@ -11,7 +11,7 @@ from keras_patterns.datasets.inshop import InshopRecord
 from keras_patterns.datasets.inshop import load_inshop
 from keras_patterns.datasets.inshop import read_mask
 from keras_patterns.datasets.inshop_classes import labels_to_rgb
-from keras_patterns.utils.io import read_image
+from keras_patterns.utils.image_reader import read_image
 from keras_patterns.utils.visualization import contact_sheet
 
 
@@ -48,7 +48,7 @@ def preview_sheet(
         raise ValueError(f'"data" holds no image with a mask. Received: {data!r}')
     tiles, captions = [], []
     for record in records:
-        image = read_image(record["image_path"])
+        image = read_image(record["image_path"], exif=False)  # as the mask lies
         labels = read_mask(record["mask_path"], unknown="ignore")
         tiles += [image, labels_to_rgb(labels)]
         name = Path(record["image_path"]).stem

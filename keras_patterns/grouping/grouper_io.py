@@ -1,6 +1,7 @@
 """Saving and loading a fitted `PatternGrouper`: models, clusterer, config."""
 
 import json
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -131,6 +132,82 @@ def load_catalogue(directory: PathLike) -> dict[str, Any]:
     }
 
 
+def _bad_config(file, problem):
+    return ValueError(
+        f"{file} is not a config written by PatternGrouper.save: {problem}"
+    )
+
+
+def _entry(config, file, key, kind, where="config.json"):
+    """`config[key]`, which must be a `kind`; errors name the file and the key."""
+    if key not in config:
+        raise _bad_config(file, f"{where} has no key {key!r}")
+    if not isinstance(config[key], kind):
+        raise _bad_config(
+            file,
+            f"{key!r} must be a {kind.__name__}. Received: {key}={config[key]!r}",
+        )
+    return config[key]
+
+
+def _read_config(directory):
+    """config.json, checked for the keys `load_grouper_parts` reads."""
+    file = directory / "config.json"
+    if not file.is_file():
+        raise FileNotFoundError(
+            f"{directory} holds no config.json written by PatternGrouper.save"
+        )
+    try:
+        config = read_json(file)
+    except UnicodeDecodeError as error:  # a ValueError that names no file
+        raise _bad_config(file, f"not UTF-8 text ({error})") from None
+    if not isinstance(config, dict):
+        raise _bad_config(file, f"expected a JSON object. Received: {config!r}")
+    components = _entry(config, file, "components", dict)
+    unknown = set(components) - set(COMPONENTS)
+    if unknown or not all(v is None or isinstance(v, str) for v in components.values()):
+        raise _bad_config(
+            file,
+            f'"components" must map {", ".join(COMPONENTS)} to a file name or '
+            f"null. Received: components={components!r}",
+        )
+    clusterer = _entry(config, file, "clusterer", dict)
+    _entry(clusterer, file, "params", dict, where='"clusterer"')
+    _entry(clusterer, file, "n_clusters_", int, where='"clusterer"')
+    return config
+
+
+def _load_clusterer(directory, config):
+    """The fitted KMeans of clusterer.npz and config.json's "clusterer"."""
+    file = directory / "clusterer.npz"
+    if not file.is_file():
+        raise FileNotFoundError(f"{file} is missing: PatternGrouper.save writes it")
+    params = dict(config["clusterer"]["params"])
+    if isinstance(params.get("k_range"), list):
+        params["k_range"] = tuple(params["k_range"])
+    try:
+        clusterer = KMeans(**params)
+    except TypeError as error:
+        raise _bad_config(directory / "config.json", f'"clusterer": {error}') from None
+    try:
+        with np.load(file, allow_pickle=False) as data:
+            centers = data["cluster_centers"]
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
+        raise ValueError(
+            f"{file} is not a clusterer written by PatternGrouper.save: {error}"
+        ) from None
+    if centers.ndim != 2 or len(centers) != config["clusterer"]["n_clusters_"]:
+        raise ValueError(
+            f"{file} must hold {config['clusterer']['n_clusters_']} cluster "
+            f"centres (config.json's n_clusters_), a 2-D array. Received: "
+            f"cluster_centers of shape {centers.shape}"
+        )
+    clusterer.cluster_centers_ = centers
+    clusterer.n_clusters_ = len(centers)
+    clusterer.n_features_in_ = centers.shape[1]
+    return clusterer
+
+
 def load_grouper_parts(directory: PathLike) -> dict[str, Any]:
     """The constructor arguments of a grouper written by `save_grouper`.
 
@@ -142,25 +219,27 @@ def load_grouper_parts(directory: PathLike) -> dict[str, Any]:
     Returns:
         Keyword arguments of `PatternGrouper`: the models, the fitted
         clusterer and the saved settings.
+
+    Raises:
+        FileNotFoundError: `config.json`, `clusterer.npz` or a model file
+            that config.json names is missing (the message names it).
+        ValueError: one of those files is damaged: not JSON, a missing or
+            mistyped key, not an `.npz` of cluster centres (the message
+            names the file and, for config.json, the key).
     """
     directory = Path(directory)
-    if not (directory / "config.json").is_file():
-        raise FileNotFoundError(
-            f"{directory} holds no config.json written by PatternGrouper.save"
+    config = _read_config(directory)
+    models = {}
+    for name, file in config["components"].items():
+        if file is not None and not (directory / file).is_file():
+            raise FileNotFoundError(
+                f"{directory / file} is missing: {directory / 'config.json'} "
+                f"names it as the {name}"
+            )
+        models[name] = (
+            keras.saving.load_model(directory / file, safe_mode=True) if file else None
         )
-    config = read_json(directory / "config.json")
-    models = {
-        name: keras.saving.load_model(directory / file, safe_mode=True)
-        if file
-        else None
-        for name, file in config["components"].items()
-    }
-    params = dict(config["clusterer"]["params"])
-    params["k_range"] = tuple(params["k_range"])
-    clusterer = KMeans(**params)
-    clusterer.cluster_centers_ = np.load(directory / "clusterer.npz")["cluster_centers"]
-    clusterer.n_clusters_ = config["clusterer"]["n_clusters_"]
-    clusterer.n_features_in_ = clusterer.cluster_centers_.shape[1]
+    clusterer = _load_clusterer(directory, config)
     # Files written before these settings existed keep their old behaviour.
     config.setdefault("patch_shape", "rectangle")
     config.setdefault("patches_per_item", 1)

@@ -7,9 +7,12 @@ from collections.abc import Sized
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
+from keras_patterns.utils.image_reader import ImageReadError
+from keras_patterns.utils.image_reader import on_white
+from keras_patterns.utils.image_reader import read_image
 from keras_patterns.utils.images import to_uint8
-from keras_patterns.utils.io import read_image
 from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.typing import PathLike
 
@@ -19,17 +22,32 @@ Images = PathLike | Iterable[PathLike | ArrayLike] | ArrayLike
 """What the grouper takes: a folder, paths or arrays (a list or any iterable)."""
 
 
-def _walk(folder):
+def _is_folder(entry):
+    try:
+        return entry.is_dir()
+    except OSError:  # a link loop: yielded as a file, for the reader to report
+        return False
+
+
+def _walk(folder, seen=None):
     """Image files under `folder`, depth first in name order, found lazily.
 
     The order is `sorted(folder.rglob("*"))`'s (a path sorts by its parts),
-    but a folder of a million files is never listed at once.
+    but a folder of a million files is never listed at once. Symbolic links
+    to folders are followed, each folder once, so a link back up the tree
+    ends rather than recursing forever. Files are yielded whether or not
+    they can be read (a broken link included): the reader reports those.
     """
+    seen = set() if seen is None else seen
+    info = os.stat(folder)
+    if (info.st_dev, info.st_ino) in seen:
+        return
+    seen.add((info.st_dev, info.st_ino))
     with os.scandir(folder) as scan:
         entries = sorted(scan, key=lambda entry: entry.name)
     for entry in entries:
-        if entry.is_dir():
-            yield from _walk(entry.path)
+        if _is_folder(entry):
+            yield from _walk(entry.path, seen)
         elif Path(entry.name).suffix.lower() in IMAGE_SUFFIXES:
             yield Path(entry.path)
 
@@ -110,31 +128,47 @@ def list_inputs(images: Images) -> list[tuple[str, Path | ArrayLike]]:
 def load_input(item: Path | ArrayLike) -> np.ndarray:
     """Reads one input as uint8 RGB `(H, W, 3)`; raises `ValueError` with a reason.
 
+    Files go through `keras_patterns.utils.image_reader.read_image` (EXIF
+    orientation applied, first frame, transparency on white, refused over
+    `MAX_IMAGE_PIXELS` there). Arrays must be `(H, W)` or `(H, W, C)` with
+    C in (1, 3, 4), not empty, uint8 or float in [0, 1] without NaN or
+    infinity; four channels are RGBA, composited on white like files.
+
     Args:
         item: an entry of `list_inputs`: a `Path` to read, or an image
             array `(H, W)` or `(H, W, C)`.
 
     Returns:
         The image, uint8 `(H, W, 3)`.
+
+    Raises:
+        ValueError: the input is not a readable image; the message says why.
     """
     if isinstance(item, Path):
         try:
             return read_image(item)
-        except (OSError, SyntaxError) as error:
-            raise ValueError(
-                f"unreadable image: {type(error).__name__}: {error}"
-            ) from None
-    array = np.asarray(item)
+        except ImageReadError as error:
+            raise ValueError(f"unreadable image: {error}") from None
+    try:
+        array = np.asarray(item)
+    except (ValueError, TypeError) as error:  # ragged nested lists, odd objects
+        raise ValueError(f"not an image array: {error}") from None
     if array.ndim == 2:
         array = array[..., None]
     array = to_uint8(array, "image", batched=False)
     if array.shape[-1] == 1:
         array = np.repeat(array, 3, axis=-1)
-    return np.ascontiguousarray(array[..., :3])
+    if array.shape[-1] == 4:
+        return np.asarray(on_white(Image.fromarray(np.ascontiguousarray(array))))
+    return np.ascontiguousarray(array)
 
 
 def read_input(item: Path | ArrayLike) -> np.ndarray | str:
     """`load_input` for batch jobs: the image, or the reason it failed.
+
+    Nothing one input holds ends a batch: every failure to read it (an
+    `Exception`) becomes its reason. Interrupts (`KeyboardInterrupt`,
+    `SystemExit`) still stop the job.
 
     Args:
         item: an entry of `list_inputs`.
@@ -147,3 +181,5 @@ def read_input(item: Path | ArrayLike) -> np.ndarray | str:
         return load_input(item)
     except ValueError as error:
         return str(error)
+    except Exception as error:  # a per-item failure, whatever its type
+        return f"unreadable input: {type(error).__name__}: {error}"

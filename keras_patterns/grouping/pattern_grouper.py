@@ -255,12 +255,9 @@ class PatternGrouper(GrouperStages):
                 'n_clusters="auto", or more inputs.'
             )
         if self.clusterer is None:
-            self.clusterer = KMeans(
-                "auto",
-                k_range=(2, min(20, len(ok) - 1)),
-                metric="cosine",
-                random_state=0,
-            )
+            # KMeans lowers k_range's top to n - 1 itself, and fits one
+            # group on 1 or 2 inputs.
+            self.clusterer = KMeans("auto", metric="cosine", random_state=0)
         with self._timed("cluster"):
             self.clusterer.fit(embeddings)
             self._index_catalogue(ok, embeddings)

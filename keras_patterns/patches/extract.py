@@ -8,7 +8,7 @@ import numpy as np
 from scipy import ndimage
 
 from keras_patterns.modeling.labels import CLOTHING_CLASSES
-from keras_patterns.modeling.labels import INSHOP_CLASSES
+from keras_patterns.modeling.labels import IGNORE_LABEL
 from keras_patterns.patches.rectangles import largest_rectangle
 from keras_patterns.patches.rectangles import largest_square
 from keras_patterns.utils.images import check_image
@@ -96,6 +96,21 @@ def _disjoint_boxes(interior, search, minimum, count):
     return boxes
 
 
+def _check_label_ids(labels, label_names):
+    """Raises when `labels` holds ids that `label_names` has no name for."""
+    if labels.size == 0 or 0 <= labels.min() <= labels.max() < len(label_names):
+        return
+    ids = np.unique(labels)
+    stray = ids[((ids < 0) | (ids >= len(label_names))) & (ids != IGNORE_LABEL)]
+    if len(stray):
+        raise ValueError(
+            f'"labels" holds ids {stray[:8].tolist()} that "label_names" '
+            f"({len(label_names)} names) has no name for: is it the table of "
+            f"this map (INSHOP_CLASSES for 16-class masks, NINE_CLASSES for "
+            f"9-class predictions)? Received: label_names={tuple(label_names)!r}"
+        )
+
+
 def extract_patches(
     image: ArrayLike,
     labels: ArrayLike,
@@ -104,7 +119,8 @@ def extract_patches(
     min_size: int | tuple[int, int] | list[int] = 8,
     max_patches: int | None = None,
     margin: int | float = 2,
-    label_names: Sequence[str] = INSHOP_CLASSES,
+    *,
+    label_names: Sequence[str],
     shape: str = "rectangle",
     per_region: int = 1,
 ) -> list[Patch]:
@@ -120,7 +136,8 @@ def extract_patches(
     Args:
         image: `(H, W, C)`, uint8 or float in [0, 1].
         labels: `(H, W)` integer label map: a ground-truth mask or a
-            predicted map, with ids into `label_names`.
+            predicted map, with ids into `label_names` (and `IGNORE_LABEL`
+            for pixels to skip).
         classes: garment class names to cut from (or one name).
         patch_size: `None` keeps the whole rectangle; an int or `(h, w)`
             takes a centred crop of at most that size (no resizing, so the
@@ -129,8 +146,13 @@ def extract_patches(
         max_patches: keep at most this many patches (the largest first).
         margin: pixels (int) or share of the region's smaller side (float
             below 0.5) to stay away from garment edges.
-        label_names: class names indexed by label id: `INSHOP_CLASSES` for
-            16-class masks, `NINE_CLASSES` for maps predicted in that set.
+        label_names: class names indexed by label id, required:
+            `INSHOP_CLASSES` for 16-class masks, `NINE_CLASSES` for maps
+            predicted in that set. There is no default because a label map
+            cannot tell which table its ids index: a 9-class map read with
+            the 16 In-shop names cuts the wrong garments without a sound
+            (its dress, id 3, is In-shop's leggings). An id beyond the table
+            (other than `IGNORE_LABEL`) raises a `ValueError`.
         shape: `"rectangle"` (the largest rectangle) or `"square"` (the
             largest square, what a square-input embedder can use whole).
         per_region: patches cut from each region: the largest one, then the
@@ -148,7 +170,9 @@ def extract_patches(
     >>> labels = np.zeros((40, 30), np.uint8)
     >>> labels[5:35, 4:24] = kp.datasets.INSHOP_CLASSES.index("dress")
     >>> image = np.zeros((40, 30, 3), np.uint8)
-    >>> [(p.box, p.class_name) for p in kp.patches.extract_patches(image, labels)]
+    >>> patches = kp.patches.extract_patches(
+    ...     image, labels, label_names=kp.datasets.INSHOP_CLASSES)
+    >>> [(p.box, p.class_name) for p in patches]
     [((7, 6, 33, 22), 'dress')]
     """
     image = check_image(image, "image", batched=False)
@@ -158,6 +182,7 @@ def extract_patches(
             '"labels" must be an integer map with the image\'s height and width '
             f"{image.shape[:2]}. Received: shape {labels.shape}, dtype {labels.dtype}"
         )
+    _check_label_ids(labels, label_names)
     check_choice(shape, ("rectangle", "square"), "shape")
     search = largest_rectangle if shape == "rectangle" else largest_square
     minimum = _pair(min_size, "min_size")
@@ -200,6 +225,8 @@ def extract_patches_batch(
     images: Sequence[ArrayLike] | np.ndarray,
     label_maps: Sequence[ArrayLike] | np.ndarray,
     progress: bool = False,
+    *,
+    label_names: Sequence[str],
     **kwargs: Any,
 ) -> list[list[Patch]]:
     """Runs `extract_patches` over a data set.
@@ -208,7 +235,9 @@ def extract_patches_batch(
         images: a sequence (or array) of images.
         label_maps: the matching label maps.
         progress: show a progress bar.
-        **kwargs: arguments of `extract_patches`.
+        label_names: class names indexed by the maps' label ids, required
+            (see `extract_patches`).
+        **kwargs: other arguments of `extract_patches`.
 
     Returns:
         A list with one list of `Patch` per image.
@@ -221,6 +250,8 @@ def extract_patches_batch(
     results = []
     with progress_bar(len(images), "image", enabled=progress) as bar:
         for image, labels in zip(images, label_maps, strict=True):
-            results.append(extract_patches(image, labels, **kwargs))
+            results.append(
+                extract_patches(image, labels, label_names=label_names, **kwargs)
+            )
             bar.update(1)
     return results

@@ -14,6 +14,8 @@ import keras
 import numpy as np
 from PIL import Image
 
+from keras_patterns.utils.image_reader import ImageReadError  # noqa: F401 (re-exported)
+from keras_patterns.utils.image_reader import read_image  # noqa: F401 (re-exported)
 from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.typing import PathLike
 
@@ -136,24 +138,6 @@ def save_image_atomic(path: PathLike, array: ArrayLike, **save_kwargs: Any) -> N
         )
     with atomic_path(path) as tmp:
         Image.fromarray(np.asarray(array)).save(tmp, format=fmt, **save_kwargs)
-
-
-def read_image(path: PathLike, mode: str = "RGB") -> np.ndarray:
-    """Reads an image file completely and returns a uint8 array.
-
-    The whole file is decoded, so a truncated or corrupt file raises
-    `OSError` here rather than later in a training loop.
-
-    Args:
-        path: the file to read.
-        mode: PIL mode to convert to (`"RGB"` gives `(H, W, 3)`).
-
-    Returns:
-        uint8 array.
-    """
-    with Image.open(path) as image:
-        image.load()
-        return np.asarray(image.convert(mode) if image.mode != mode else image)
 
 
 def _png_chunk(kind, data):

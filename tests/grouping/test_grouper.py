@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
+from sklearn.metrics import adjusted_rand_score
 
 import keras_patterns as kp
 
@@ -68,7 +69,13 @@ def test_failures_are_reported_and_everything_else_grouped(
     assert "unreadable image" in failures[str(folder / "broken.jpg")]
     assert "no garment patch" in failures[str(folder / "blank.png")]
     ok = [item for item in result.items if item.ok]
-    assert len(ok) == 12 and all(0 <= item.group < 3 for item in ok)
+    assert len(ok) == 12
+    # Each product is in the group of the fitted centroid nearest its
+    # embedding (brute force over the 3 centroids, Euclidean).
+    centres = grouper.clusterer.cluster_centers_
+    embeddings = np.stack([item.embedding for item in ok])
+    distances = ((embeddings[:, None] - centres[None]) ** 2).sum(-1)
+    assert [item.group for item in ok] == list(distances.argmin(1))
     for item in ok:
         top, left, bottom, right = item.box
         photo = np.asarray(Image.open(item.source))
@@ -196,28 +203,39 @@ def test_garment_prior_lets_the_named_garment_win_close_pixels(embedder):
 
 def test_patch_entry_enhances_small_patches_only(embedder):
     enhancer = kp.models.RRDBNet(num_blocks=1, filters=8, growth=4)
-    patches = kp.datasets.make_pattern_patches(6, (64, 64), seed=1)["images"]
-    small = kp.datasets.make_pattern_patches(6, (20, 20), seed=2)["images"]
-    grouper = kp.PatternGrouper(
-        enhancer=enhancer,
-        embedder=embedder,
-        enhance_below=48,
-        clusterer=kp.clustering.KMeans(2, random_state=0),
-        keep_patches=True,
-        progress=False,
-    )
-    result = grouper.fit(list(patches) + list(small)).group(list(patches) + list(small))
-    assert [item.enhanced for item in result.items] == [False] * 6 + [True] * 6
-    assert all(
-        item.box == (0, 0, *item.patch.shape[:2]) or item.enhanced
-        for item in result.items
-    )
-    plain = kp.PatternGrouper(
-        embedder=embedder,
-        progress=False,
-        clusterer=kp.clustering.KMeans(2, random_state=0),
-    )
-    assert not any(item.enhanced for item in plain.fit(small).group(small).items)
+    images = [
+        kp.datasets.make_pattern_patches(2, (side, side), seed=side)["images"][i]
+        for side in (64, 20, 48, 47)
+        for i in range(2)
+    ]
+    images = [images[i] for i in (0, 2, 4, 6, 1, 3, 5, 7)]  # 64 20 48 47 64 ...
+
+    def grouper(**kwargs):
+        return kp.PatternGrouper(
+            embedder=embedder,
+            clusterer=kp.clustering.KMeans(2, random_state=0),
+            keep_patches=True,
+            progress=False,
+            **kwargs,
+        )
+
+    enhanced = grouper(enhancer=enhancer, enhance_below=48).fit_group(images).items
+    plain = grouper().fit_group(images).items
+    # Enhanced: exactly the patches whose side is below enhance_below (a
+    # strict bound: 47 is, 48 is not).
+    expected = [min(image.shape[:2]) < 48 for image in images]
+    assert expected == [False, True, False, True] * 2
+    assert [item.enhanced for item in enhanced] == expected
+    assert not any(item.enhanced for item in plain)
+    for image, item, reference in zip(images, enhanced, plain, strict=True):
+        # A patch input is its own patch: the box is the whole image, and
+        # only the enhanced ones differ from the un-enhanced pipeline's.
+        assert item.box == reference.box == (0, 0, *image.shape[:2])
+        assert item.patch.shape == reference.patch.shape == (64, 64, 3)
+        if item.enhanced:
+            assert np.abs(item.patch.astype(int) - reference.patch).mean() > 5
+        else:
+            np.testing.assert_array_equal(item.patch, reference.patch)
 
 
 def test_save_load_predict_round_trip(tmp_path, catalogue, embedder):
@@ -358,9 +376,13 @@ def test_fit_group_matches_fit_then_group_and_embeds_once(embedder):
 
 
 def test_fit_trains_a_missing_embedder_on_the_inputs_patches():
-    patches = kp.datasets.make_pattern_patches(
-        12, (48, 48), seed=2, families=["polka_dots", "plaid"]
+    two = kp.datasets.make_pattern_patches(
+        2, (48, 48), seed=2, families=["polka_dots", "plaid"]
     )["images"]
+    # An easy case with a known answer: six copies each of two patches, in a
+    # mixed order. Copies embed alike, so 2-means must recover the copies.
+    truth = np.array([0, 1, 1, 0, 1, 0, 0, 0, 1, 1, 0, 1])
+    patches = two[truth]
     grouper = kp.PatternGrouper(
         clusterer=kp.clustering.KMeans(2, random_state=0),
         patch_size=48,
@@ -372,5 +394,6 @@ def test_fit_trains_a_missing_embedder_on_the_inputs_patches():
     assert result.embeddings.shape == (12, 128)
     # Unit vectors, and every input grouped.
     np.testing.assert_allclose(np.linalg.norm(result.embeddings, axis=1), 1, atol=1e-4)
-    assert result.failures == [] and set(result.assignments) <= {0, 1}
+    assert result.failures == []
+    assert adjusted_rand_score(truth, result.assignments) == 1.0
     assert result.timings["train"] > 0 and result.timings["embed"] > 0

@@ -1,3 +1,4 @@
+import functools
 import itertools
 
 import numpy as np
@@ -10,6 +11,10 @@ from keras_patterns.patches.rectangles import run_heights
 RNG = np.random.default_rng(0)
 TOP = kp.datasets.INSHOP_CLASSES.index("top")
 PANTS = kp.datasets.INSHOP_CLASSES.index("pants")
+# The maps below hold In-shop ids; extract_patches must be told so.
+extract = functools.partial(
+    kp.patches.extract_patches, label_names=kp.datasets.INSHOP_CLASSES
+)
 
 
 def brute_force_area(mask):
@@ -109,24 +114,22 @@ def test_square_patches():
     labels = np.zeros((40, 60), np.uint8)
     labels[5:35, 10:50] = TOP  # 30 x 40 region
     image = RNG.integers(0, 255, size=(40, 60, 3), dtype=np.uint8)
-    (patch,) = kp.patches.extract_patches(image, labels, margin=0, shape="square")
+    (patch,) = extract(image, labels, margin=0, shape="square")
     assert patch.box == (5, 15, 35, 45) and patch.image.shape == (30, 30, 3)
     assert patch.coverage == pytest.approx(900 / 1200)
     np.testing.assert_array_equal(patch.image, image[5:35, 15:45])
     # One class may be named on its own; another class finds nothing.
-    (alone,) = kp.patches.extract_patches(image, labels, "top", shape="square")
-    (named,) = kp.patches.extract_patches(image, labels, ("top",), shape="square")
+    (alone,) = extract(image, labels, "top", shape="square")
+    (named,) = extract(image, labels, ("top",), shape="square")
     assert alone.box == named.box == (7, 17, 33, 43)
-    assert kp.patches.extract_patches(image, labels, "pants") == []
+    assert extract(image, labels, "pants") == []
 
 
 def test_several_disjoint_squares_per_region():
     labels = np.zeros((40, 60), np.uint8)
     labels[5:35, 10:50] = TOP  # 30 x 40: one 30-square, then 30 x 10 is left
     image = RNG.integers(0, 255, size=(40, 60, 3), dtype=np.uint8)
-    patches = kp.patches.extract_patches(
-        image, labels, margin=0, shape="square", per_region=3, min_size=4
-    )
+    patches = extract(image, labels, margin=0, shape="square", per_region=3, min_size=4)
     # The 30-square sits in the middle (15..45), leaving two 30 x 5 strips,
     # each holding one 5-square nearest its centre; a third would overlap.
     assert [p.box for p in patches] == [
@@ -142,9 +145,7 @@ def test_several_disjoint_squares_per_region():
             p.image, image[p.box[0] : p.box[2], p.box[1] : p.box[3]]
         )
     assert taken.max() == 1 and (labels[taken > 0] == TOP).all()
-    one = kp.patches.extract_patches(
-        image, labels, margin=0, shape="square", min_size=6, per_region=3
-    )
+    one = extract(image, labels, margin=0, shape="square", min_size=6, per_region=3)
     assert [p.box for p in one] == [(5, 15, 35, 45)]  # the strips are too narrow
 
 
@@ -155,7 +156,7 @@ def test_patches_lie_inside_their_region(seed):
     for class_id in (TOP, PANTS, 5, 8):
         labels[random_mask((48, 40), 0.45, True, rng)] = class_id
     image = rng.integers(0, 256, (48, 40, 3), dtype=np.uint8)
-    patches = kp.patches.extract_patches(image, labels, min_size=2, margin=0)
+    patches = extract(image, labels, min_size=2, margin=0)
     assert patches
     for patch in patches:
         top, left, bottom, right = patch.box
@@ -174,9 +175,7 @@ def test_region_rectangles_reach_95_percent_of_brute_force(seed):
         np.uint8
     )
     components, count = ndimage.label(labels == TOP)
-    patches = kp.patches.extract_patches(
-        np.zeros((9, 8, 3), np.uint8), labels, min_size=1, margin=0
-    )
+    patches = extract(np.zeros((9, 8, 3), np.uint8), labels, min_size=1, margin=0)
     assert len(patches) == count
     found = sorted((p.box[2] - p.box[0]) * (p.box[3] - p.box[1]) for p in patches)
     best = sorted(brute_force_area(components == i) for i in range(1, count + 1))
@@ -186,9 +185,9 @@ def test_region_rectangles_reach_95_percent_of_brute_force(seed):
 def test_margin_keeps_away_from_garment_edges_not_the_frame():
     labels = np.zeros((40, 40), np.uint8)
     labels[10:30, 0:25] = TOP  # touches the left border of the image
-    patch = kp.patches.extract_patches(np.zeros((40, 40, 3)), labels, margin=3)[0]
+    patch = extract(np.zeros((40, 40, 3)), labels, margin=3)[0]
     assert patch.box == (13, 0, 27, 22)
-    relative = kp.patches.extract_patches(np.zeros((40, 40, 3)), labels, margin=0.1)[0]
+    relative = extract(np.zeros((40, 40, 3)), labels, margin=0.1)[0]
     assert relative.box == (12, 0, 28, 23)
 
 
@@ -198,28 +197,24 @@ def test_min_size_max_patches_patch_size_and_order():
     labels[45:60, 40:60] = PANTS
     labels[50:55, 0:5] = TOP  # too small
     image = np.arange(60 * 60 * 3, dtype=np.float32).reshape(60, 60, 3) / (60 * 60 * 3)
-    patches = kp.patches.extract_patches(image, labels, margin=0, min_size=8)
+    patches = extract(image, labels, margin=0, min_size=8)
     assert [p.class_name for p in patches] == ["top", "pants"]
     assert patches[0].box == (0, 0, 40, 30) and patches[0].image.dtype == np.float32
     assert patches[0].coverage == 1.0 and patches[0].region_area == 1200
-    only = kp.patches.extract_patches(
-        image, labels, margin=0, max_patches=1, min_size=8
-    )
+    only = extract(image, labels, margin=0, max_patches=1, min_size=8)
     assert len(only) == 1 and only[0].class_name == "top"
-    cropped = kp.patches.extract_patches(
-        image, labels, margin=0, patch_size=(20, 20), min_size=8
-    )
+    cropped = extract(image, labels, margin=0, patch_size=(20, 20), min_size=8)
     assert cropped[0].box == (10, 5, 30, 25) and cropped[0].image.shape == (20, 20, 3)
     assert cropped[1].box == (45, 40, 60, 60)  # smaller than patch_size: kept whole
-    again = kp.patches.extract_patches(
-        image, labels, margin=0, patch_size=(20, 20), min_size=8
-    )
+    again = extract(image, labels, margin=0, patch_size=(20, 20), min_size=8)
     assert [p.box for p in again] == [p.box for p in cropped]
 
 
 def test_on_synthetic_masks_and_predicted_nine_class_maps():
     data = kp.datasets.make_pattern_garments(6, image_size=(256, 192), seed=5)
-    results = kp.patches.extract_patches_batch(data["images"], data["masks"])
+    results = kp.patches.extract_patches_batch(
+        data["images"], data["masks"], label_names=kp.datasets.INSHOP_CLASSES
+    )
     for i, patches in enumerate(results):
         assert patches, i
         assert data["garment"][i] in {p.class_name for p in patches}
@@ -250,4 +245,37 @@ def test_bad_arguments(kwargs, match):
     args = {"image": np.zeros((8, 8, 3), np.uint8), "labels": labels, "min_size": 2}
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
-        kp.patches.extract_patches(**args)
+        extract(**args)
+
+
+def _nine_class_dress():
+    labels = np.zeros((40, 30), np.uint8)
+    labels[5:35, 4:24] = kp.datasets.NINE_CLASSES.index("dress")
+    return np.zeros((40, 30, 3), np.uint8), labels
+
+
+def test_label_names_is_required():
+    # A 9-class map's dress (id 3) is In-shop's leggings: with a default
+    # table the dress would be cut, silently, as the wrong garment.
+    image, labels = _nine_class_dress()
+    with pytest.raises(TypeError, match="label_names"):
+        kp.patches.extract_patches(image, labels, classes=("dress", "leggings"))
+    with pytest.raises(TypeError, match="label_names"):
+        kp.patches.extract_patches_batch([image], [labels])
+    (patch,) = kp.patches.extract_patches(
+        image, labels, "dress", label_names=kp.datasets.NINE_CLASSES
+    )
+    assert patch.class_name == "dress"
+
+
+def test_ids_beyond_the_table_are_an_error():
+    labels = np.zeros((40, 30), np.uint8)
+    labels[5:35, 4:24] = kp.datasets.INSHOP_CLASSES.index("pants")  # 13
+    labels[0, 0] = kp.datasets.IGNORE_LABEL  # skipped pixels are allowed
+    image = np.zeros((40, 30, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"ids \[13\].*label_names"):
+        kp.patches.extract_patches(
+            image, labels, "pants", label_names=kp.datasets.NINE_CLASSES
+        )
+    (patch,) = extract(image, labels, "pants")
+    assert patch.class_name == "pants"
