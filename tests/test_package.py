@@ -65,19 +65,18 @@ def test_public_keras_classes_are_registered():
             assert registered == f"keras_patterns>{name}", registered
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        None,
-        "demo",
-        "group",
-        "similar",
-        "synthetic",
-        "prepare-inshop",
-        "convert-esrgan",
-        "contact-sheet",
-    ],
+COMMANDS = (
+    "demo",
+    "group",
+    "similar",
+    "synthetic",
+    "prepare-inshop",
+    "convert-esrgan",
+    "contact-sheet",
 )
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
 def test_help(command, capsys):
     argv = ["--help"] if command is None else [command, "--help"]
     with pytest.raises(SystemExit) as exit_info:
@@ -86,15 +85,7 @@ def test_help(command, capsys):
     out = capsys.readouterr().out
     assert "usage: keras-patterns" in out
     if command is None:
-        for sub in (
-            "demo",
-            "group",
-            "similar",
-            "synthetic",
-            "prepare-inshop",
-            "convert-esrgan",
-            "contact-sheet",
-        ):
+        for sub in COMMANDS:
             assert sub in out
 
 

@@ -156,6 +156,9 @@ class _MiningTripletBase(_TripletBase):
     def batch_loss(self, labels: Tensor, embeddings: Tensor) -> Tensor:
         """The loss of a whole batch, as one device computes it.
 
+        The abstract hook of the mining losses: each subclass defines it,
+        and `call` applies it to the batch gathered from every replica.
+
         Args:
             labels: `(B,)` labels of the batch.
             embeddings: `(B, D)` embeddings of the batch.
