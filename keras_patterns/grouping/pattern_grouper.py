@@ -341,6 +341,15 @@ class PatternGrouper(GrouperStages):
 
         Returns:
             A `GroupingResult`.
+
+        Example:
+
+        >>> import keras_patterns as kp
+        >>> patches = kp.datasets.make_pattern_patches(4, (64, 64))["images"]
+        >>> grouper = kp.PatternGrouper.from_preset("patterns_synthetic",
+        ...                                         progress=False)
+        >>> grouper.embed(list(patches)).embeddings.shape
+        (4, 128)
         """
         if self.embedder is None:
             raise ValueError(
@@ -412,6 +421,16 @@ class PatternGrouper(GrouperStages):
             positions in the inputs `fit` was given (`catalogue_sources_`
             maps them to sources via `catalogue_index_`); a query that
             failed gets distances NaN and indices -1, and is logged.
+        Example:
+
+        >>> import keras_patterns as kp
+        >>> patches = kp.datasets.make_pattern_patches(6, (64, 64))["images"]
+        >>> grouper = kp.PatternGrouper.from_preset("patterns_synthetic",
+        ...                                         progress=False)
+        >>> result = grouper.fit_group(list(patches))
+        >>> distances, indices = grouper.similar([patches[2]], k=3)
+        >>> int(indices[0, 0]), indices.shape  # itself first
+        (2, (1, 3))
         """
         if getattr(self, "catalogue_embeddings_", None) is None:
             raise ValueError(
