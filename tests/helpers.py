@@ -20,7 +20,6 @@ import tempfile
 
 import keras
 import numpy as np
-import pytest
 
 
 def _to_numpy(tree):
@@ -216,14 +215,6 @@ def gradient(fn, x):
     tensor = torch.tensor(x, requires_grad=True)
     fn(tensor).backward()
     return tensor.grad.numpy()
-
-
-# ESRGAN's train step is written for TensorFlow and PyTorch; code paths that
-# train an enhancer skip on JAX (the trained generator itself runs anywhere).
-needs_esrgan_training = pytest.mark.skipif(
-    keras.backend.backend() not in ("tensorflow", "torch"),
-    reason="trains an ESRGAN, whose train step runs on TensorFlow and PyTorch, not JAX",
-)
 
 
 def bicubic_brute_force(x, factor, a=-0.5):

@@ -6,25 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import needs_esrgan_training
-
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
-# These train an enhancer (ESRGAN's PSNR phase).
-TRAIN_ESRGAN = {"enhance_patches.py", "group_catalogue.py"}
 
 
 def test_there_are_examples():
     assert EXAMPLES
 
 
-@pytest.mark.parametrize(
-    "script",
-    [
-        pytest.param(p, marks=needs_esrgan_training) if p.name in TRAIN_ESRGAN else p
-        for p in EXAMPLES
-    ],
-    ids=lambda p: p.name,
-)
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs_quick(script, tmp_path):
     result = subprocess.run(
         [sys.executable, str(script), "--quick", "--out", str(tmp_path)],

@@ -56,14 +56,10 @@ NO_JAX = pytest.mark.skipif(
 )
 
 
-def _cases(names, tensorflow_only=()):
-    """`(backend, name)` parameters; ESRGAN trains on TensorFlow, not JAX."""
+def _cases(names):
+    """`(backend, name)` parameters."""
     cases = [pytest.param("tensorflow", name) for name in names]
-    cases += [
-        pytest.param("jax", name, marks=NO_JAX)
-        for name in names
-        if name not in tensorflow_only
-    ]
+    cases += [pytest.param("jax", name, marks=NO_JAX) for name in names]
     return cases
 
 
@@ -106,7 +102,7 @@ def checks(tmp_path_factory):
             process.kill()
 
 
-@pytest.mark.parametrize(("backend", "loss"), _cases(LOSSES, ("esrgan_gan",)))
+@pytest.mark.parametrize(("backend", "loss"), _cases(LOSSES))
 def test_two_replicas_train_like_one_device(checks, backend, loss):
     result = checks(backend)["results"][loss]
     one, two = result["logs_one_device"], result["logs_two_replicas"]

@@ -196,8 +196,9 @@ def train_enhancer(
         seconds: optional wall-clock limit for the training.
         verbose: Keras `fit` verbosity.
         distribution: the devices to train on: a `tf.distribute.Strategy`
-            on TensorFlow (ESRGAN does not train on JAX), or `None` (one
-            device). Batches stay global, split between the devices.
+            on TensorFlow, a `keras.distribution.DataParallel` on JAX, or
+            `None` (one device). Batches stay global, split between the
+            devices.
 
     Returns:
         The trained `RRDBNet` generator.

@@ -13,13 +13,34 @@ from keras_patterns.utils.typing import Tensor
 from keras_patterns.utils.validation import check_choice
 
 PHASES = ("psnr", "gan")
-TRAINING_BACKENDS = ("tensorflow", "torch")
 
 
 def _pixel_loss(fake, real):
     """This replica's share of the L1 distance over the global batch."""
     error = ops.abs(ops.cast(fake, "float32") - ops.cast(real, "float32"))
     return global_mean(ops.sum(error), ops.size(error))
+
+
+def _minimize_tensorflow(optimizer, variables, compute):
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        loss, extras = compute()
+        scaled = optimizer.scale_loss(loss)
+    optimizer.apply(tape.gradient(scaled, variables), variables)
+    return loss, extras
+
+
+def _minimize_torch(optimizer, variables, compute):
+    import torch
+
+    for variable in variables:
+        variable.value.grad = None
+    loss, extras = compute()
+    optimizer.scale_loss(loss).backward()
+    with torch.no_grad():
+        optimizer.apply([v.value.grad for v in variables], variables)
+    return loss, extras
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
@@ -40,10 +61,13 @@ class ESRGAN(keras.Model):
     generator's weights (`generator_ema`), swapped in when `fit` ends, as
     BasicSR's `net_g_ema`. Calling the model runs the generator.
 
-    The training step uses TensorFlow's `GradientTape` or PyTorch's
-    autograd, behind the same `fit`; JAX's stateless training loop carries
-    a single optimiser's state, so `compile` refuses JAX with a clear error
-    (the generator and discriminator themselves run on every backend).
+    `fit` trains on TensorFlow, JAX and PyTorch: the losses are written once
+    with `keras.ops` and each backend differentiates them its own way
+    (`GradientTape`, `jax.value_and_grad` in a stateless step, autograd).
+    Under the `"mixed_float16"` dtype policy both optimisers are wrapped in
+    a `keras.optimizers.LossScaleOptimizer`, as `keras.Model.compile` does,
+    and each loss is scaled before it is differentiated; the losses are
+    computed in float32 under every policy.
 
     Args:
         generator: an `RRDBNet` (or any image-to-image model).
@@ -61,8 +85,7 @@ class ESRGAN(keras.Model):
     True
 
     Then `gan.compile(phase="psnr")` and `gan.fit(pairs)` (L1 first), and
-    `gan.compile(phase="gan")` for the adversarial phase, on the TensorFlow
-    or PyTorch backend.
+    `gan.compile(phase="gan")` for the adversarial phase.
 
     Reference:
         Wang et al., "ESRGAN: Enhanced Super-Resolution Generative
@@ -104,7 +127,9 @@ class ESRGAN(keras.Model):
             phase: `"psnr"` (L1 only) or `"gan"` (perceptual + RaGAN + L1).
             generator_optimizer: default Adam(2e-4 in the PSNR phase, 1e-4 in
                 the GAN phase, beta_2=0.99), as in ESRGAN.
-            discriminator_optimizer: default Adam(1e-4, beta_2=0.99).
+            discriminator_optimizer: default Adam(1e-4, beta_2=0.99). Under
+                the `"mixed_float16"` policy it is wrapped in a
+                `LossScaleOptimizer`, as Keras wraps the generator's.
             pixel_weight: weight of L1: 1 in the PSNR phase, 1e-2 in the GAN
                 phase by default.
             perceptual_weight: weight of the perceptual loss (GAN phase).
@@ -114,13 +139,6 @@ class ESRGAN(keras.Model):
             **kwargs: other `keras.Model.compile` arguments.
         """
         check_choice(phase, PHASES, "phase")
-        backend = keras.backend.backend()
-        if backend not in TRAINING_BACKENDS:
-            raise ValueError(
-                f"ESRGAN training runs on the {TRAINING_BACKENDS} backends; the "
-                f"current backend is {backend!r}. Set KERAS_BACKEND=tensorflow (the "
-                "trained generator then runs on any backend)."
-            )
         if phase == "gan" and self.discriminator is None:
             raise ValueError(
                 'phase="gan" needs a discriminator: ESRGAN(generator, discriminator).'
@@ -139,8 +157,9 @@ class ESRGAN(keras.Model):
         self.gan_weight = gan_weight
         if gan and self.perceptual_loss is None:
             self.perceptual_loss = PerceptualLoss()
-        self.d_optimizer = discriminator_optimizer or keras.optimizers.Adam(
-            1e-4, beta_2=0.99
+        self.d_optimizer = self._loss_scaled(
+            discriminator_optimizer or keras.optimizers.Adam(1e-4, beta_2=0.99),
+            kwargs.get("auto_scale_loss", True),
         )
         generator_optimizer = generator_optimizer or keras.optimizers.Adam(
             1e-4 if gan else 2e-4, beta_2=0.99, **ema
@@ -150,12 +169,54 @@ class ESRGAN(keras.Model):
         )
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
         super().compile(optimizer=generator_optimizer, **kwargs)
+        self._build_optimizers()
         # `fit` ends by finalising the optimiser over all trainable weights,
         # discriminator included; only the generator's have averages.
-        finalize = type(generator_optimizer).finalize_variable_values
-        generator_optimizer.finalize_variable_values = lambda _: finalize(
-            generator_optimizer, self.generator.trainable_variables
+        optimizer = self.optimizer
+        finalize = type(optimizer).finalize_variable_values
+        optimizer.finalize_variable_values = lambda _: finalize(
+            optimizer, self.generator.trainable_variables
         )
+
+    def _loss_scaled(self, optimizer, auto_scale_loss):
+        """`optimizer`, in a `LossScaleOptimizer` under `"mixed_float16"`.
+
+        What `keras.Model.compile` does to the model's (the generator's)
+        optimiser, for the discriminator's.
+        """
+        if (
+            auto_scale_loss
+            and self.dtype_policy.name == "mixed_float16"
+            and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        ):
+            return keras.optimizers.LossScaleOptimizer(
+                optimizer, name="discriminator_loss_scale_optimizer"
+            )
+        return optimizer
+
+    def _build_optimizers(self):
+        # Each optimiser holds the state of its own network's weights only
+        # (`fit` would build the generator's on every trainable weight): JAX's
+        # stateless step applies each to exactly those.
+        networks = [(self.optimizer, self.generator)]
+        if self.phase == "gan":
+            networks.append((self.d_optimizer, self.discriminator))
+        for optimizer, network in networks:
+            if not optimizer.built and network.built:
+                optimizer.build(network.trainable_variables)
+
+    @property
+    def non_trainable_variables(self) -> list[keras.Variable]:
+        """The networks' non-trainable state, and the discriminator optimiser's.
+
+        The discriminator's optimiser state counts in the GAN phase: JAX's
+        `fit` carries a model's state through its stateless steps, with room
+        for one optimiser (the generator's). It is not saved with the model.
+        """
+        variables = super().non_trainable_variables
+        if getattr(self, "phase", None) == "gan" and self.d_optimizer is not None:
+            variables = variables + self.d_optimizer.variables
+        return variables
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
@@ -179,50 +240,94 @@ class ESRGAN(keras.Model):
             parts["perceptual_loss"] = ops.mean(self.perceptual_loss(high_res, fake))
             total = total + self.perceptual_weight * parts["perceptual_loss"]
             total = total + self.gan_weight * parts["gan_loss"]
-        return total, fake, parts
+        return total, (fake, parts)
 
     def _discriminator_loss(self, high_res, fake):
         real_logits = self.discriminator(high_res, training=True)
         fake_logits = self.discriminator(ops.stop_gradient(fake), training=True)
-        return RelativisticAverageLoss(for_generator=False)(real_logits, fake_logits)
+        loss = RelativisticAverageLoss(for_generator=False)(real_logits, fake_logits)
+        return loss, None
 
-    def _step_tensorflow(self, low_res, high_res):
-        import tensorflow as tf
+    def _minimize(self, optimizer, variables, compute):
+        """One step of `optimizer` on `variables` down the loss of `compute`.
 
-        g_vars = self.generator.trainable_variables
-        with tf.GradientTape() as tape:
-            loss, fake, parts = self._generator_loss(low_res, high_res)
-        self.optimizer.apply(tape.gradient(loss, g_vars), g_vars)
-        if self.phase == "gan":
-            d_vars = self.discriminator.trainable_variables
-            with tf.GradientTape() as tape:
-                parts["d_loss"] = self._discriminator_loss(high_res, fake)
-            self.d_optimizer.apply(tape.gradient(parts["d_loss"], d_vars), d_vars)
-        return loss, parts
+        `compute()` returns `(loss, extras)`; the loss is scaled by the
+        optimiser (a `LossScaleOptimizer` unscales the gradients) before it
+        is differentiated. Returns `(loss, extras)`.
+        """
+        backend = keras.backend.backend()
+        if backend == "jax":
+            return self._minimize_jax(optimizer, variables, compute)
+        if backend == "torch":
+            return _minimize_torch(optimizer, variables, compute)
+        return _minimize_tensorflow(optimizer, variables, compute)
 
-    def _step_torch(self, low_res, high_res):
-        import torch
+    def _minimize_jax(self, optimizer, variables, compute):
+        # Runs inside the step's `StatelessScope` (`_stateless_step`): reading
+        # a variable gives its value in this step, assigning records it.
+        import jax
 
-        def step(loss, model, optimizer):
-            variables = model.trainable_variables
-            model.zero_grad()
-            loss.backward()
-            with torch.no_grad():
-                optimizer.apply([v.value.grad for v in variables], variables)
+        states = self.non_trainable_variables
+        current = [(v, v.value) for v in self.trainable_variables + states]
 
-        loss, fake, parts = self._generator_loss(low_res, high_res)
-        step(loss, self.generator, self.optimizer)
-        if self.phase == "gan":
-            parts["d_loss"] = self._discriminator_loss(high_res, fake.detach())
-            step(parts["d_loss"], self.discriminator, self.d_optimizer)
-        return loss, parts
+        def scaled_loss(values):
+            mapping = current + list(zip(variables, values, strict=True))
+            with keras.StatelessScope(state_mapping=mapping) as scope:
+                loss, extras = compute()
+            updates = [scope.get_current_value(v) for v in states]
+            return optimizer.scale_loss(loss), (loss, extras, updates)
 
-    def train_step(self, data: tuple[Tensor, ...]) -> dict[str, Tensor]:
+        values = [v.value for v in variables]
+        gradient = jax.value_and_grad(scaled_loss, has_aux=True)
+        (_, (loss, extras, updates)), grads = gradient(values)
+        new_values, slots = optimizer.stateless_apply(
+            [v.value for v in optimizer.variables], grads, values
+        )
+        # Batch-norm statistics first: the new optimiser state comes after.
+        for variable, value in zip(
+            states + variables + optimizer.variables,
+            updates + new_values + slots,
+            strict=True,
+        ):
+            variable.assign(value)
+        return loss, extras
+
+    def _stateless_step(self, step, args, training):
+        """`step(data)`; on JAX, `(logs, new_state)` of `step` run on `state`.
+
+        JAX's `fit` calls `train_step(state, data)`, `evaluate` calls
+        `test_step(state, data)`, with the values of the model's variables
+        (trainable, non-trainable, the optimiser's for training, metrics').
+        """
+        if keras.backend.backend() != "jax":
+            return step(args[0])
+        state, data = args
+        groups = [self.trainable_variables, self.non_trainable_variables]
+        groups += [self.optimizer.variables] if training else []
+        groups += [self.metrics_variables]
+        mapping = [
+            pair
+            for group, values in zip(groups, state, strict=True)
+            for pair in zip(group, values, strict=True)
+        ]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            logs = step(data)
+        new_state = tuple([scope.get_current_value(v) for v in g] for g in groups)
+        return logs, new_state
+
+    def _train(self, data):
         low_res, high_res = data[0], data[1]
-        if keras.backend.backend() == "torch":
-            loss, parts = self._step_torch(low_res, high_res)
-        else:
-            loss, parts = self._step_tensorflow(low_res, high_res)
+        loss, (fake, parts) = self._minimize(
+            self.optimizer,
+            self.generator.trainable_variables,
+            lambda: self._generator_loss(low_res, high_res),
+        )
+        if self.phase == "gan":
+            parts["d_loss"], _ = self._minimize(
+                self.d_optimizer,
+                self.discriminator.trainable_variables,
+                lambda: self._discriminator_loss(high_res, fake),
+            )
         # The trackers average the replicas' values: report whole values.
         replicas = num_replicas()
         self.trackers["loss"].update_state(loss * replicas)
@@ -230,7 +335,7 @@ class ESRGAN(keras.Model):
             self.trackers[name].update_state(value * replicas)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
-    def test_step(self, data: tuple[Tensor, ...]) -> dict[str, Tensor]:
+    def _test(self, data):
         low_res, high_res = data[0], data[1]
         fake = self.generator(low_res, training=False)
         pixel = ops.mean(
@@ -238,6 +343,14 @@ class ESRGAN(keras.Model):
         )
         self.trackers["pixel_loss"].update_state(pixel)
         return {"pixel_loss": self.trackers["pixel_loss"].result()}
+
+    def train_step(self, *args: Any) -> Any:
+        """`train_step(data)`, or `train_step(state, data)` on JAX."""
+        return self._stateless_step(self._train, args, training=True)
+
+    def test_step(self, *args: Any) -> Any:
+        """`test_step(data)`, or `test_step(state, data)` on JAX."""
+        return self._stateless_step(self._test, args, training=False)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

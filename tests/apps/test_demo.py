@@ -5,10 +5,8 @@ import keras
 import keras_patterns as kp
 from keras_patterns.apps import demo
 from keras_patterns.apps import recipes
-from tests.helpers import needs_esrgan_training
 
 
-@needs_esrgan_training
 def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
     tiny = {
         "seconds": 600,
