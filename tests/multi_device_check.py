@@ -95,8 +95,10 @@ def _esrgan_case(rng):
 
 def _cases(rng):
     """`name: (build, x, y)` for every loss checked."""
-    dense = lambda shape, units: lambda: keras.Sequential(  # noqa: E731
-        [keras.Input(shape), keras.layers.Dense(units)]
+    dense = lambda shape, units: (
+        lambda: keras.Sequential(  # noqa: E731
+            [keras.Input(shape), keras.layers.Dense(units)]
+        )
     )
     pixels = rng.integers(0, 3, (BATCH, 4, 4))
     # The first shard is mostly ignored pixels, and its larger logits give

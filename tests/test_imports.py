@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.backend_independent
+
 PACKAGE = Path(__file__).resolve().parents[1] / "keras_patterns"
 RANKS = {
     "utils": 0,

@@ -20,6 +20,8 @@ from tests.embedding.test_triplet_losses import brute_batch_all
 from tests.embedding.test_triplet_losses import brute_hard
 from tests.embedding.test_triplet_losses import brute_semi_hard
 
+pytestmark = pytest.mark.backend_independent
+
 CHECK = Path(__file__).with_name("multi_device_check.py")
 LOSSES = (
     "keras_sparse_categorical_crossentropy",
@@ -51,9 +53,7 @@ GLOBAL = {
 LOSS_RTOL = 1e-5
 WEIGHT_ATOL = 1e-6
 HAS_JAX = importlib.util.find_spec("jax") is not None
-NO_JAX = pytest.mark.skipif(
-    not HAS_JAX, reason="jax is not installed: pip install jax"
-)
+NO_JAX = pytest.mark.skipif(not HAS_JAX, reason="jax is not installed: pip install jax")
 
 
 def _cases(names):

@@ -98,6 +98,7 @@ def test_cli_errors_are_clear(tmp_path, capsys):
         build_parser().parse_args(["synthetic", "x", "--image-size", "big"])
 
 
+@pytest.mark.backend_independent
 def test_console_script_installed():
     script = Path(sys.executable).parent / "keras-patterns"
     assert script.is_file(), "the keras-patterns entry point is not installed"

@@ -351,6 +351,7 @@ def test_cli_lists_the_presets(capsys):
 # === Packaging ===
 
 
+@pytest.mark.backend_independent
 def test_the_wheel_ships_the_presets(tmp_path):
     """The wheel holds every preset and stays small (built from a copy, so
     the working tree gets no build/ folder)."""

@@ -7,6 +7,8 @@ import pytest
 from keras_patterns import datasets as ds
 from tests.datasets import fixtures
 
+pytestmark = pytest.mark.backend_independent
+
 
 @pytest.fixture
 def original(tmp_path):

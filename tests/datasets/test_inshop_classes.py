@@ -3,6 +3,8 @@ import pytest
 
 from keras_patterns import datasets as ds
 
+pytestmark = pytest.mark.backend_independent
+
 
 def test_tables_match_the_documented_colours():
     assert len(ds.INSHOP_CLASSES) == 16 and ds.INSHOP_COLORS.shape == (16, 3)

@@ -14,7 +14,7 @@ RNG = np.random.default_rng(0)
 
 def test_generalized_mean_pooling():
     x = RNG.random((2, 3, 4, 5)).astype("float32")
-    out = np.asarray(kp.layers.GeneralizedMeanPooling(p=3.0)(x))
+    out = keras.ops.convert_to_numpy(kp.layers.GeneralizedMeanPooling(p=3.0)(x))
     np.testing.assert_allclose(out, np.mean(x**3, axis=(1, 2)) ** (1 / 3), rtol=1e-5)
     run_layer_test(
         kp.layers.GeneralizedMeanPooling,
@@ -37,7 +37,7 @@ def test_embedder_shared_checks_and_unit_norm():
     model = kp.models.PatternEmbedder("texture_cnn", embedding_dim=8)
     x = RNG.random((3, 40, 36, 3)).astype("float32")
     run_model_test(model, x, (3, 8), loss="mse")
-    vectors = np.asarray(model(x))
+    vectors = keras.ops.convert_to_numpy(model(x))
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
 
 
@@ -85,7 +85,11 @@ def test_custom_backbone_and_save_load(tmp_path):
     x = RNG.random((2, 32, 32, 3)).astype("float32")
     model.save(tmp_path / "embedder.keras")
     restored = keras.saving.load_model(tmp_path / "embedder.keras", safe_mode=True)
-    np.testing.assert_allclose(np.asarray(restored(x)), np.asarray(model(x)), atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(restored(x)),
+        keras.ops.convert_to_numpy(model(x)),
+        atol=1e-6,
+    )
     with pytest.raises(ValueError, match="backbone"):
         kp.models.PatternEmbedder("vgg")
     with pytest.raises(ValueError, match="pooling"):
@@ -122,7 +126,9 @@ def test_siamese_on_labelled_batches_logs_health_metrics(tmp_path):
         restored.loss, kp.losses.TripletSemiHardLoss
     )
     np.testing.assert_allclose(
-        np.asarray(restored(images[:4])), np.asarray(siamese(images[:4])), atol=1e-5
+        keras.ops.convert_to_numpy(restored(images[:4])),
+        keras.ops.convert_to_numpy(siamese(images[:4])),
+        atol=1e-5,
     )
 
 

@@ -36,12 +36,14 @@ def test_rrdb_shared_checks():
 def test_dense_block_against_a_manual_computation():
     block = kp.layers.ResidualDenseBlock(filters=4, growth=2)
     x = RNG.normal(size=(1, 3, 3, 4)).astype("float32")
-    out = np.asarray(block(x))
+    out = keras.ops.convert_to_numpy(block(x))
     features = [x]
     for conv in block.convs[:4]:
-        y = np.asarray(conv(np.concatenate(features, -1)))
+        y = keras.ops.convert_to_numpy(conv(np.concatenate(features, -1)))
         features.append(np.where(y > 0, y, 0.2 * y))
-    expected = x + 0.2 * np.asarray(block.convs[4](np.concatenate(features, -1)))
+    expected = x + 0.2 * keras.ops.convert_to_numpy(
+        block.convs[4](np.concatenate(features, -1))
+    )
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
 
 
@@ -102,7 +104,12 @@ def test_receptive_radius_bounds_the_influence_of_a_pixel(scale):
     x = np.zeros((1, size, size, 3), "float32")
     y = x.copy()
     y[0, centre, centre] = 1.0
-    changed = np.abs(np.asarray(model(y)) - np.asarray(model(x))).max(-1)[0] > 0
+    changed = (
+        np.abs(
+            keras.ops.convert_to_numpy(model(y)) - keras.ops.convert_to_numpy(model(x))
+        ).max(-1)[0]
+        > 0
+    )
     rows = np.nonzero(changed.any(1))[0] // scale
     reach = max(centre - rows.min(), rows.max() - centre)
     assert reach <= model.receptive_radius
@@ -125,7 +132,7 @@ def test_image_residual_starts_as_bicubic(scale):
     model = kp.models.RRDBNet(scale=scale, image_residual=True, **SMALL)
     x = RNG.random((2, 8, 12, 3)).astype("float32")
     bicubic = bicubic_brute_force(x, scale)
-    np.testing.assert_allclose(np.asarray(model(x)), bicubic, atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(x)), bicubic, atol=1e-5)
     run_model_test(model, x, (2, 8 * scale, 12 * scale, 3), run_training_check=False)
     # The zero last convolution blocks the gradient of every other weight
     # for one step only: after two, all of them have moved (Adam: a tiny
@@ -136,7 +143,7 @@ def test_image_residual_starts_as_bicubic(scale):
     model.fit(x, target, batch_size=2, epochs=2, verbose=0)
     for weight, old in zip(model.trainable_weights, before, strict=True):
         assert not np.array_equal(np.asarray(weight), old), weight.path
-    assert not np.allclose(np.asarray(model(x)), bicubic, atol=1e-5)
+    assert not np.allclose(keras.ops.convert_to_numpy(model(x)), bicubic, atol=1e-5)
 
 
 def test_image_residual_traces_with_unknown_sizes():

@@ -9,6 +9,8 @@ from skimage.metrics import structural_similarity
 from keras_patterns.metrics import psnr
 from keras_patterns.metrics import ssim
 
+pytestmark = pytest.mark.backend_independent
+
 # Both sides compute Wang et al.'s SSIM in float64 on the same float32 pixels,
 # with the same 11-tap Gaussian (sigma 1.5, truncated at 3.5 sigma) over the
 # same valid region (scikit-image crops the 5 padded pixels of each border);

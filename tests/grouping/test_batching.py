@@ -1,5 +1,6 @@
 """The grouper's batched paths: same answers as one input at a time, flat memory."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -9,6 +10,7 @@ from tests.helpers import traced_peak
 
 @pytest.fixture(scope="module")
 def parts():
+    keras.utils.set_random_seed(0)
     embedder = kp.models.PatternEmbedder("texture_cnn", embedding_dim=8)
     enhancer = kp.models.RRDBNet(num_blocks=1, filters=8, growth=4)
     large = kp.datasets.make_pattern_patches(9, (64, 64), seed=1)["images"]
@@ -34,6 +36,11 @@ def test_batched_and_one_at_a_time_give_the_same_embeddings_and_groups(parts):
     reference = fitted.fit_group(patches)
     vectors = np.stack([item.embedding for item in reference.items])
     assert sum(item.enhanced for item in reference.items) == 12
+    # Embeddings equal to 1e-5 give the same group unless a point is all but
+    # equidistant from two centres: such near-ties may go either way.
+    distances = np.sort(fitted.clusterer.transform(vectors), axis=1)
+    decided = distances[:, 1] - distances[:, 0] > 1e-4
+    assert decided.sum() >= 18
     # 21 inputs: batch 1 (one chunk each), 8 (a partial last chunk of 5), 32 (one).
     for batch_size in (1, 8):
         again = grouper(embedder, enhancer, batch_size, fitted.clusterer)
@@ -41,7 +48,9 @@ def test_batched_and_one_at_a_time_give_the_same_embeddings_and_groups(parts):
         np.testing.assert_allclose(
             np.stack([item.embedding for item in result.items]), vectors, atol=1e-5
         )
-        np.testing.assert_array_equal(result.assignments, reference.assignments)
+        np.testing.assert_array_equal(
+            result.assignments[decided], reference.assignments[decided]
+        )
     # The embeddings are those of each input alone, through the plain stages.
     for index in (0, 9, 17):
         alone = grouper(embedder, enhancer, 1, fitted.clusterer).group([patches[index]])

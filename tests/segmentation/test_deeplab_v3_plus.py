@@ -151,7 +151,10 @@ def test_refinement_gives_stride_2_logits():
     refined = kp.models.DeepLabV3Plus(
         3, backbone="mobilenet_v2", refine_filters=8, **SMALL
     )
-    plain_logits, refined_logits = np.asarray(plain(x)), np.asarray(refined(x))
+    plain_logits, refined_logits = (
+        keras.ops.convert_to_numpy(plain(x)),
+        keras.ops.convert_to_numpy(refined(x)),
+    )
     assert _span_residual(plain_logits, _bilinear_basis(4, 8)) < 1e-4
     assert _span_residual(refined_logits, _bilinear_basis(2, 16)) < 1e-4
     assert _span_residual(refined_logits, _bilinear_basis(4, 8)) > 1e-2
@@ -209,7 +212,9 @@ def test_predict_labels_keeps_each_size(small_model):
     assert all(m.dtype == np.uint8 for m in labels)
     # Each map is the argmax of the model run on that image alone.
     for image, label_map in zip(images, labels, strict=True):
-        expected = np.argmax(np.asarray(small_model(image[None] / 255.0)), -1)[0]
+        expected = np.argmax(
+            keras.ops.convert_to_numpy(small_model(image[None] / 255.0)), -1
+        )[0]
         np.testing.assert_array_equal(label_map, expected)
     floats = small_model.predict_labels(np.stack([images[0], images[2]]) / 255.0)
     np.testing.assert_array_equal(floats, np.stack([labels[0], labels[2]]))
@@ -233,7 +238,7 @@ def test_predict_logits_is_what_predict_labels_takes_the_argmax_of(small_model):
     labels = model.predict_labels(images)
     for scores, label_map in zip(logits, labels, strict=True):
         np.testing.assert_array_equal(scores.argmax(-1), label_map)
-    direct = np.asarray(model(images[0][None] / 255.0))[0]
+    direct = keras.ops.convert_to_numpy(model(images[0][None] / 255.0))[0]
     np.testing.assert_allclose(model.predict_logits(images[0]), direct, atol=1e-5)
     batch = model.predict_logits(np.stack([images[0], images[0]]))
     assert batch.shape == (2, 30, 20, 5)

@@ -68,8 +68,8 @@ def test_aspp_image_pooling_branch_sees_the_whole_image():
     x2[0, 19, 19] += 5.0
     y2[0, 19, 19] += 5.0
     batch = np.concatenate([x, y])
-    before = np.asarray(layer(batch, training=False))
-    after = np.asarray(layer(np.concatenate([x2, y2]), training=False))
+    before = keras.ops.convert_to_numpy(layer(batch, training=False))
+    after = keras.ops.convert_to_numpy(layer(np.concatenate([x2, y2]), training=False))
     assert np.all(np.abs(after[:, 0, 0] - before[:, 0, 0]).sum(-1) > 0)
 
 

@@ -1,8 +1,11 @@
 """label_maps: segmenter outputs brought back to each photo's size."""
 
 import numpy as np
+import pytest
 
 from keras_patterns.utils.images import label_maps
+
+pytestmark = pytest.mark.backend_independent
 
 
 class Stripes:

@@ -3,6 +3,8 @@ import pytest
 
 from keras_patterns.utils.io import NpyWriter
 
+pytestmark = pytest.mark.backend_independent
+
 
 def test_npy_writer_appends_chunks_into_one_memory_mappable_file(tmp_path):
     path = tmp_path / "sub" / "rows.npy"

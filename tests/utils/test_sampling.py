@@ -6,6 +6,8 @@ import pytest
 from keras_patterns.utils.lazy_tensorflow import tf
 from keras_patterns.utils.sampling import pk_dataset
 
+pytestmark = pytest.mark.backend_independent
+
 
 def test_batches_hold_p_labels_with_k_examples_each():
     images = np.arange(12, dtype=np.uint8).reshape(12, 1, 1, 1).repeat(3, -1)

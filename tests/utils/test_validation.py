@@ -6,6 +6,8 @@ import pytest
 from keras_patterns.utils.validation import check_names
 from keras_patterns.utils.validation import check_non_negative
 
+pytestmark = pytest.mark.backend_independent
+
 NAMES = ("background", "top", "dress")
 
 
