@@ -95,11 +95,11 @@ def _esrgan_case(rng):
 
 def _cases(rng):
     """`name: (build, x, y)` for every loss checked."""
-    dense = lambda shape, units: (
-        lambda: keras.Sequential(  # noqa: E731
-            [keras.Input(shape), keras.layers.Dense(units)]
-        )
-    )
+
+    def dense(shape, units):
+        """A builder of a one-layer model (each run builds its own)."""
+        return lambda: keras.Sequential([keras.Input(shape), keras.layers.Dense(units)])
+
     pixels = rng.integers(0, 3, (BATCH, 4, 4))
     # The first shard is mostly ignored pixels, and its larger logits give
     # larger losses: a per-shard mean would weigh its few valid pixels as

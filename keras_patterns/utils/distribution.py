@@ -122,16 +122,20 @@ def check_distribution(distribution: Distribution) -> None:
         return
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        expected, valid = "a tf.distribute.Strategy", isinstance(
-            distribution, tf.distribute.Strategy
+        expected, valid = (
+            "a tf.distribute.Strategy",
+            isinstance(distribution, tf.distribute.Strategy),
         )
     elif backend == "jax":
         # Their base class, `Distribution`, is not public.
-        expected, valid = "a keras.distribution.DataParallel or ModelParallel", (
-            isinstance(
-                distribution,
-                (keras.distribution.DataParallel, keras.distribution.ModelParallel),
-            )
+        expected, valid = (
+            "a keras.distribution.DataParallel or ModelParallel",
+            (
+                isinstance(
+                    distribution,
+                    (keras.distribution.DataParallel, keras.distribution.ModelParallel),
+                )
+            ),
         )
     else:
         raise ValueError(
@@ -220,9 +224,7 @@ def data_parallel(num_devices: int) -> Distribution:
 def _mirrored_strategy(num_devices):
     gpus = tf.config.list_physical_devices("GPU")
     if len(gpus) >= num_devices:
-        return tf.distribute.MirroredStrategy(
-            [f"/gpu:{i}" for i in range(num_devices)]
-        )
+        return tf.distribute.MirroredStrategy([f"/gpu:{i}" for i in range(num_devices)])
     cpu = tf.config.list_physical_devices("CPU")[0]
     if len(tf.config.get_logical_device_configuration(cpu) or [None]) < num_devices:
         try:
@@ -236,6 +238,4 @@ def _mirrored_strategy(num_devices):
                 "can be added: call data_parallel before any TensorFlow "
                 f"operation. Received: num_devices={num_devices}"
             ) from error
-    return tf.distribute.MirroredStrategy(
-        [f"/cpu:{i}" for i in range(num_devices)]
-    )
+    return tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(num_devices)])
