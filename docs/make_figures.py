@@ -5,12 +5,17 @@ Run from the repository root: ``python docs/make_figures.py``.
 
 from pathlib import Path
 
+from keras_patterns.clustering import KMeans
+from keras_patterns.clustering import elbow_plot
+from keras_patterns.clustering import embedding_map
 from keras_patterns.datasets import PATTERN_FAMILIES
 from keras_patterns.datasets import TEXTURE_FAMILIES
 from keras_patterns.datasets import labels_to_rgb
 from keras_patterns.datasets import make_pattern_garments
+from keras_patterns.datasets import make_pattern_patches
 from keras_patterns.datasets import make_texture_patches
 from keras_patterns.datasets import pattern_swatch
+from keras_patterns.models import PatternEmbedder
 from keras_patterns.utils.visualization import contact_sheet
 
 STATIC = Path(__file__).parent / "_static"
@@ -45,9 +50,21 @@ def textures(per_family=8):
     sheet.save(STATIC / "texture_families.png", optimize=True)
 
 
+def clustering():
+    """The `patterns_synthetic` preset's embeddings of unseen swatches: the
+    scores that choose k, and the map of the groups k-means finds."""
+    data = make_pattern_patches(len(PATTERN_FAMILIES) * 12, (64, 64), seed=21)
+    vectors = PatternEmbedder.from_preset("patterns_synthetic").embed(data["images"])
+    kmeans = KMeans("auto", k_range=(6, 24), metric="cosine", random_state=0)
+    groups = kmeans.fit_predict(vectors)
+    elbow_plot(kmeans, path=STATIC / "k_scores.png")
+    embedding_map(vectors, groups, STATIC / "embedding_map.png")
+
+
 if __name__ == "__main__":
     STATIC.mkdir(exist_ok=True)
     samples()
     families()
     textures()
+    clustering()
     print("wrote", *sorted(p.name for p in STATIC.glob("*.png")))

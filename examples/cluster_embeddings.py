@@ -6,7 +6,9 @@
 
 Embeds synthetic fabric patches (a saved embedder, or one trained here),
 fits `KMeans(n_clusters="auto", metric="cosine")`, prints the chosen k and
-the agreement with the true families, and saves `OUT/k_scores.png`.
+the agreement with the true families, and saves `OUT/k_scores.png` (the
+silhouette and inertia by k) and `OUT/embedding_map.png` (the embeddings'
+first two principal components, by group).
 """
 
 import argparse
@@ -55,8 +57,9 @@ def main():
         "silhouette by k: "
         + ", ".join(f"{k}: {s:.3f}" for k, s in kmeans.k_scores_.items())
     )
-    kp.clustering.elbow_plot(kmeans).save(out / "k_scores.png")
-    print(f"saved {out / 'k_scores.png'}")
+    kp.clustering.elbow_plot(kmeans, path=out / "k_scores.png")
+    kp.clustering.embedding_map(vectors, labels, out / "embedding_map.png")
+    print(f"saved {out / 'k_scores.png'} and {out / 'embedding_map.png'}")
 
 
 if __name__ == "__main__":

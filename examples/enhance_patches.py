@@ -7,7 +7,8 @@
 `--checkpoint` takes an official ESRGAN or Real-ESRGAN `.pth` (read with
 PyTorch) or a `.keras` file. `OUT/enhanced.png` shows, per patch, the small
 input, bicubic x4, the network's x4 and the original; the PSNR of both is
-printed.
+printed. A network trained here also leaves `OUT/curves.png` (L1 loss per
+epoch).
 """
 
 import argparse
@@ -19,6 +20,7 @@ import numpy as np
 import keras_patterns as kp
 from keras_patterns.apps import recipes
 from keras_patterns.utils.lazy_tensorflow import tf
+from keras_patterns.utils.plots import plot_history
 from keras_patterns.utils.visualization import contact_sheet
 
 
@@ -44,6 +46,7 @@ def main():
             4 if args.quick else args.steps, patches=64 if args.quick else 1200
         )
         generator.save(out / "enhancer.keras")
+        plot_history(generator.history, out / "curves.png", title="x4 RRDBNet, L1")
 
     high = kp.datasets.make_pattern_patches(4 if args.quick else 8, (96, 96), seed=77)[
         "images"

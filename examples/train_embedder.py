@@ -8,8 +8,10 @@
 Synthetic: patches of the 16 pattern families, the family as the label.
 DeepFashion (either layout): garment patches cut from the ground-truth masks,
 the product id as the label (all views of a product share its fabric);
-query/gallery items evaluate. Saves `OUT/embedder.keras` and
-`OUT/retrieval.png` (each query row: the query, then its 5 nearest).
+query/gallery items evaluate. Saves `OUT/embedder.keras`,
+`OUT/retrieval.png` (each query row: the query, then its 5 nearest) and
+`OUT/curves.png` (loss and metrics per epoch). Batches are augmented whole
+(`pattern_augmentation`, Keras preprocessing layers, seeded).
 """
 
 import argparse
@@ -22,6 +24,7 @@ import keras_patterns as kp
 from keras_patterns.utils.distribution import data_parallel
 from keras_patterns.utils.distribution import distribution_scope
 from keras_patterns.utils.io import read_image
+from keras_patterns.utils.plots import plot_history
 from keras_patterns.utils.visualization import contact_sheet
 
 
@@ -117,10 +120,10 @@ def main():
     else:
         train, test = synthetic_patches(size, args.quick)
         p, k = len(kp.datasets.PATTERN_FAMILIES), 4
-    augment = kp.embedding.pattern_augmentation(size, keep_color=args.keep_color)
-    batches = kp.datasets.triplet_dataset(
-        train, labels="label", p=p, k=k, map_fn=augment
+    augment = kp.embedding.pattern_augmentation(
+        size, keep_color=args.keep_color, seed=0
     )
+    batches = kp.datasets.triplet_dataset(train, labels="label", p=p, k=k).map(augment)
     # Built, compiled and trained on the devices; batches stay global.
     with distribution_scope(distribution):
         embedder = kp.models.PatternEmbedder("texture_cnn", embedding_dim=128)
@@ -130,15 +133,16 @@ def main():
         )
         siamese.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4))
         epochs = 1 if args.quick else 6
-        siamese.fit(
+        history = siamese.fit(
             batches, epochs=epochs, steps_per_epoch=-(-args.steps // epochs), verbose=2
         )
     embedder.save(out / "embedder.keras")
+    plot_history(history, out / "curves.png", title="triplet training")
 
     scores = kp.metrics.evaluate_retrieval(embedder, test)
     print("held-out retrieval: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
     retrieval_sheet(embedder, *test, out / "retrieval.png")
-    print(f"saved {out / 'embedder.keras'} and {out / 'retrieval.png'}")
+    print(f"saved {out / 'embedder.keras'}, {out / 'retrieval.png'}, curves.png")
 
 
 if __name__ == "__main__":

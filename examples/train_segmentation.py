@@ -8,7 +8,8 @@
 `--data` takes DeepFashion In-shop in either layout (see `prepare_inshop`);
 items of the "train" split train, the others evaluate (the flat layout
 without a manifest is split by item number). Saves the model as
-`OUT/segmenter.keras` and `OUT/predictions.png` (image, truth, prediction).
+`OUT/segmenter.keras`, `OUT/predictions.png` (image, truth, prediction)
+and `OUT/curves.png` (loss and mean IoU per epoch).
 """
 
 import argparse
@@ -22,6 +23,7 @@ import keras_patterns as kp
 from keras_patterns.utils.distribution import data_parallel
 from keras_patterns.utils.distribution import distribution_scope
 from keras_patterns.utils.io import read_image
+from keras_patterns.utils.plots import plot_history
 from keras_patterns.utils.visualization import contact_sheet
 
 
@@ -95,9 +97,15 @@ def main():
         schedule = keras.optimizers.schedules.CosineDecay(
             0.0, total, warmup_target=2e-3, warmup_steps=max(1, total // 20)
         )
-        model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4))
-        model.fit(batches, epochs=args.epochs, steps_per_epoch=args.steps, verbose=2)
+        model.compile(
+            optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
+            metrics=[kp.metrics.mean_iou_metric(len(kp.datasets.NINE_CLASSES))],
+        )
+        history = model.fit(
+            batches, epochs=args.epochs, steps_per_epoch=args.steps, verbose=2
+        )
     model.save(out / "segmenter.keras")
+    plot_history(history, out / "curves.png", title="segmentation training")
 
     predicted = model.predict_labels(test_images)
     names = kp.datasets.NINE_CLASSES
@@ -122,7 +130,7 @@ def main():
         f"pixel accuracy on {len(test_images)} held-out images: "
         f"{(truth[valid] == guess[valid]).mean():.3f}"
     )
-    print(f"saved {out / 'segmenter.keras'} and {out / 'predictions.png'}")
+    print(f"saved {out / 'segmenter.keras'}, {out / 'predictions.png'}, curves.png")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 Subcommands: `demo` (the main job on the embedded synthetic data), `group`
 (group a folder of swatches with a preset, or of photos with a saved
 grouper), `similar` (more like this, from a saved grouper's catalogue),
-`presets` (list the installed presets), `synthetic` (write
-synthetic scenes in an In-shop layout), `prepare-inshop` (original layout to
-flat layout), `convert-esrgan` (official ESRGAN weights to Keras) and
-`contact-sheet` (look at a data set).
+`presets` (list the installed presets), `export` (a saved grouper's models as
+SavedModel, ONNX or LiteRT files), `synthetic` (write synthetic scenes in an
+In-shop layout), `prepare-inshop` (original layout to flat layout),
+`convert-esrgan` (official ESRGAN weights to Keras) and `contact-sheet` (look
+at a data set).
 Run `keras-patterns SUBCOMMAND --help` for each one's options.
 
 Exit status: 0 on success; 1 for a run-time failure (a missing or damaged
@@ -26,6 +27,8 @@ from pathlib import Path
 from keras_patterns.version import __version__
 
 DEFAULT_PRESET = "patterns_synthetic"
+# keras_patterns.apps.export.FORMATS, without importing Keras to build the parser.
+EXPORT_FORMATS = ("tf_saved_model", "onnx", "litert")
 # Failures of the work itself: exit 1 with one line (argparse exits 2 for usage).
 RUNTIME_ERRORS = (ValueError, OSError, ImportError)
 EXIT_STATUS = (
@@ -55,6 +58,16 @@ def _count(text, allow_auto=False):
     if value < 1:
         expected = "a positive int or auto" if allow_auto else "a positive int"
         raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
 
 
@@ -129,10 +142,14 @@ def _cmd_group(args):
     result.to_json(out / "groups.json")
     if result.groups:
         result.contact_sheet(out / "contact_sheets")
+    # Written for failures alone too: the page lists them with their reasons.
+    page = result.to_html(out) if args.report else None
     print(
         f"{len(result)} images: {len(result.groups)} groups, "
         f"{len(result.failures)} failed; results in {out}"
     )
+    if page is not None:
+        print(f"report: {page.as_uri()}")
     for source, reason in result.failures:
         print(f"  failed: {source}: {reason}")
     return 1 if result.failures and args.strict else 0
@@ -204,6 +221,23 @@ def _cmd_presets(args):
                 f" ({validation.get('data', '?')})"
             )
     return 0
+
+
+def _cmd_export(args):
+    from keras_patterns.apps.export import export_grouper
+    from keras_patterns.apps.export import verify_export
+
+    manifest = export_grouper(args.grouper, args.out, format=args.format)
+    files = [entry["file"] for entry in manifest["models"].values()]
+    print(f"{args.format}: {', '.join(files)} and export.json written to {args.out}")
+    if not args.verify:
+        return 0
+    differences = verify_export(args.out, args.grouper)
+    print(
+        "largest difference from Keras: "
+        + ", ".join(f"{name} {value:.2g}" for name, value in differences.items())
+    )
+    return 1 if max(differences.values()) > args.tolerance else 0
 
 
 def _cmd_synthetic(args):
@@ -328,7 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(for example demo_out/grouper, which cuts patches out of product photos "
         "with its segmenter). The groups are found anew in the folder; --assign "
         "puts the images into the saved grouper's groups instead. Writes "
-        "groups.csv, groups.json and contact sheets, and prints how many images "
+        "groups.csv, groups.json, contact sheets and report.html (a page of the "
+        "groups to open in a browser), and prints how many images "
         "failed (unreadable, or no garment found); exits 1 for that only with "
         "--strict.",
     )
@@ -357,6 +392,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--embeddings",
         metavar="NPY",
         help="also write the embeddings to this .npy file as they are computed",
+    )
+    group.add_argument(
+        "--no-report",
+        dest="report",
+        action="store_false",
+        help="do not write report.html",
     )
     group.add_argument("--quiet", action="store_true", help="no progress bars")
     group.add_argument(
@@ -390,6 +431,39 @@ def build_parser() -> argparse.ArgumentParser:
         "sources on real pattern crops).",
     )
     presets.set_defaults(run=_cmd_presets)
+
+    export = add(
+        "export",
+        help="write a saved grouper's models as SavedModel, ONNX or LiteRT files",
+        description="Export the segmenter and the embedder of a grouper saved by "
+        "PatternGrouper.save (or the embedder of a preset) for inference without "
+        "Keras: segmenter and embedder files in OUT (.onnx, .tflite, or SavedModel "
+        "folders), with dynamic batch, height and width (height and width fixed "
+        "on the PyTorch backend), and export.json, which "
+        "gives each file's input (float32 RGB in [0, 1], NHWC) and output. "
+        "--verify runs each file with its runtime (ONNX Runtime, LiteRT, "
+        "TensorFlow) and the Keras model on random images, prints the largest "
+        "difference and exits 1 when one exceeds --tolerance.",
+    )
+    export.add_argument(
+        "grouper",
+        metavar="GROUPER_DIR",
+        help="folder written by PatternGrouper.save, or an embedder preset",
+    )
+    export.add_argument("out", metavar="OUT", help="output folder")
+    export.add_argument(
+        "--format", choices=EXPORT_FORMATS, default="onnx", help="default: onnx"
+    )
+    export.add_argument(
+        "--verify", action="store_true", help="compare the files with Keras"
+    )
+    export.add_argument(
+        "--tolerance",
+        type=_positive_float,
+        default=1e-3,
+        help="largest difference --verify accepts (default 1e-3)",
+    )
+    export.set_defaults(run=_cmd_export)
 
     synthetic = add(
         "synthetic",
@@ -484,7 +558,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         `ImportError` of an optional dependency: one line
         `keras-patterns COMMAND: error: ...` on stderr) or for the failures
         the subcommand reports (see its help: `group --strict`, `similar`,
-        `prepare-inshop --strict`, `demo`). Usage errors (an unknown
+        `prepare-inshop --strict`, `demo`, `export --verify`). Usage errors (an unknown
         option, a bad value, `group --assign` without `--grouper`) raise
         argparse's `SystemExit` with status 2 before any work; other
         exceptions are bugs and propagate with their traceback.

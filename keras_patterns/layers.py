@@ -1,8 +1,13 @@
 """Public Keras layers, re-exported from the stage (or the shared
 `keras_patterns.modeling` package) that defines each one."""
 
+from keras_patterns.embedding.augmentation_layers import RandomChannelShuffle
+from keras_patterns.embedding.augmentation_layers import RandomGaussianNoise
+from keras_patterns.embedding.augmentation_layers import RandomJpegQuality
+from keras_patterns.embedding.augmentation_layers import RandomQuarterTurn
 from keras_patterns.embedding.embedding_layers import GeneralizedMeanPooling
 from keras_patterns.embedding.embedding_layers import ImageRangeScaling
+from keras_patterns.embedding.embedding_layers import TokenPooling
 from keras_patterns.embedding.l2_normalize import L2Normalize
 from keras_patterns.enhancement.rrdb_layers import RRDB
 from keras_patterns.enhancement.rrdb_layers import PixelUnshuffle
@@ -28,5 +33,10 @@ __all__ = [
     "PadToMultiple",
     "PixelUnshuffle",
     "RRDB",
+    "RandomChannelShuffle",
+    "RandomGaussianNoise",
+    "RandomJpegQuality",
+    "RandomQuarterTurn",
     "ResidualDenseBlock",
+    "TokenPooling",
 ]

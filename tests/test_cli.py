@@ -2,11 +2,14 @@
 
 import sys
 
+import keras
 import pytest
 from PIL import Image
 
 import keras_patterns as kp
 from keras_patterns.cli import main
+
+JAX = keras.backend.backend() == "jax"
 
 
 def run(argv, capsys):
@@ -37,6 +40,9 @@ def swatches(tmp_path_factory):
         (["similar", "x", "--grouper", "g", "-k", "0"], "-k"),
         (["group", "missing", "--out", "o", "--assign"], "--assign needs --grouper"),
         (["group", "missing", "--out", "o", "--assign", "--verbose"], "--assign"),
+        (["export", "g", "o", "--format", "pb"], "--format"),
+        (["export", "g", "o", "--tolerance", "0"], "--tolerance"),
+        (["export", "g"], "OUT"),
     ],
 )
 def test_usage_errors_exit_2_before_any_work(argv, message, capsys):
@@ -55,6 +61,8 @@ def test_usage_errors_exit_2_before_any_work(argv, message, capsys):
         (["prepare-inshop", "{tmp}/missing", "{tmp}/o", "--quiet"], "missing"),
         (["synthetic", "{tmp}/file", "--items", "1"], "file"),
         (["contact-sheet", "{tmp}/missing", "{tmp}/s.png"], "missing"),
+        (["export", "{tmp}/missing", "{tmp}/o"], "missing"),
+        (["export", "{tmp}/g", "{tmp}/o", "--format", "litert"], "config.json"),
     ],
 )
 def test_runtime_failures_exit_1_with_one_line(argv, named, tmp_path, capsys):
@@ -102,3 +110,43 @@ def test_group_counts_failures_and_strict_makes_them_fail(swatches, tmp_path, ca
     strict = ["group", str(good), "--quiet", "--strict", "--out", str(tmp_path / "c")]
     assert main(strict) == 0
     assert "2 images: 1 groups, 0 failed" in capsys.readouterr().out
+
+
+def test_export_writes_files_that_verify(tmp_path, capsys):
+    # ONNX where Keras exports it with what CI installs; SavedModel on JAX.
+    fmt, file = ("tf_saved_model", "embedder") if JAX else ("onnx", "embedder.onnx")
+    if not JAX:
+        pytest.importorskip("onnxruntime", reason="installed in CI for this test")
+    out = tmp_path / "deploy"
+    assert (
+        main(["export", "patterns_synthetic", str(out), "--format", fmt, "--verify"])
+        == 0
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == f"{fmt}: {file} and export.json written to {out}"
+    assert (out / file).exists() and (out / "export.json").is_file()
+    name, value = lines[1].removeprefix("largest difference from Keras: ").split()
+    assert name == "embedder" and 0 <= float(value) < 1e-3
+
+
+def test_export_verify_fails_above_the_tolerance(tmp_path, monkeypatch, capsys):
+    from keras_patterns.apps import export
+
+    # The CLI's decision alone: the export and the measurement are stand-ins.
+    monkeypatch.setattr(
+        export,
+        "export_grouper",
+        lambda *args, **kwargs: {"models": {"embedder": {"file": "embedder.onnx"}}},
+    )
+    monkeypatch.setattr(export, "verify_export", lambda *args: {"embedder": 2e-3})
+    argv = ["export", "g", str(tmp_path), "--verify"]
+    assert main(argv) == 1
+    assert main([*argv, "--tolerance", "1e-2"]) == 0
+    assert "embedder 0.002" in capsys.readouterr().out
+
+
+def test_the_cli_offers_every_export_format():
+    from keras_patterns.apps.export import FORMATS
+    from keras_patterns.cli import EXPORT_FORMATS
+
+    assert EXPORT_FORMATS == FORMATS

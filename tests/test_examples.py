@@ -7,6 +7,13 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
+# The pictures an example must leave (any PNG for the others).
+PICTURES = {
+    "train_embedder.py": ("curves.png", "retrieval.png"),
+    "train_segmentation.py": ("curves.png", "predictions.png"),
+    "enhance_patches.py": ("curves.png", "enhanced.png"),
+    "cluster_embeddings.py": ("k_scores.png", "embedding_map.png"),
+}
 
 
 def test_there_are_examples():
@@ -23,3 +30,5 @@ def test_example_runs_quick(script, tmp_path):
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     assert any(tmp_path.rglob("*.png")), "the example saved no picture"
+    for name in PICTURES.get(script.name, ()):
+        assert (tmp_path / name).is_file(), name

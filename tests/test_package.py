@@ -73,6 +73,8 @@ COMMANDS = (
     "prepare-inshop",
     "convert-esrgan",
     "contact-sheet",
+    "export",
+    "presets",
 )
 
 

@@ -285,10 +285,18 @@ def test_cli_groups_swatches_with_a_preset(tmp_path, patches, capsys):
     assert len(read_groups(out)) == 6
     assert (out / "groups.json").is_file()
     assert list((out / "contact_sheets").iterdir())
-    assert "6 images" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "6 images" in printed
+    # The report: one thumbnail per swatch (patch inputs have no photo).
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert f"report: {(out / 'report.html').as_uri()}" in printed
+    assert page.count('src="thumbs/') == 6
+    assert len(list((out / "thumbs").iterdir())) == 6
     # Without --preset or --grouper, the same preset is used.
-    assert main(["group", str(folder), "--out", str(tmp_path / "d"), "--quiet"]) == 0
+    again = ["group", str(folder), "--out", str(tmp_path / "d"), "--quiet"]
+    assert main([*again, "--no-report"]) == 0
     assert read_groups(tmp_path / "d") == read_groups(out)
+    assert not (tmp_path / "d" / "report.html").exists()
 
 
 def test_cli_similar_finds_each_swatch_itself_first(tmp_path, tiny, patches, capsys):

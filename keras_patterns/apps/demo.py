@@ -5,7 +5,9 @@ photographs (unseen items, every pattern family), trains a segmenter and
 an enhancer from scratch and fine-tunes the `patterns_synthetic` embedder
 preset on other synthetic data (or, with `--from-scratch`, trains the
 embedder from random weights too), groups the catalogue, and writes what
-a user would look at: `groups.csv`, `groups.json`, contact sheets,
+a user would look at: `groups.csv`, `groups.json`, contact sheets, a map
+of the embeddings by group (`embedding_map.png`), each model's training
+curves (`curves/segmenter.png`, `enhancer.png`, `embedder.png`),
 `summary.json` (NMI and ARI against the known pattern families, each
 stage's quality and time) and the fitted grouper in `grouper/`
 (`PatternGrouper.load`).
@@ -24,6 +26,7 @@ from sklearn.metrics import normalized_mutual_info_score
 from keras_patterns.apps import recipes
 from keras_patterns.apps.recipes import SEGMENT_SIZE
 from keras_patterns.clustering.kmeans import KMeans
+from keras_patterns.clustering.plots import embedding_map
 from keras_patterns.datasets.synthetic.catalogue import write_synthetic_catalogue
 from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
 from keras_patterns.embedding.pattern_embedder import PatternEmbedder
@@ -31,6 +34,7 @@ from keras_patterns.enhancement.upscale import upscale_patches
 from keras_patterns.grouping.grouper_stages import UPSCALE_BATCHING
 from keras_patterns.grouping.pattern_grouper import PatternGrouper
 from keras_patterns.utils.io import write_text_atomic
+from keras_patterns.utils.plots import plot_history
 from keras_patterns.utils.typing import PathLike
 
 BUDGETS = {
@@ -187,6 +191,9 @@ def run_demo(
             PatternEmbedder.from_preset(embedder_preset) if embedder_preset else None
         ),
     )
+    _write_curves(
+        out, {"segmenter": segmenter, "enhancer": enhancer, "embedder": embedder}
+    )
     grouper = PatternGrouper(
         segmenter,
         enhancer if used else None,
@@ -252,10 +259,27 @@ def _report(out, result, grouper, families, clock, stages, log):
         f"{summary['failed']} failed; {summary['seconds']['total']:.0f} s in all"
     )
     log(
-        f"results in {out}: summary.json, groups.csv, groups.json, contact_sheet.png, "
-        "contact_sheets/, grouper/"
+        f"results in {out}: report.html (open it in a browser), summary.json, "
+        "groups.csv, groups.json, contact_sheet.png, contact_sheets/, "
+        "embedding_map.png, curves/, grouper/"
     )
     return summary
+
+
+def _write_curves(out, models):
+    """`curves/NAME.png`: loss and metrics per epoch of each model trained."""
+    for name, model in models.items():
+        history = getattr(model, "history", None)
+        if history is not None and history.history:
+            path = out / "curves" / f"{name}.png"
+            plot_history(history, path, title=f"{name}: loss and metrics per epoch")
+
+
+def _write_embedding_map(out, result):
+    """`embedding_map.png`: the grouped inputs' embeddings, by group (PCA)."""
+    grouped = result.assignments[result.assignments >= 0]
+    if len(grouped) >= 2:
+        embedding_map(result.embeddings, grouped, out / "embedding_map.png")
 
 
 def _write_outputs(out, result, grouper, summary):
@@ -263,4 +287,6 @@ def _write_outputs(out, result, grouper, summary):
     result.to_json(out / "groups.json")
     result.contact_sheet(out / "contact_sheet.png", per_group=6)
     result.contact_sheet(out / "contact_sheets", per_group=12)
+    _write_embedding_map(out, result)
+    result.to_html(out, title="keras-patterns demo: groups by pattern")
     grouper.save(out / "grouper")

@@ -5,7 +5,9 @@ user without pretrained weights gets working components in minutes on a
 CPU: budgets are optimiser steps, with an optional wall-clock limit. Each
 recipe draws its data with `keras_patterns.datasets` and trains with the
 stage's own parts; what a recipe reaches is measured in the documentation's
-Measurements page.
+Measurements page. Each returned model keeps the `keras.callbacks.History`
+of its training in `model.history`, as `fit` leaves it on the model it
+trains (`keras_patterns.utils.plots.plot_history` draws it).
 """
 
 import time
@@ -37,6 +39,7 @@ from keras_patterns.segmentation.segmentation_losses import (
     median_frequency_weights as _median_frequency_weights,
 )
 from keras_patterns.segmentation.segmentation_metrics import mean_iou
+from keras_patterns.segmentation.segmentation_metrics import mean_iou_metric
 from keras_patterns.utils.batch_norm import recalibrate_batch_norm
 from keras_patterns.utils.distribution import Distribution
 from keras_patterns.utils.distribution import check_distribution
@@ -124,7 +127,8 @@ def train_segmenter(
             `None` (one device). Batches stay global, split between them.
 
     Returns:
-        The trained `DeepLabV3Plus`, its batch-norm statistics recalibrated.
+        The trained `DeepLabV3Plus`, its batch-norm statistics recalibrated;
+        `model.history` holds its loss and mean IoU per epoch.
     """
     began = time.perf_counter()
     check_distribution(distribution)
@@ -144,6 +148,7 @@ def train_segmenter(
         model.compile(
             optimizer=keras.optimizers.AdamW(2e-3, weight_decay=1e-4),
             loss=MaskedSparseCategoricalCrossentropy(class_weights=weights),
+            metrics=[mean_iou_metric(len(NINE_CLASSES))],
         )
         fit_with_budget(model, batches, steps, seconds, verbose, 2e-3, began)
         recalibrate_batch_norm(model, batches, steps=10)
@@ -201,7 +206,8 @@ def train_enhancer(
             devices.
 
     Returns:
-        The trained `RRDBNet` generator.
+        The trained `RRDBNet` generator; `generator.history` holds the
+        `ESRGAN` training's loss per epoch.
     """
     check_distribution(distribution)
     images = make_pattern_patches(patches, (128, 128), seed=seed)["images"]
@@ -218,13 +224,13 @@ def train_enhancer(
         model.compile(
             phase="psnr",
             generator_optimizer=keras.optimizers.Adam(
-                keras.optimizers.schedules.CosineDecay(
-                    1e-3, max(steps, 1), alpha=0.05
-                ),
+                keras.optimizers.schedules.CosineDecay(1e-3, max(steps, 1), alpha=0.05),
                 beta_2=0.99,
             ),
         )
         fit_with_budget(model, pairs, steps, seconds, verbose)
+    # `fit` leaves its History on the ESRGAN wrapper; hand it on.
+    generator.history = model.history
     return generator
 
 
@@ -369,7 +375,8 @@ def train_embedder(
             `None` (one device). Batches stay global, split between them.
 
     Returns:
-        The trained `PatternEmbedder`.
+        The trained `PatternEmbedder`; `embedder.history` holds the triplet
+        training's loss and metrics per epoch.
     """
     began = time.perf_counter()
     check_choice(source, ("swatches", "garments"), "source")

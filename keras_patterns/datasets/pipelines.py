@@ -182,6 +182,11 @@ def segmentation_dataset(
         image = tf.image.resize(image, size, method="bilinear", antialias=True)
         labels = tf.image.resize(labels, size, method="nearest")
         if augment:
+            # Per example with stateless TensorFlow ops rather than Keras'
+            # preprocessing layers: the label map must move with its image
+            # and its padding must be IGNORE_LABEL (Keras fills masks as it
+            # fills images), and a per-element seed keeps the parallel map
+            # deterministic (Keras' layers draw from a shared state).
             if tf.random.stateless_uniform([], element_seed) < 0.5:
                 image, labels = image[:, ::-1], labels[:, ::-1]
             image, labels = _scale_crop(

@@ -10,9 +10,11 @@ catalogue's unlabelled ones (`train_embedder_on_patches`).
 """
 
 from keras_patterns.embedding.augmentation import pattern_augmentation
+from keras_patterns.embedding.augmentation import pattern_augmentation_layers
 from keras_patterns.embedding.distances import pairwise_distances
 from keras_patterns.embedding.embedding_layers import GeneralizedMeanPooling
 from keras_patterns.embedding.embedding_layers import ImageRangeScaling
+from keras_patterns.embedding.embedding_layers import TokenPooling
 from keras_patterns.embedding.l2_normalize import L2Normalize
 from keras_patterns.embedding.pattern_embedder import PatternEmbedder
 from keras_patterns.embedding.pattern_embedder import texture_cnn
@@ -34,6 +36,7 @@ __all__ = [
     "PatternEmbedder",
     "RecallAtK",
     "SiameseModel",
+    "TokenPooling",
     "TripletBatchAllLoss",
     "TripletHardLoss",
     "TripletLoss",
@@ -42,6 +45,7 @@ __all__ = [
     "evaluate_retrieval",
     "pairwise_distances",
     "pattern_augmentation",
+    "pattern_augmentation_layers",
     "texture_cnn",
     "train_embedder_on_patches",
     "train_pattern_embedder",

@@ -1,4 +1,5 @@
-"""Layers of the pattern embedder: input scaling and generalised-mean pooling."""
+"""Layers of the pattern embedder: input scaling, generalised-mean pooling of
+feature maps and mean pooling of transformer tokens."""
 
 from typing import Any
 
@@ -79,7 +80,15 @@ class GeneralizedMeanPooling(keras.layers.Layer):
         )
 
     def call(self, inputs: Tensor) -> Tensor:
-        x = ops.maximum(ops.cast(inputs, "float32"), self.epsilon)
+        x = ops.cast(inputs, "float32")
+        # A floor per channel, not a scalar: XNNPACK (LiteRT's CPU delegate)
+        # in tf.lite.Interpreter fails to reshape a maximum with a broadcast
+        # scalar once the height and width are unknown.
+        channels = x.shape[-1]
+        floor = (
+            self.epsilon if channels is None else ops.full((channels,), self.epsilon)
+        )
+        x = ops.maximum(x, floor)
         p = ops.maximum(ops.cast(self.exponent, "float32"), 1e-3)
         pooled = ops.mean(ops.power(x, p), axis=(1, 2))
         return ops.cast(ops.power(pooled, 1.0 / p), self.compute_dtype)
@@ -92,4 +101,64 @@ class GeneralizedMeanPooling(keras.layers.Layer):
         config.update(
             {"p": self.p, "trainable_p": self.trainable_p, "epsilon": self.epsilon}
         )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_patterns")
+class TokenPooling(keras.layers.Layer):
+    """Mean of a transformer's patch tokens: `(batch, tokens, dim)` to `(batch, dim)`.
+
+    The first `prefix_tokens` tokens (a ViT's class token, DINOv2's register
+    tokens) are left out: they are trained for the pretraining objective,
+    not to describe a region, and a backbone built from its config has them
+    random. A mean rather than generalised-mean pooling because a ViT's
+    tokens come out of a layer normalisation and are signed: GeM's clamp at
+    `epsilon` (made for post-ReLU feature maps) would throw their negative
+    half away. Like GeM on a feature map, the mean ignores where in the
+    patch a motif sits.
+
+    Args:
+        prefix_tokens: leading tokens to leave out (>= 0).
+        **kwargs: standard `keras.layers.Layer` arguments.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_patterns as kp
+    >>> from keras_patterns.embedding.embedding_layers import TokenPooling
+    >>> tokens = np.array([[[9.0, 9.0], [1.0, -2.0], [3.0, 0.0]]])
+    >>> np.asarray(TokenPooling(prefix_tokens=1)(tokens))
+    array([[ 2., -1.]], dtype=float32)
+    """
+
+    def __init__(self, prefix_tokens: int = 1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(prefix_tokens, bool) or not (
+            isinstance(prefix_tokens, int) and prefix_tokens >= 0
+        ):
+            raise ValueError(
+                '"prefix_tokens" must be an int >= 0. '
+                f"Received: prefix_tokens={prefix_tokens!r}"
+            )
+        self.prefix_tokens = prefix_tokens
+
+    def build(self, input_shape: Shape) -> None:
+        if len(input_shape) != 3 or (
+            input_shape[1] is not None and input_shape[1] <= self.prefix_tokens
+        ):
+            raise ValueError(
+                "TokenPooling takes (batch, tokens, dim) with more than "
+                f"prefix_tokens={self.prefix_tokens} tokens. "
+                f"Received: input_shape={input_shape}"
+            )
+
+    def call(self, inputs: Tensor) -> Tensor:
+        return ops.mean(inputs[:, self.prefix_tokens :, :], axis=1)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (input_shape[0], input_shape[-1])
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"prefix_tokens": self.prefix_tokens})
         return config

@@ -85,13 +85,15 @@ def train_pattern_embedder(
             weights are copied, it is not changed), instead of a random
             initialisation: a second cycle of training, or fine-tuning a
             preset on other data.
-        seed: sampling seed.
+        seed: sampling and augmentation seed.
         seconds: optional wall-clock budget (see `fit_with_budget`).
         began: a `time.perf_counter()` reading the budget started at.
         verbose: Keras `fit` verbosity.
 
     Returns:
-        The trained float32 `PatternEmbedder`.
+        The trained float32 `PatternEmbedder`; its `history` attribute is
+        the `keras.callbacks.History` of the training (the loss and the
+        triplet statistics per epoch).
 
     Example:
 
@@ -110,14 +112,12 @@ def train_pattern_embedder(
             texture_cnn(width=width), embedding_dim=embedding_dim, pooling=pooling
         )
 
-    batches = pk_dataset(
-        images,
-        labels,
-        p,
-        k,
-        map_fn=pattern_augmentation((size, size), rotate=rotate, min_crop=min_crop),
-        seed=seed,
+    # Whole batches through the seeded Keras augmentation layers, one map
+    # call at a time: the same seed gives the same batches.
+    augment = pattern_augmentation(
+        (size, size), rotate=rotate, min_crop=min_crop, seed=seed
     )
+    batches = pk_dataset(images, labels, p, k, seed=seed).map(augment)
     policy = "mixed_bfloat16" if bfloat16_is_fast() else "float32"
     with dtype_policy(policy):
         embedder = build()
@@ -129,10 +129,13 @@ def train_pattern_embedder(
         )
         fit_with_budget(siamese, batches, steps, seconds, verbose, learning_rate, began)
         recalibrate_batch_norm(embedder, batches, steps=10)
+    history = getattr(siamese, "history", None)  # set by `fit`
     if policy == "float32":
+        embedder.history = history
         return embedder
     plain = build()
     plain.set_weights(embedder.get_weights())
+    plain.history = history
     return plain
 
 

@@ -8,7 +8,6 @@ from keras_patterns.enhancement.rrdb_layers import RRDB
 from keras_patterns.enhancement.rrdb_layers import PixelUnshuffle
 from keras_patterns.enhancement.rrdb_layers import torch_conv
 from keras_patterns.modeling.upsampling import BicubicUpsampling
-from keras_patterns.modeling.upsampling import NearestUpsampling
 from keras_patterns.utils.serialization import ArgumentsConfig
 from keras_patterns.utils.typing import PathLike
 from keras_patterns.utils.validation import check_choice
@@ -107,7 +106,9 @@ class RRDBNet(ArgumentsConfig, keras.Model):
         x = torch_conv(filters, name="conv_body")(x)
         x = keras.layers.Add(name="trunk_residual")([features, x])
         for i in (1, 2):
-            x = NearestUpsampling(name=f"upsample{i}")(x)
+            x = keras.layers.UpSampling2D(
+                2, interpolation="nearest", name=f"upsample{i}"
+            )(x)
             x = _lrelu(torch_conv(filters, name=f"conv_up{i}")(x), f"lrelu_up{i}")
         x = _lrelu(torch_conv(filters, name="conv_hr")(x), "lrelu_hr")
         x = torch_conv(

@@ -120,6 +120,11 @@ def super_resolution_dataset(
         data = data.repeat()
     seeds = tf.data.Dataset.random(seed=seed).batch(2)
 
+    # Per example with stateless TensorFlow ops rather than Keras'
+    # preprocessing layers: the crops come from images of different sizes,
+    # before they can be batched; quarter turns must be exact (Keras'
+    # RandomRotation interpolates); and a per-element seed keeps the
+    # parallel map deterministic (Keras' layers draw from a shared state).
     def pair(image, element_seed):
         element_seed = tf.cast(element_seed, tf.int32)
         channels = tf.shape(image)[-1]

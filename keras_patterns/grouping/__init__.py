@@ -2,7 +2,8 @@
 
 `PatternGrouper` chains segmentation, patch extraction, enhancement,
 embedding and clustering, entering at any stage; `GroupingResult` holds the
-groups and the failures, and writes CSV, JSON and contact sheets.
+groups and the failures, and writes CSV, JSON, contact sheets and a report
+to open in a browser (`GroupingResult.to_html`, built by `report`).
 """
 
 from keras_patterns.grouping.grouping_result import GroupedItem

@@ -130,6 +130,9 @@ def _member_tiles(item):
 class GroupingResult:
     """Groups of products sharing a pattern, and the inputs that failed.
 
+    Written out as CSV (`to_csv`), JSON (`to_json`), PNG sheets
+    (`contact_sheet`) or a page to open in a browser (`to_html`).
+
     Attributes:
         items: a `GroupedItem` per input, in input order.
         centroids: `(k, D)` group centroids in embedding space.
@@ -292,6 +295,52 @@ class GroupingResult:
                 )
                 written.append(self._save(image, path / f"group_{g:02d}.png"))
         return written
+
+    def to_html(
+        self, folder: PathLike, per_group: int = 48, title: str = "Pattern groups"
+    ) -> Path:
+        """Writes a report to open in a browser: `folder/report.html`.
+
+        A static page, no server and nothing from the network: a summary
+        (counts, group sizes, seconds per stage), then a section per group
+        whose members show their photo with the patch outlined, the patch,
+        the file name, the garment class and whether the patch was
+        enhanced, ordered by cosine distance to the group's centroid
+        (`1 - cos`; embeddings are L2-normalised, so this is the order of
+        the Euclidean distance too), the most typical first; last, the
+        failed inputs with their reasons. Thumbnails go to `folder/thumbs/`
+        and are written once: a later report into the same folder reuses
+        them (and re-reads no photo), and a changed source gets new ones.
+
+        Args:
+            folder: the output folder, created if missing.
+            per_group: members shown per group; the rest are counted
+                ("and N more").
+            title: the page's title.
+
+        Returns:
+            The page's path, `folder/report.html`.
+
+        Raises:
+            ValueError: `per_group` is not a positive int, or `folder` is a
+                file.
+
+        Example:
+
+        >>> import tempfile
+        >>> import keras_patterns as kp
+        >>> patches = kp.datasets.make_pattern_patches(6, (64, 64))["images"]
+        >>> grouper = kp.PatternGrouper.from_preset("patterns_synthetic",
+        ...                                         progress=False)
+        >>> page = grouper.group(list(patches)).to_html(tempfile.mkdtemp())
+        >>> page.name, len(list((page.parent / "thumbs").iterdir()))
+        ('report.html', 6)
+
+        Open it with `webbrowser.open(page.as_uri())`.
+        """
+        from keras_patterns.grouping.report import write_report  # it reads us
+
+        return write_report(self, folder, per_group=per_group, title=title)
 
     def _group_tiles(self, members, per_group):
         tiles, captions = [], []

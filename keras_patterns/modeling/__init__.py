@@ -3,16 +3,21 @@
 The stages do not import one another; what two of them need lives here:
 `BackbonePreprocessing` (the input range of an ImageNet backbone, inside the
 model), the upsampling layers that trace with unknown sizes
-(`NearestUpsampling`, `BilinearUpsampling`, `BicubicUpsampling`),
-`dilated_clone` (a `keras.applications` network rebuilt with changed layer
-settings, its weights kept) and the label tables in
-`keras_patterns.modeling.labels` (In-shop class names and colours, the
-9-class training set, `IGNORE_LABEL`). Users find each one in the public
-namespaces too (`keras_patterns.layers`, `keras_patterns.datasets`).
+(`BilinearUpsampling`, `BicubicUpsampling`; `NearestUpsampling`, now
+`keras.layers.UpSampling2D` under its old name),
+`dilated_clone` (a functional network rebuilt with changed layer settings,
+its weights kept), `dilation_plan` and `dilate` (the last stages of a
+`keras.applications` or KerasHub backbone dilated to an output stride) and
+the label tables in `keras_patterns.modeling.labels` (In-shop class names
+and colours, the 9-class training set, `IGNORE_LABEL`). Users find each
+one in the public namespaces too (`keras_patterns.layers`,
+`keras_patterns.datasets`).
 """
 
 from keras_patterns.modeling import labels
+from keras_patterns.modeling.backbones import dilate
 from keras_patterns.modeling.backbones import dilated_clone
+from keras_patterns.modeling.backbones import dilation_plan
 from keras_patterns.modeling.preprocessing import BackbonePreprocessing
 from keras_patterns.modeling.upsampling import BicubicUpsampling
 from keras_patterns.modeling.upsampling import BilinearUpsampling
@@ -25,6 +30,8 @@ __all__ = [
     "BilinearUpsampling",
     "IntegerUpsampling",
     "NearestUpsampling",
+    "dilate",
     "dilated_clone",
+    "dilation_plan",
     "labels",
 ]

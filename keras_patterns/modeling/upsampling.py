@@ -2,11 +2,15 @@
 
 Models here must take any height and width, also when TensorFlow traces
 them with unknown spatial dimensions (as `predict` does after seeing a few
-sizes), where `keras.layers.UpSampling2D` and `keras.ops.image.resize` need
-static sizes. These layers call `keras_patterns.utils.upsampling.upsample`
-(slicing and reshapes only): nearest, bilinear and bicubic, equal to
-`tf.image.resize` without antialiasing on every backend. DeepLabV3+ uses
-the bilinear one, RRDBNet the nearest and bicubic ones.
+sizes). `keras.layers.UpSampling2D` does for nearest neighbour (it repeats
+pixels), so the models use it; its bilinear and bicubic modes, like
+`keras.ops.image.resize`, need static sizes there. `BilinearUpsampling` and
+`BicubicUpsampling` are hand-written for that reason: they call
+`keras_patterns.utils.upsampling.upsample` (slicing and reshapes only),
+equal to `tf.image.resize` without antialiasing on every backend.
+DeepLabV3+ uses the bilinear one, RRDBNet the bicubic one.
+`NearestUpsampling` remains, a thin `UpSampling2D`, so files that name it
+still load.
 """
 
 from typing import Any
@@ -54,11 +58,14 @@ class IntegerUpsampling(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
-class NearestUpsampling(IntegerUpsampling):
-    """Nearest-neighbour upsampling by an integer `factor` (2 by default).
+class NearestUpsampling(keras.layers.UpSampling2D):
+    """`keras.layers.UpSampling2D(factor, interpolation="nearest")` under its old name.
 
-    Each pixel becomes a `factor` x `factor` block, as in ESRGAN's
-    upsampling steps, for inputs of any height and width.
+    Each pixel becomes a `factor` x `factor` block. Keras' own layer repeats
+    pixels with `ops.repeat`, which needs no static size, so the models use
+    it directly; this subclass only keeps the registered name
+    `keras_patterns>NearestUpsampling` and its config (`factor`, or none
+    for 2, as version 0.1 saved it) loadable from files saved before.
 
     Args:
         factor: positive int, the same for height and width.
@@ -74,10 +81,21 @@ class NearestUpsampling(IntegerUpsampling):
            [1., 1., 2., 2.]], dtype=float32)
     """
 
-    interpolation = "nearest"
-
     def __init__(self, factor: int = 2, **kwargs: Any) -> None:
-        super().__init__(factor, **kwargs)
+        factor = check_int(factor, "factor")
+        super().__init__(
+            size=(factor, factor),
+            data_format="channels_last",
+            interpolation="nearest",
+            **kwargs,
+        )
+        self.factor = factor
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        for key in ("size", "data_format", "interpolation"):
+            config.pop(key)
+        return {**config, "factor": self.factor}
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")

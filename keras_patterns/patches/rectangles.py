@@ -11,6 +11,11 @@ neighbour and follows its neighbour's pointer while that neighbour is not
 lower. Everything between a bar and its pointer stays at least as high as
 the bar, so the final pointer is the nearest lower bar; the work is a few
 whole-array NumPy passes.
+
+Written here because no dependency does it: scikit-image, SciPy and OpenCV
+give distance transforms, contours and bounding boxes, from which an
+inscribed square or an approximate box follows, not the exact largest
+rectangle a patch must be.
 """
 
 import numpy as np

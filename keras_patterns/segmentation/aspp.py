@@ -31,8 +31,9 @@ def atrous_conv(inputs: Tensor, kernel: Tensor, rate: int) -> Tensor:
         The convolved feature maps `(batch, H, W, filters)`, without bias.
     """
     height, width = inputs.shape[1], inputs.shape[2]
-    rows = slice(1, 2) if height is not None and rate >= height else slice(0, 3)
-    cols = slice(1, 2) if width is not None and rate >= width else slice(0, 3)
+    # An int, not only "not None": JAX's export traces symbolic sizes.
+    rows = slice(1, 2) if isinstance(height, int) and rate >= height else slice(0, 3)
+    cols = slice(1, 2) if isinstance(width, int) and rate >= width else slice(0, 3)
     return ops.conv(inputs, kernel[rows, cols], padding="same", dilation_rate=rate)
 
 

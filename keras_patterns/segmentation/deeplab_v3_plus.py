@@ -1,5 +1,6 @@
 """DeepLabV3+: semantic segmentation of garments at any input size."""
 
+import types
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
@@ -8,7 +9,8 @@ import keras
 import numpy as np
 
 from keras_patterns.modeling.labels import IGNORE_LABEL
-from keras_patterns.modeling.preprocessing import BackbonePreprocessing
+from keras_patterns.modeling.preprocessing import preprocessing_layer
+from keras_patterns.modeling.preprocessing import preprocessing_spec
 from keras_patterns.modeling.upsampling import BilinearUpsampling
 from keras_patterns.segmentation.aspp import AtrousSpatialPyramidPooling
 from keras_patterns.segmentation.backbones import build_encoder
@@ -33,12 +35,13 @@ from keras_patterns.utils.validation import check_int
 class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
     """DeepLabV3+ semantic segmentation: logits at the input's resolution.
 
-    An encoder (dilated ResNet-50, dilated MobileNetV2, or any Keras model)
-    gives stride-4 low-level features and high-level features at the output
-    stride; ASPP gathers context from the latter; the decoder projects the
-    low-level features to `low_level_filters` channels, concatenates them
-    with the ASPP output upsampled to stride 4, refines with two 3x3
-    convolution blocks and predicts logits, upsampled to the input size.
+    An encoder (dilated ResNet-50, dilated MobileNetV2, a dilated KerasHub
+    backbone, or any Keras model) gives stride-4 low-level features and
+    high-level features at the output stride; ASPP gathers context from the
+    latter; the decoder projects the low-level features to
+    `low_level_filters` channels, concatenates them with the ASPP output
+    upsampled to stride 4, refines with two 3x3 convolution blocks and
+    predicts logits, upsampled to the input size.
     With `refine_filters`, a refinement step (not in the paper) follows at
     stride 2: the decoder output is projected, upsampled and concatenated
     with projected stride-2 features, one 3x3 convolution block refines it,
@@ -54,11 +57,15 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
 
     Args:
         num_classes: number of classes (9 for `NINE_CLASSES`).
-        backbone: `"resnet50"`, `"mobilenet_v2"` or a `keras.Model` (with
-            `low_level_feature` and `high_level_feature`, or a KerasHub /
-            KerasCV backbone exposing pyramid outputs).
-        output_stride: 16 or 8; built-in backbones dilate their last
-            stage(s) to reach it.
+        backbone: `"resnet50"`, `"mobilenet_v2"` or a `keras.Model`: with
+            `low_level_feature` and `high_level_feature`, used as it is;
+            without, a KerasHub / KerasCV backbone exposing pyramid outputs
+            (such as `keras_hub.models.Backbone.from_preset(
+            "resnet_50_imagenet")`), whose stages past the output stride
+            are dilated in a copy that keeps its weights (see
+            `keras_patterns.modeling.backbones.dilate`).
+        output_stride: 16 or 8; built-in and pyramid backbones dilate their
+            last stage(s) to reach it.
         input_shape: `(H, W, C)`; `None` dimensions take any size.
         backbone_weights: built-in backbones only: `None`, `"imagenet"`, or
             the path of a `.weights.h5` file of the matching
@@ -67,8 +74,12 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
             `None`.
         low_level_feature: name of the stride-4 layer of a custom backbone.
         high_level_feature: name of the deepest layer of a custom backbone.
-        preprocessing: custom backbones: `"caffe"`, `"tf"`, `"torch"` or
-            `"none"` (default); built-in backbones use their own.
+        preprocessing: custom backbones: `"caffe"`, `"tf"`, `"torch"`,
+            `"scale255"`, `"none"` (default), or a KerasHub backbone's own
+            `keras_hub.layers.ImageConverter` (or a preprocessor holding
+            one, or its `{"scale": ..., "offset": ...}` for 0-255 pixels),
+            stored in the config as that dict; built-in backbones use
+            their own.
         aspp_filters: channels of the ASPP branches.
         aspp_rates: ASPP dilation rates; default (6, 12, 18) at stride 16 and
             (12, 24, 36) at stride 8.
@@ -106,7 +117,7 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         backbone_weights: str | None = None,
         low_level_feature: str | None = None,
         high_level_feature: str | None = None,
-        preprocessing: str | None = None,
+        preprocessing: Any = None,
         aspp_filters: int = 256,
         aspp_rates: tuple[int, ...] | list[int] | None = None,
         aspp_dropout: float = 0.1,
@@ -149,7 +160,7 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
 
         # === Functional Model ===
         images = keras.Input(shape=input_shape, name="images")
-        x = BackbonePreprocessing(encoder.preprocessing, name="preprocessing")(images)
+        x = preprocessing_layer(encoder.preprocessing, name="preprocessing")(images)
         x = PadToMultiple(encoder.high_stride, name="pad")(x)
         low, high, *stride_2 = encoder.model(x)
         x = aspp(high)
@@ -181,12 +192,18 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         # === Config ===
         self.backbone = encoder.model
         self.num_classes = num_classes
-        self.backbone_spec = backbone
+        # Read-only mappings: Keras tracks a model or dict attribute, and
+        # would count a KerasHub backbone's weights beside its dilated copy's.
+        self._given = types.MappingProxyType(
+            {
+                "backbone": nested(backbone),
+                "preprocessing": preprocessing_spec(preprocessing),
+            }
+        )
         self.output_stride = encoder.high_stride
         self.image_shape = input_shape
         self.low_level_feature = low_level_feature
         self.high_level_feature = high_level_feature
-        self.preprocessing = preprocessing
         self.aspp_filters = aspp_filters
         self.aspp_rates = tuple(rates)
         self.aspp_dropout = aspp_dropout
@@ -195,16 +212,21 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         self.refine_filters = refine_filters
         self.fine_level_feature = fine_level_feature
 
+    @property
+    def preprocessing(self) -> str | dict[str, Any] | None:
+        """The `preprocessing` argument as the config stores it."""
+        return self._given["preprocessing"]
+
     def _arguments(self):
         return {
             "num_classes": self.num_classes,
-            "backbone": nested(self.backbone_spec),
+            "backbone": self._given["backbone"],
             "output_stride": self.output_stride,
             "input_shape": self.image_shape,
             "backbone_weights": None,
             "low_level_feature": self.low_level_feature,
             "high_level_feature": self.high_level_feature,
-            "preprocessing": self.preprocessing,
+            "preprocessing": self._given["preprocessing"],
             "aspp_filters": self.aspp_filters,
             "aspp_rates": self.aspp_rates,
             "aspp_dropout": self.aspp_dropout,

@@ -87,10 +87,17 @@ class PadToMultiple(keras.layers.Layer):
         self.multiple = check_int(multiple, "multiple")
 
     def call(self, inputs: Tensor) -> Tensor:
-        shape = ops.shape(inputs)
-        pad_h = (self.multiple - shape[1] % self.multiple) % self.multiple
-        pad_w = (self.multiple - shape[2] % self.multiple) % self.multiple
-        return ops.pad(inputs, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]])
+        shape, m = ops.shape(inputs), self.multiple
+        # The padded size written as a multiple of `m`, which JAX's symbolic
+        # shapes (SavedModel export with unknown sizes) can then prove.
+        height, width = (shape[1] + m - 1) // m * m, (shape[2] + m - 1) // m * m
+        padded = ops.pad(
+            inputs, [[0, 0], [0, height - shape[1]], [0, width - shape[2]], [0, 0]]
+        )
+        # TensorFlow's pad with computed paddings forgets the channel count;
+        # without it LiteRT cannot convert the next convolution.
+        channels = inputs.shape[-1] if inputs.shape[-1] is not None else shape[3]
+        return ops.reshape(padded, (-1, height, width, channels))
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         def pad(d):

@@ -6,6 +6,9 @@ sizes). `keras.ops.image.resize` needs static sizes there, so an integer
 factor is written as `factor` phases, each a fixed weighted sum of shifted
 slices of the padded input, interleaved by a reshape. Half-pixel centres
 and TensorFlow's edge handling: `tf.image.resize` without antialiasing.
+Nearest neighbour needs none of this (`keras.layers.UpSampling2D` repeats
+pixels, as `upsample` does); bilinear and bicubic are hand-written because
+Keras' resizing cannot trace them with unknown sizes.
 """
 
 from keras import ops
@@ -56,11 +59,22 @@ def _window(x, start, size, axis):
     return x[:, :, start : start + size]
 
 
+def _edge(x, axis, last=False):
+    """The first (or last) row, column or channel of `x`, keeping the axis.
+
+    Slicing rather than `ops.take`, which the PyTorch backend writes with
+    `ravel`, an op PyTorch's ONNX exporter cannot export.
+    """
+    index = [slice(None)] * 4
+    index[axis] = slice(-1, None) if last else slice(0, 1)
+    return x[tuple(index)]
+
+
 def _pad(x, pad, axis, edge):
     if edge:  # repeat the edge pixels
-        first, last = ops.take(x, [0], axis=axis), ops.take(x, [-1], axis=axis)
+        first, last = _edge(x, axis), _edge(x, axis, last=True)
     else:  # zeros
-        first = last = ops.zeros_like(ops.take(x, [0], axis=axis))
+        first = last = ops.zeros_like(_edge(x, axis))
     return ops.concatenate([first] * pad + [x] + [last] * pad, axis=axis)
 
 
@@ -81,7 +95,7 @@ def _upsample_axis(x, factor, axis, interpolation):
         # Taps outside the image are dropped and the others renormalised,
         # as TensorFlow's bicubic does: sum(w x) / sum(w) over the inside.
         values = _phases(_pad(x, 2, axis, edge=False), taps, 2, size, axis)
-        inside = ops.ones_like(ops.take(x, [0], axis=3))
+        inside = ops.ones_like(_edge(x, 3))
         norms = _phases(_pad(inside, 2, axis, edge=False), taps, 2, size, axis)
         phases = [v / n for v, n in zip(values, norms, strict=True)]
     stacked = ops.stack(phases, axis=axis + 1)
@@ -114,7 +128,7 @@ def upsample(x: Tensor, factor: int, interpolation: str = "bilinear") -> Tensor:
     """
     if factor == 1:
         return x
-    if interpolation == "nearest":
+    if interpolation == "nearest":  # UpSampling2D's way: no static size needed
         return ops.repeat(ops.repeat(x, factor, axis=1), factor, axis=2)
     x = _upsample_axis(x, factor, 1, interpolation)
     return _upsample_axis(x, factor, 2, interpolation)

@@ -1,6 +1,7 @@
 """The end-to-end demo: its outputs and how it shares the clock."""
 
 import keras
+from PIL import Image
 
 import keras_patterns as kp
 from keras_patterns.apps import demo
@@ -44,6 +45,15 @@ def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
         "grouper/config.json",
     ):
         assert (tmp_path / name).is_file(), name
+    # The pictures: each model's training curves, the map of the embeddings.
+    for name in (
+        "embedding_map.png",
+        "curves/segmenter.png",
+        "curves/enhancer.png",
+        "curves/embedder.png",
+    ):
+        with Image.open(tmp_path / name) as picture:
+            assert picture.format == "PNG" and min(picture.size) >= 300, name
     restored = kp.PatternGrouper.load(tmp_path / "grouper", progress=False)
     assert isinstance(restored.segmenter, keras.Model)
     # Each training stage got its share of the 600 s left: the segmenter

@@ -45,6 +45,21 @@ def test_garment_patches_from_a_segmenters_predictions():
     np.testing.assert_array_equal(data["images"][first], expected)
 
 
+def test_trained_models_keep_their_training_history():
+    segmenter = recipes.train_segmenter(
+        steps=2, scenes=8, size=(64, 48), filters=16, verbose=0
+    )
+    logs = segmenter.history.history
+    assert {"loss", "mean_iou"} <= set(logs)
+    assert len(logs["loss"]) == 2  # two steps: two epochs of one step
+    assert all(0.0 <= v <= 1.0 for v in logs["mean_iou"])
+    generator = recipes.train_enhancer(
+        steps=3, patches=16, num_blocks=1, filters=8, growth=4, verbose=0
+    )
+    assert len(generator.history.history["loss"]) == 3
+    assert np.isfinite(generator.history.history["loss"]).all()
+
+
 def test_train_embedder_fine_tunes_a_preset(monkeypatch):
     """With `initial`, the recipe trains that embedder's architecture from it."""
     seen = {}

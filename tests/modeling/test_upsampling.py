@@ -1,5 +1,8 @@
 """The upsampling layers every stage shares, against independent references."""
 
+import json
+import zipfile
+
 import keras
 import numpy as np
 import pytest
@@ -63,6 +66,73 @@ def test_nearest_upsampling_reads_configs_without_a_factor():
     # Configs saved before the layer took a factor upsample by 2.
     layer = kp.layers.NearestUpsampling.from_config({"name": "upsample1"})
     assert layer.factor == 2 and layer.get_config()["factor"] == 2
+
+
+def test_nearest_upsampling_is_keras_upsampling_2d():
+    x = RNG.normal(size=(2, 3, 4, 2)).astype("float32")
+    layer = kp.layers.NearestUpsampling(3)
+    assert isinstance(layer, keras.layers.UpSampling2D)
+    reference = keras.layers.UpSampling2D(3, interpolation="nearest")(x)
+    np.testing.assert_array_equal(np.asarray(layer(x)), np.asarray(reference))
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="TensorFlow graph tracing"
+)
+def test_upsampling_2d_nearest_traces_with_unknown_sizes():
+    # Why the models can use Keras' layer: it repeats pixels, no static size.
+    import tensorflow as tf
+
+    layer = keras.layers.UpSampling2D(2, interpolation="nearest")
+    traced = tf.function(
+        layer, input_signature=[tf.TensorSpec((None, None, None, 1), tf.float32)]
+    )
+    x = RNG.normal(size=(1, 3, 5, 1)).astype("float32")
+    expected = x.repeat(2, axis=1).repeat(2, axis=2)
+    np.testing.assert_array_equal(traced(tf.constant(x)).numpy(), expected)
+
+
+# `keras_patterns>NearestUpsampling` as earlier versions wrote it: 0.1.0 in
+# `enhancement.rrdb_net` without a factor (x2), later in `modeling.upsampling`
+# with one. Neither module path holds the class now.
+OLD_CONFIGS = [
+    ("keras_patterns.enhancement.rrdb_net", {}, 2),
+    ("keras_patterns.modeling.upsampling", {"factor": 3}, 3),
+]
+
+
+@pytest.mark.parametrize("module, extra, factor", OLD_CONFIGS)
+def test_files_saved_with_the_old_layer_config_load(tmp_path, module, extra, factor):
+    model = keras.Sequential(
+        [keras.Input((3, 4, 2)), keras.layers.UpSampling2D(2, name="upsample1")]
+    )
+    model.save(tmp_path / "new.keras")
+    with zipfile.ZipFile(tmp_path / "new.keras") as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(files["config.json"])
+    layer = config["config"]["layers"][-1]
+    layer.update(
+        module=module,
+        class_name="NearestUpsampling",
+        registered_name="keras_patterns>NearestUpsampling",
+        config={
+            "name": "upsample1",
+            "trainable": True,
+            "dtype": layer["config"]["dtype"],
+            **extra,
+        },
+    )
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(tmp_path / "old.keras", "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+
+    loaded = keras.saving.load_model(tmp_path / "old.keras", safe_mode=True)
+    assert isinstance(loaded.layers[-1], kp.layers.NearestUpsampling)
+    x = RNG.normal(size=(2, 3, 4, 2)).astype("float32")
+    expected = x.repeat(factor, axis=1).repeat(factor, axis=2)
+    np.testing.assert_array_equal(np.asarray(loaded(x)), expected)
+    assert loaded.layers[-1].get_config()["factor"] == factor
 
 
 @pytest.mark.parametrize("factor", [2, 3, 4])

@@ -1,7 +1,11 @@
+import os
+
 import numpy as np
 import pytest
 
 from keras_patterns.utils.io import NpyWriter
+from keras_patterns.utils.io import atomic_path
+from keras_patterns.utils.io import write_text_atomic
 
 pytestmark = pytest.mark.backend_independent
 
@@ -32,3 +36,21 @@ def test_npy_writer_rejects_other_shapes_and_drops_partial_files(tmp_path):
     with NpyWriter(path, dtype=np.int64) as writer:
         writer.append(np.arange(6).reshape(3, 2))
     np.testing.assert_array_equal(np.load(path), np.arange(6).reshape(3, 2))
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
+def test_atomic_files_get_the_mode_the_umask_gives(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        write_text_atomic(tmp_path / "page.html", "<p>hi</p>")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "page.html").stat().st_mode & 0o777 == mode
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+def test_a_failed_atomic_write_leaves_nothing(tmp_path):
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "out.bin") as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("stopped")
+    assert list(tmp_path.iterdir()) == []
