@@ -86,7 +86,14 @@ class RandomImageLayer(DataLayer):
         return self.backend.numpy.squeeze(outputs, 0) if single else outputs
 
     def augment(self, images: Tensor, seed: Any) -> Tensor:
-        raise NotImplementedError
+        """The abstract hook: augments a batch `(N, H, W, C)` drawing with `seed`.
+
+        Each subclass defines it; `call` handles single images, dtypes and
+        `training=False`.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must define augment(images, seed)"
+        )
 
     def _batch(self, images):
         return self.backend.shape(images)[0]

@@ -166,7 +166,9 @@ class _MiningTripletBase(_TripletBase):
         Returns:
             The float32 scalar loss.
         """
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must define batch_loss(labels, embeddings)"
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
