@@ -110,6 +110,15 @@ def pattern_augmentation_layers(
     Raises:
         ValueError: if `size`, `min_crop` or `seed` is invalid, or
             `rotate` is asked for a size that is not square.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.embedding import pattern_augmentation_layers
+    >>> pipeline = pattern_augmentation_layers((32, 32), seed=0)
+    >>> images = np.random.default_rng(0).random((4, 48, 48, 3), dtype=np.float32)
+    >>> tuple(np.asarray(pipeline(images)).shape)
+    (4, 32, 32, 3)
     """
     size = check_size(size, "size", minimum=8)
     if not 0.1 <= min_crop <= 1.0:

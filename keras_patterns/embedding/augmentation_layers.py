@@ -164,6 +164,15 @@ class RandomQuarterTurn(RandomImageLayer):
 
     Raises:
         ValueError: at call, if the images are not square.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.embedding.augmentation_layers import RandomQuarterTurn
+    >>> image = np.arange(4, dtype="float32").reshape(2, 2, 1)
+    >>> turned = np.asarray(RandomQuarterTurn(seed=0)(image))
+    >>> any(np.array_equal(turned, np.rot90(image, k)) for k in range(4))
+    True
     """
 
     def augment(self, images: Tensor, seed: Any) -> Tensor:
@@ -199,6 +208,15 @@ class RandomGaussianNoise(RandomImageLayer):
         value_range: `(low, high)` of the image values, clipped to.
         seed: int seed of the draws, or `None`.
         **kwargs: standard `keras.layers.Layer` arguments.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.embedding.augmentation_layers import RandomGaussianNoise
+    >>> images = np.full((2, 8, 8, 3), 0.5, "float32")
+    >>> noisy = np.asarray(RandomGaussianNoise((0.05, 0.1), seed=0)(images))
+    >>> bool(0.0 < noisy.std() < 0.2), bool(noisy.min() >= 0 and noisy.max() <= 1)
+    (True, True)
     """
 
     def __init__(
@@ -244,6 +262,16 @@ class RandomJpegQuality(RandomImageLayer):
         quality: `(low, high)` JPEG quality range, within [1, 100].
         seed: int seed of the draws, or `None`.
         **kwargs: standard `keras.layers.Layer` arguments.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.embedding.augmentation_layers import RandomJpegQuality
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.random((1, 16, 16, 3), dtype=np.float32)
+    >>> out = np.asarray(RandomJpegQuality(1.0, (10, 10), seed=0)(images))
+    >>> out.shape, bool(np.abs(out - images).mean() > 0.01)  # artefacts added
+    ((1, 16, 16, 3), True)
     """
 
     def __init__(

@@ -219,6 +219,18 @@ def dilation_plan(model: keras.Model, output_stride: int) -> dict[str, dict]:
         ValueError: if a stride to give up or a window to dilate lies inside
             a composite layer (its config cannot reach it), a pooling window
             would need dilation, or strides are not square.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_patterns.modeling.backbones import dilation_plan
+    >>> inputs = keras.Input((None, None, 3))
+    >>> x = keras.layers.Conv2D(4, 3, strides=2, padding="same", name="a")(inputs)
+    >>> x = keras.layers.Conv2D(4, 3, strides=2, padding="same", name="b")(x)
+    >>> x = keras.layers.Conv2D(4, 3, padding="same", name="c")(x)
+    >>> plan = dilation_plan(keras.Model(inputs, x), output_stride=2)
+    >>> plan["b"]["strides"], plan["c"]["dilation_rate"]
+    ((1, 1), (2, 2))
     """
     check_int(output_stride, "output_stride")
     if output_stride & (output_stride - 1):
