@@ -112,11 +112,10 @@ def test_group_counts_failures_and_strict_makes_them_fail(swatches, tmp_path, ca
     assert "2 images: 1 groups, 0 failed" in capsys.readouterr().out
 
 
+@pytest.mark.extra("export")
 def test_export_writes_files_that_verify(tmp_path, capsys):
-    # ONNX where Keras exports it with what CI installs; SavedModel on JAX.
+    # ONNX where Keras exports it with the "export" extra; SavedModel on JAX.
     fmt, file = ("tf_saved_model", "embedder") if JAX else ("onnx", "embedder.onnx")
-    if not JAX:
-        pytest.importorskip("onnxruntime", reason="installed in CI for this test")
     out = tmp_path / "deploy"
     assert (
         main(["export", "patterns_synthetic", str(out), "--format", fmt, "--verify"])

@@ -6,7 +6,6 @@ must be set before TensorFlow or JAX initialises): TensorFlow's
 two host devices. Both processes start together and run side by side.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -19,6 +18,7 @@ import pytest
 from tests.embedding.test_triplet_losses import brute_batch_all
 from tests.embedding.test_triplet_losses import brute_hard
 from tests.embedding.test_triplet_losses import brute_semi_hard
+from tests.extras import installed
 
 pytestmark = pytest.mark.backend_independent
 
@@ -52,14 +52,14 @@ GLOBAL = {
 # missing 1/N, or a shard-local mean or mining, is off by percents.
 LOSS_RTOL = 1e-5
 WEIGHT_ATOL = 1e-6
-HAS_JAX = importlib.util.find_spec("jax") is not None
-NO_JAX = pytest.mark.skipif(not HAS_JAX, reason="jax is not installed: pip install jax")
+HAS_JAX = installed("jax")
+NEEDS_JAX = pytest.mark.extra("jax")
 
 
 def _cases(names):
     """`(backend, name)` parameters."""
     cases = [pytest.param("tensorflow", name) for name in names]
-    cases += [pytest.param("jax", name, marks=NO_JAX) for name in names]
+    cases += [pytest.param("jax", name, marks=NEEDS_JAX) for name in names]
     return cases
 
 

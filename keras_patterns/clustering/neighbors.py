@@ -214,17 +214,22 @@ class NeighborIndex(BaseEstimator):
         )
         return method
 
-    def _train_centroids(self, vectors):
-        n_samples = len(vectors)
+    def _n_lists(self, n_samples):
+        """The IVF list count for `n_samples` vectors, checked against them."""
         nlist = self.nlist
         if nlist is None:
             nlist = round(4 * math.sqrt(n_samples))
-            nlist = max(1, min(nlist, n_samples // _MIN_PER_LIST))
-        elif nlist > n_samples:
+            return max(1, min(nlist, n_samples // _MIN_PER_LIST))
+        if nlist > n_samples:
             raise ValueError(
                 f'"nlist" must be <= {n_samples}, the number of catalogue '
                 f"vectors. Received: nlist={nlist}"
             )
+        return nlist
+
+    def _train_centroids(self, vectors):
+        n_samples = len(vectors)
+        nlist = self._n_lists(n_samples)
         rng = check_random_state(self.random_state)
         size = min(n_samples, _TRAIN_PER_LIST * nlist)
         sample = vectors
@@ -295,6 +300,8 @@ class NeighborIndex(BaseEstimator):
         """
         self._check_params()
         vectors = self._check_vectors(X, "X", fitted=False)
+        if self.method == "ivf":
+            self._n_lists(len(vectors))  # a bad nlist is reported before faiss
         method = self._resolve_method(len(vectors))
         if method == "exact":
             return self._build(vectors, method)

@@ -37,27 +37,21 @@ UNSUPPORTED = {
     "not installed here (and only at one fixed shape)",
 }
 # Packages a format needs on a backend, with why a test skips without them.
-NEEDED = {
-    ("onnx", "tensorflow"): {
-        "tf2onnx": "tf2onnx is installed in CI for this test",
-        "onnxruntime": "onnxruntime is installed in CI for this test",
-    },
-    ("onnx", "jax"): {
-        "jax2onnx": "Keras exports ONNX from JAX with jax2onnx, which pulls in "
-        "flax, equinox and orbax: not installed here",
-    },
-    ("onnx", "torch"): {
-        "onnx": "onnx (renaming the output) is installed in CI for this test",
-        "onnxruntime": "onnxruntime is installed in CI for this test",
-    },
-}
+# ONNX needs the "export" extra (tf2onnx on TensorFlow; onnx for renaming the
+# output on PyTorch; onnxruntime to run the files); on JAX, Keras exports it
+# with jax2onnx, which pulls in flax, equinox and orbax: not installed here.
+JAX_ONNX = "Keras exports ONNX from JAX with jax2onnx, not installed here"
+PARAMS = [
+    pytest.param(fmt, marks=pytest.mark.extra("export")) if fmt == "onnx" else fmt
+    for fmt in FORMATS
+]
 
 
 def _require(fmt):
     if (BACKEND, fmt) in UNSUPPORTED:
         pytest.skip(UNSUPPORTED[BACKEND, fmt])
-    for module, reason in NEEDED.get((fmt, BACKEND), {}).items():
-        pytest.importorskip(module, reason=reason)
+    if (BACKEND, fmt) == ("jax", "onnx"):
+        pytest.importorskip("jax2onnx", reason=JAX_ONNX)
 
 
 def _keras(model, images):
@@ -123,7 +117,7 @@ def export_dir(grouper_dir, tmp_path_factory):
     return export
 
 
-@pytest.fixture(params=FORMATS)
+@pytest.fixture(params=PARAMS)
 def exported(request, export_dir):
     return export_dir(request.param)
 
@@ -220,7 +214,7 @@ def test_litert_files_run_in_tensorflows_older_interpreter(
             np.testing.assert_allclose(run(images), expected, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt", PARAMS)
 def test_the_shipped_embedder_preset_exports(fmt, tmp_path):
     _require(fmt)
     embedder = kp.models.PatternEmbedder.from_preset("patterns_synthetic")

@@ -8,14 +8,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from keras_patterns.clustering import NeighborIndex
 
-try:
-    import faiss  # noqa: F401
-except ImportError:
-    faiss = None
-
-needs_faiss = pytest.mark.skipif(
-    faiss is None, reason='faiss is not installed (pip install "keras-patterns[faiss]")'
-)
+needs_faiss = pytest.mark.extra("faiss")
 METRICS = ("euclidean", "cosine")
 
 
@@ -138,9 +131,12 @@ def test_auto_chooses_by_size(data, caplog):
         small = NeighborIndex(exact_below=1000).fit(catalogue)
     assert small.method_ == "exact" and small.index_ is None
     assert "chose 'exact'" in caplog.text
-    if faiss is not None:
-        large = NeighborIndex(exact_below=100).fit(catalogue)
-        assert large.method_ == "ivf"
+
+
+@needs_faiss
+def test_auto_chooses_ivf_for_a_large_catalogue_with_faiss(data):
+    large = NeighborIndex(exact_below=100).fit(data[0])
+    assert large.method_ == "ivf"
 
 
 @pytest.mark.parametrize("method", ["exact", pytest.param("ivf", marks=needs_faiss)])

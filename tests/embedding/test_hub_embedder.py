@@ -14,9 +14,7 @@ import keras_patterns as kp
 from keras_patterns.embedding.embedding_layers import TokenPooling
 from tests.helpers import run_layer_test
 
-keras_hub = pytest.importorskip(
-    "keras_hub", reason="keras-hub is installed in CI for this test"
-)
+pytestmark = pytest.mark.extra("hub")
 
 RNG = np.random.default_rng(0)
 
@@ -27,6 +25,8 @@ def to_numpy(x, dtype=None):
 
 
 def small_resnet():
+    import keras_hub
+
     return keras_hub.models.ResNetBackbone(
         input_conv_filters=[64],
         input_conv_kernel_sizes=[7],
@@ -38,6 +38,8 @@ def small_resnet():
 
 
 def small_vit(use_class_token=True):
+    import keras_hub
+
     return keras_hub.models.ViTBackbone(
         image_shape=(32, 32, 3),
         patch_size=8,
@@ -77,6 +79,8 @@ def test_token_pooling_by_hand():
 
 
 def test_resnet_backbone_embedder_pools_by_gem_and_saves(tmp_path):
+    import keras_hub
+
     keras.utils.set_random_seed(0)
     backbone = small_resnet()
     converter = keras_hub.layers.ImageConverter(

@@ -7,13 +7,26 @@ import pytest
 import keras_patterns as kp
 from keras_patterns.cli import main
 
-torch = pytest.importorskip(
-    "torch", reason="PyTorch is installed in CI for these tests"
-)
-from tests.enhancement import torch_reference  # noqa: E402
+pytestmark = pytest.mark.extra("torch")
+
+
+@pytest.fixture(scope="module")
+def torch():
+    import torch
+
+    return torch
+
+
+@pytest.fixture(scope="module")
+def torch_reference():
+    from tests.enhancement import torch_reference
+
+    return torch_reference
 
 
 def torch_output(model, image):
+    import torch
+
     with torch.no_grad():
         out = model(torch.from_numpy(image.transpose(0, 3, 1, 2)))
     return out.numpy().transpose(0, 2, 3, 1)
@@ -32,7 +45,9 @@ def keras_output(model, image):
         (1, "basicsr", "params"),
     ],
 )
-def test_converted_outputs_match(tmp_path, scale, naming, wrapper):
+def test_converted_outputs_match(
+    torch, torch_reference, tmp_path, scale, naming, wrapper
+):
     reference = torch_reference.randomize(
         torch_reference.RRDBNet(nf=16, nb=2, gc=8, scale=scale), seed=scale
     ).eval()
@@ -60,7 +75,7 @@ def test_converted_outputs_match(tmp_path, scale, naming, wrapper):
     np.testing.assert_allclose(keras_output(model, image), expected, atol=1e-4, rtol=0)
 
 
-def test_numpy_state_dict_and_key_choice():
+def test_numpy_state_dict_and_key_choice(torch_reference):
     reference = torch_reference.randomize(
         torch_reference.RRDBNet(nf=8, nb=1, gc=4), seed=7
     )
@@ -77,7 +92,7 @@ def test_numpy_state_dict_and_key_choice():
         kp.models.RRDBNet.from_torch_checkpoint(wrapped, key="weights")
 
 
-def test_mismatched_checkpoints_list_the_keys():
+def test_mismatched_checkpoints_list_the_keys(torch_reference):
     reference = torch_reference.RRDBNet(nf=8, nb=2, gc=4)
     state = {k: v.numpy() for k, v in reference.state_dict().items()}
     del state["RRDB_trunk.1.RDB2.conv3.bias"]
@@ -92,7 +107,7 @@ def test_mismatched_checkpoints_list_the_keys():
         kp.models.RRDBNet.from_torch_checkpoint({"x.weight": np.zeros(1)})
 
 
-def test_unshuffle_permutation_matches_pytorch():
+def test_unshuffle_permutation_matches_pytorch(torch):
     from keras_patterns.enhancement.convert import unshuffle_permutation
 
     x = np.random.default_rng(2).random((1, 8, 6, 3), dtype=np.float32)
@@ -107,7 +122,7 @@ def test_unshuffle_permutation_matches_pytorch():
     np.testing.assert_array_equal(ours, theirs[..., unshuffle_permutation(3, 2)])
 
 
-def test_convert_command(tmp_path):
+def test_convert_command(torch, torch_reference, tmp_path):
     import keras
 
     reference = torch_reference.RRDBNet(nf=8, nb=1, gc=4)

@@ -25,10 +25,10 @@ def test_discriminator_shapes_and_shared_checks():
         kp.models.VGGStyleDiscriminator(input_size=96)
 
 
+@pytest.mark.extra("torch")
 def test_default_discriminator_matches_basicsr_size():
-    torch = pytest.importorskip(
-        "torch", reason="PyTorch is installed in CI for this test"
-    )
+    import torch
+
     from tests.enhancement.torch_reference import VGGStyleDiscriminator
 
     reference = VGGStyleDiscriminator()
@@ -213,8 +213,8 @@ print("torch GAN step ok")
 """
 
 
+@pytest.mark.extra("torch")
 def test_gan_step_on_the_torch_backend():
-    pytest.importorskip("torch", reason="PyTorch is installed in CI for this test")
     root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
     env = dict(os.environ, KERAS_BACKEND="torch", PYTHONPATH=root)
     result = subprocess.run(

@@ -8,9 +8,11 @@ files in ESRGAN's naming (`RRDB_trunk.N.RDB1.conv1`, `trunk_conv`,
 
 import re
 
-import torch
-from torch import nn
-from torch.nn import functional
+from tests.extras import require
+
+torch = require("torch")  # a test that imports this helper skips without PyTorch
+from torch import nn  # noqa: E402
+from torch.nn import functional  # noqa: E402
 
 
 class ResidualDenseBlock5C(nn.Module):

@@ -16,13 +16,15 @@ from PIL import Image
 import keras_patterns as kp
 from keras_patterns.integrations import ray as kp_ray
 
-ray = pytest.importorskip("ray", reason="Ray is installed in CI for this test")
+pytestmark = pytest.mark.extra("ray")
 
 ATOL = 1e-5
 
 
 @pytest.fixture(scope="module")
 def cluster():
+    import ray
+
     ray.init(
         num_cpus=2,
         include_dashboard=False,
@@ -56,6 +58,8 @@ def by_sku(dataset):
 
 
 def test_image_rows_get_the_in_process_embeddings_and_groups(cluster, patches, fitted):
+    import ray
+
     grouper, directory = fitted
     rows = [{"image": p, "sku": f"s{i}", "price": i} for i, p in enumerate(patches)]
     out = by_sku(kp_ray.embed(ray.data.from_items(rows), directory, batch_size=4))
@@ -72,6 +76,8 @@ def test_image_rows_get_the_in_process_embeddings_and_groups(cluster, patches, f
 def test_path_rows_report_a_bad_file_and_embed_the_rest(
     cluster, patches, fitted, tmp_path
 ):
+    import ray
+
     grouper, directory = fitted
     paths = []
     for i, patch in enumerate(patches):
@@ -103,6 +109,8 @@ def test_path_rows_report_a_bad_file_and_embed_the_rest(
 
 
 def test_a_preset_gives_embeddings_without_groups(cluster, patches):
+    import ray
+
     sizes = [patch[: 48 + 4 * i, : 48 + 4 * i] for i, patch in enumerate(patches)]
     rows = [{"image": p, "sku": f"s{i}"} for i, p in enumerate(sizes)]
     dataset = kp_ray.embed(ray.data.from_items(rows), "patterns_synthetic")
@@ -135,6 +143,8 @@ def test_the_actor_takes_stacked_and_ragged_image_columns(patches, fitted):
 
 
 def test_a_dataset_without_images_or_paths_is_refused(cluster, fitted):
+    import ray
+
     dataset = ray.data.from_items([{"sku": "a", "url": "http://x"}])
     with pytest.raises(ValueError, match=r"\"image\".*\"path\".*'sku', 'url'"):
         kp_ray.embed(dataset, fitted[1])

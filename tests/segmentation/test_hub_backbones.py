@@ -17,9 +17,7 @@ import keras_patterns as kp
 from keras_patterns.modeling.backbones import dilate
 from keras_patterns.modeling.backbones import dilation_plan
 
-keras_hub = pytest.importorskip(
-    "keras_hub", reason="keras-hub is installed in CI for this test"
-)
+pytestmark = pytest.mark.extra("hub")
 
 SMALL = {"aspp_filters": 8, "decoder_filters": 8, "low_level_filters": 4}
 IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
@@ -37,6 +35,8 @@ def to_numpy(x, dtype=None):
 
 
 def resnet(filters=(64, 128, 256, 512), blocks=(3, 4, 6, 3)):
+    import keras_hub
+
     return keras_hub.models.ResNetBackbone(
         input_conv_filters=[64],
         input_conv_kernel_sizes=[7],
@@ -50,6 +50,8 @@ def resnet(filters=(64, 128, 256, 512), blocks=(3, 4, 6, 3)):
 def efficientnet():
     """EfficientNet-B0's layout ("v1" blocks) at a quarter of its width and
     one block a stage."""
+    import keras_hub
+
     return keras_hub.models.EfficientNetBackbone(
         stackwise_width_coefficients=[0.25] * 7,
         stackwise_depth_coefficients=[0.1] * 7,
@@ -202,6 +204,8 @@ def test_image_converter_is_the_preprocessing_and_survives_saving(tmp_path):
     """A KerasHub ImageConverter (0-255 pixels) becomes the model's
     preprocessing of [0, 1] images: the converter on x * 255 is the
     reference; these constants are also the "torch" mode."""
+    import keras_hub
+
     keras.utils.set_random_seed(0)
     backbone = resnet(filters=(64, 16, 16, 16), blocks=(1, 1, 1, 1))
     converter = keras_hub.layers.ImageConverter(**TORCH_CONVERTER)
