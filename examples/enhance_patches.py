@@ -19,8 +19,8 @@ import numpy as np
 
 import keras_patterns as kp
 from keras_patterns.apps import recipes
+from keras_patterns.utils.figures import plot_history
 from keras_patterns.utils.lazy_tensorflow import tf
-from keras_patterns.utils.plots import plot_history
 from keras_patterns.utils.visualization import contact_sheet
 
 

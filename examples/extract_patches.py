@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 import keras_patterns as kp
-from keras_patterns.grouping.grouping_result import thumbnail
+from keras_patterns.grouping.items import thumbnail
 from keras_patterns.utils.io import read_image
 from keras_patterns.utils.visualization import contact_sheet
 

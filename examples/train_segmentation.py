@@ -22,8 +22,8 @@ import numpy as np
 import keras_patterns as kp
 from keras_patterns.utils.distribution import data_parallel
 from keras_patterns.utils.distribution import distribution_scope
+from keras_patterns.utils.figures import plot_history
 from keras_patterns.utils.io import read_image
-from keras_patterns.utils.plots import plot_history
 from keras_patterns.utils.visualization import contact_sheet
 
 

@@ -178,7 +178,7 @@ MOVED_NAMES = [
     ("keras_patterns.datasets", "PrepareSummary"),
     ("keras_patterns.datasets", "IGNORE_LABEL"),
     ("keras_patterns.datasets", "NINE_CLASSES"),
-    ("keras_patterns.utils.upsampling", "upsample"),
+    ("keras_patterns.utils.polyphase", "upsample"),
     ("keras_patterns.utils.io", "read_image"),
     ("keras_patterns.utils.io", "ImageReadError"),
 ]

@@ -33,8 +33,8 @@ from keras_patterns.embedding.pattern_embedder import PatternEmbedder
 from keras_patterns.enhancement.upscale import upscale_patches
 from keras_patterns.grouping.grouper_stages import UPSCALE_BATCHING
 from keras_patterns.grouping.pattern_grouper import PatternGrouper
+from keras_patterns.utils.figures import plot_history
 from keras_patterns.utils.io import write_text_atomic
-from keras_patterns.utils.plots import plot_history
 from keras_patterns.utils.typing import PathLike
 
 BUDGETS = {

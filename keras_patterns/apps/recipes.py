@@ -7,7 +7,7 @@ recipe draws its data with `keras_patterns.datasets` and trains with the
 stage's own parts; what a recipe reaches is measured in the documentation's
 Measurements page. Each returned model keeps the `keras.callbacks.History`
 of its training in `model.history`, as `fit` leaves it on the model it
-trains (`keras_patterns.utils.plots.plot_history` draws it).
+trains (`keras_patterns.utils.figures.plot_history` draws it).
 """
 
 import time
@@ -41,11 +41,11 @@ from keras_patterns.segmentation.segmentation_losses import (
 from keras_patterns.segmentation.segmentation_metrics import mean_iou
 from keras_patterns.segmentation.segmentation_metrics import mean_iou_metric
 from keras_patterns.utils.batch_norm import recalibrate_batch_norm
+from keras_patterns.utils.budget import fit_with_budget
 from keras_patterns.utils.distribution import Distribution
 from keras_patterns.utils.distribution import check_distribution
 from keras_patterns.utils.distribution import distribution_scope
 from keras_patterns.utils.images import resize_image
-from keras_patterns.utils.training import fit_with_budget
 from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.typing import Size
 from keras_patterns.utils.validation import check_choice

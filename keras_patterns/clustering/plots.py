@@ -1,6 +1,6 @@
 """Pictures of a clustering: the scores that chose k, and a map of the embeddings.
 
-Drawn with matplotlib on the Agg canvas (`keras_patterns.utils.plots`),
+Drawn with matplotlib on the Agg canvas (`keras_patterns.utils.figures`),
 never through `pyplot`'s global state.
 """
 
@@ -11,9 +11,9 @@ from PIL import Image
 from sklearn.utils.validation import check_is_fitted
 
 from keras_patterns.clustering.kmeans import KMeans
-from keras_patterns.utils.plots import figure_to_image
-from keras_patterns.utils.plots import new_figure
-from keras_patterns.utils.plots import save_figure
+from keras_patterns.utils.figures import figure_to_image
+from keras_patterns.utils.figures import new_figure
+from keras_patterns.utils.figures import save_figure
 from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.typing import PathLike
 

@@ -15,10 +15,10 @@ from keras_patterns.embedding.pattern_embedder import PatternEmbedder
 from keras_patterns.embedding.pattern_embedder import texture_cnn
 from keras_patterns.embedding.siamese_model import SiameseModel
 from keras_patterns.utils.batch_norm import recalibrate_batch_norm
+from keras_patterns.utils.budget import fit_with_budget
 from keras_patterns.utils.precision import bfloat16_is_fast
 from keras_patterns.utils.precision import dtype_policy
 from keras_patterns.utils.sampling import pk_dataset
-from keras_patterns.utils.training import fit_with_budget
 from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.validation import check_int
 

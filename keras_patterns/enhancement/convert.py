@@ -13,9 +13,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import keras
 import numpy as np
 
-from keras_patterns.enhancement.rrdb_net import RRDBNet
 from keras_patterns.utils.typing import PathLike
 
 OFFICIAL_NAMES = {
@@ -162,7 +162,9 @@ def _kernel(name, weight, model):
     return kernel
 
 
-def assign_state_dict(model: RRDBNet, state: Mapping[str, np.ndarray]) -> RRDBNet:
+def assign_state_dict(
+    model: keras.Model, state: Mapping[str, np.ndarray]
+) -> keras.Model:
     """Copies a BasicSR-named state dict into `model`, checking every key.
 
     Args:
@@ -203,12 +205,12 @@ def assign_state_dict(model: RRDBNet, state: Mapping[str, np.ndarray]) -> RRDBNe
 
 
 def rrdbnet_from_state_dict(
-    cls: type[RRDBNet],
+    cls: type[keras.Model],
     path_or_state_dict: PathLike | dict[str, Any],
     key: str | None = None,
     in_channels: int | None = None,
     **kwargs: Any,
-) -> RRDBNet:
+) -> keras.Model:
     """Builds `cls` (an `RRDBNet` class) from a checkpoint.
 
     See `RRDBNet.from_torch_checkpoint`.

@@ -4,6 +4,7 @@ from typing import Any
 
 import keras
 
+from keras_patterns.enhancement.convert import rrdbnet_from_state_dict
 from keras_patterns.enhancement.rrdb_layers import RRDB
 from keras_patterns.enhancement.rrdb_layers import PixelUnshuffle
 from keras_patterns.enhancement.rrdb_layers import torch_conv
@@ -191,6 +192,4 @@ class RRDBNet(ArgumentsConfig, keras.Model):
             ValueError: a missing, unexpected or mis-shaped key; the message
                 lists them.
         """
-        from keras_patterns.enhancement.convert import rrdbnet_from_state_dict
-
         return rrdbnet_from_state_dict(cls, path_or_state_dict, key=key, **kwargs)

@@ -5,7 +5,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_patterns.modeling.backbones import dilated_clone
+from keras_patterns.modeling.dilation import dilated_clone
 from keras_patterns.modeling.preprocessing import BackbonePreprocessing
 from keras_patterns.utils.distribution import all_gather
 from keras_patterns.utils.distribution import num_replicas

@@ -6,8 +6,8 @@ groups and the failures, and writes CSV, JSON, contact sheets and a report
 to open in a browser (`GroupingResult.to_html`, built by `report`).
 """
 
-from keras_patterns.grouping.grouping_result import GroupedItem
 from keras_patterns.grouping.grouping_result import GroupingResult
+from keras_patterns.grouping.items import GroupedItem
 from keras_patterns.grouping.pattern_grouper import PatternGrouper
 
 __all__ = ["GroupedItem", "GroupingResult", "PatternGrouper"]

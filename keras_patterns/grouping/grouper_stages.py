@@ -19,11 +19,11 @@ from PIL import Image
 
 from keras_patterns.embedding.training import train_embedder_on_patches
 from keras_patterns.enhancement.upscale import upscale_patches
-from keras_patterns.grouping.grouping_result import GroupedItem
-from keras_patterns.grouping.grouping_result import thumbnail
 from keras_patterns.grouping.inputs import count_inputs
 from keras_patterns.grouping.inputs import iter_inputs
 from keras_patterns.grouping.inputs import read_input
+from keras_patterns.grouping.items import GroupedItem
+from keras_patterns.grouping.items import thumbnail
 from keras_patterns.patches.extract import extract_patches
 from keras_patterns.segmentation.garment_prior import garment_label_maps
 from keras_patterns.utils.images import centre_square

@@ -1,26 +1,33 @@
 """GroupingResult: what `PatternGrouper.group` found, for programs and people."""
 
 import csv
-import dataclasses
 import io
 import json
 from collections.abc import Container
 from collections.abc import Iterable
 from collections.abc import Mapping
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-from PIL import ImageDraw
 
-from keras_patterns.grouping.inputs import load_input
-from keras_patterns.utils.images import centre_square
+from keras_patterns.grouping.items import GroupedItem
+from keras_patterns.grouping.items import member_tiles
+from keras_patterns.grouping.report import write_report
+from keras_patterns.utils.deprecation import moved_names
 from keras_patterns.utils.io import atomic_path
 from keras_patterns.utils.io import write_text_atomic
 from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.typing import PathLike
 from keras_patterns.utils.visualization import contact_sheet
+
+# Until 0.2.0 these lived here.
+__getattr__ = moved_names(
+    __name__,
+    {
+        "thumbnail": "keras_patterns.grouping.items:thumbnail",
+        "GroupedItem": "keras_patterns.grouping.items:GroupedItem",
+    },
+)
 
 CSV_COLUMNS = (
     "index",
@@ -34,97 +41,6 @@ CSV_COLUMNS = (
     "enhanced",
     "status",
 )
-
-
-@dataclasses.dataclass
-class GroupedItem:
-    """One input of `PatternGrouper.group`.
-
-    Attributes:
-        index: position in the input.
-        source: the file path, or `"#<index>"` for arrays.
-        group: the group id, or -1 if the input failed.
-        box: `(top, left, bottom, right)` of the patch in the photo (the
-            whole image for patch inputs), or `None`.
-        class_name: the garment the patch was cut from (`None` for patches).
-        enhanced: whether the patch went through super-resolution.
-        embedding: the patch's embedding, or `None`.
-        patches: every patch embedded for the input, uint8, largest first
-            (its embedding is their mean); kept only with the grouper's
-            `keep_patches`, else empty.
-        patch: (property) the first, largest patch, or `None`.
-        thumbnail: a small copy of the input with the box drawn (only with
-            `keep_patches`).
-        error: why the input failed, or `None`.
-        input: the input array for array inputs (a reference, not a copy),
-            so that sheets can show it; `None` for files, which are re-read
-            from `source`.
-    """
-
-    index: int
-    source: str
-    group: int = -1
-    box: tuple[int, int, int, int] | None = None
-    class_name: str | None = None
-    enhanced: bool = False
-    embedding: np.ndarray | None = None
-    patches: list[np.ndarray] = dataclasses.field(default_factory=list)
-    thumbnail: np.ndarray | None = None
-    error: str | None = None
-    input: ArrayLike | None = dataclasses.field(default=None, repr=False, compare=False)
-
-    @property
-    def patch(self) -> np.ndarray | None:
-        """The first, largest patch, or `None`."""
-        return self.patches[0] if self.patches else None
-
-    @property
-    def ok(self) -> bool:
-        """Whether the input did not fail (`error` is `None`)."""
-        return self.error is None
-
-
-def thumbnail(
-    image: np.ndarray, box: Sequence[float] | None = None, height: int = 128
-) -> np.ndarray:
-    """A small copy of `image` (uint8) with `box` drawn in red.
-
-    Args:
-        image: uint8 `(H, W, 3)` image.
-        box: `(top, left, bottom, right)` in `image`'s pixels, or `None`.
-        height: height of the copy; the width keeps the aspect ratio.
-
-    Returns:
-        The uint8 copy, `height` pixels high.
-    """
-    pil = Image.fromarray(image)
-    scale = height / pil.height
-    pil = pil.resize((max(1, round(pil.width * scale)), height), Image.BILINEAR)
-    if box is not None:
-        top, left, bottom, right = (round(v * scale) for v in box)
-        ImageDraw.Draw(pil).rectangle(
-            (left, top, right - 1, bottom - 1), outline=(220, 30, 30), width=2
-        )
-    return np.asarray(pil)
-
-
-def _member_tiles(item):
-    """An item's patch and thumbnail: kept ones, or cut again from its source."""
-    patch, photo = item.patch, item.thumbnail
-    if patch is not None and photo is not None:
-        return [patch, photo]
-    try:
-        image = load_input(Path(item.source) if item.input is None else item.input)
-    except ValueError:  # the file changed since it was grouped
-        blank = np.full((96, 96, 3), 255, np.uint8)
-        return [blank, blank]
-    top, left, bottom, right = item.box
-    whole = item.box == (0, 0, *image.shape[:2])
-    if patch is None:
-        patch = centre_square(image[top:bottom, left:right])
-    if photo is None:
-        photo = thumbnail(image, None if whole else item.box)
-    return [patch, photo]
 
 
 class GroupingResult:
@@ -338,14 +254,12 @@ class GroupingResult:
 
         Open it with `webbrowser.open(page.as_uri())`.
         """
-        from keras_patterns.grouping.report import write_report  # it reads us
-
         return write_report(self, folder, per_group=per_group, title=title)
 
     def _group_tiles(self, members, per_group):
         tiles, captions = [], []
         for index in members:
-            tiles += _member_tiles(self.items[index])
+            tiles += member_tiles(self.items[index])
             item = self.items[index]
             captions += [
                 f"#{index} {item.class_name or ''}"[:18],

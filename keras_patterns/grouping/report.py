@@ -11,13 +11,14 @@ import html
 import logging
 import os
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
 import numpy as np
 from PIL import Image
 
-from keras_patterns.grouping.grouping_result import GroupingResult
-from keras_patterns.grouping.grouping_result import _member_tiles
+from keras_patterns.grouping.items import GroupedItem
+from keras_patterns.grouping.items import member_tiles
 from keras_patterns.utils.io import save_image_atomic
 from keras_patterns.utils.io import write_text_atomic
 from keras_patterns.utils.typing import ArrayLike
@@ -25,6 +26,21 @@ from keras_patterns.utils.typing import PathLike
 from keras_patterns.utils.validation import check_int
 
 logger = logging.getLogger(__name__)
+
+
+class Grouping(Protocol):
+    """What the report reads of a `GroupingResult`."""
+
+    items: list[GroupedItem]
+    centroids: np.ndarray
+    timings: dict[str, float]
+
+    @property
+    def groups(self) -> dict[int, list[int]]: ...
+
+    @property
+    def failures(self) -> list[tuple[str, str]]: ...
+
 
 PAGE = "report.html"
 THUMBS = "thumbs"
@@ -106,7 +122,7 @@ def centre_distances(embeddings: ArrayLike, centre: ArrayLike) -> np.ndarray:
     return 1.0 - vectors @ centre / np.maximum(norms, 1e-12)
 
 
-def ranked_members(result: GroupingResult, group: int) -> list[tuple[int, float]]:
+def ranked_members(result: Grouping, group: int) -> list[tuple[int, float]]:
     """A group's `(input index, distance)` pairs, the most typical first.
 
     Distances are `centre_distances` to the group's centroid (to the mean of
@@ -132,7 +148,7 @@ def _ranked(result, group, members):
 
 
 def write_report(
-    result: GroupingResult,
+    result: Grouping,
     folder: PathLike,
     per_group: int = 48,
     title: str = "Pattern groups",
@@ -313,7 +329,7 @@ class _Thumbnails:
         if all((self.folder / name).is_file() for name in names):
             self.reused += len(names)
             return pair
-        patch, photo = _member_tiles(item)
+        patch, photo = member_tiles(item)
         save_image_atomic(
             self.folder / names[0], np.ascontiguousarray(photo), quality=88
         )

@@ -15,14 +15,20 @@ one in the public namespaces too (`keras_patterns.layers`,
 """
 
 from keras_patterns.modeling import labels
-from keras_patterns.modeling.backbones import dilate
-from keras_patterns.modeling.backbones import dilated_clone
-from keras_patterns.modeling.backbones import dilation_plan
+from keras_patterns.modeling.dilation import dilate
+from keras_patterns.modeling.dilation import dilated_clone
+from keras_patterns.modeling.dilation import dilation_plan
 from keras_patterns.modeling.preprocessing import BackbonePreprocessing
 from keras_patterns.modeling.upsampling import BicubicUpsampling
 from keras_patterns.modeling.upsampling import BilinearUpsampling
 from keras_patterns.modeling.upsampling import IntegerUpsampling
 from keras_patterns.modeling.upsampling import NearestUpsampling
+from keras_patterns.utils.deprecation import alias_moved_module
+
+# Renamed in 0.2.0 (it dilates backbones; it holds none).
+alias_moved_module(
+    "keras_patterns.modeling.backbones", "keras_patterns.modeling.dilation"
+)
 
 __all__ = [
     "BackbonePreprocessing",

@@ -6,7 +6,7 @@ sizes). `keras.layers.UpSampling2D` does for nearest neighbour (it repeats
 pixels), so the models use it; its bilinear and bicubic modes, like
 `keras.ops.image.resize`, need static sizes there. `BilinearUpsampling` and
 `BicubicUpsampling` are hand-written for that reason: they call
-`keras_patterns.utils.upsampling.upsample` (slicing and reshapes only),
+`keras_patterns.utils.polyphase.upsample` (slicing and reshapes only),
 equal to `tf.image.resize` without antialiasing on every backend.
 DeepLabV3+ uses the bilinear one, RRDBNet the bicubic one.
 `NearestUpsampling` remains, a thin `UpSampling2D`, so files that name it
@@ -17,9 +17,9 @@ from typing import Any
 
 import keras
 
+from keras_patterns.utils.polyphase import upsample
 from keras_patterns.utils.typing import Shape
 from keras_patterns.utils.typing import Tensor
-from keras_patterns.utils.upsampling import upsample
 from keras_patterns.utils.validation import check_int
 
 

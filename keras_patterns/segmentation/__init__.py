@@ -8,7 +8,7 @@ its `median_frequency_weights`, `mean_iou_metric` (training) and `mean_iou`
 catalogue's word on which garment a photo shows.
 """
 
-from keras_patterns.modeling.backbones import dilated_clone
+from keras_patterns.modeling.dilation import dilated_clone
 from keras_patterns.modeling.preprocessing import BackbonePreprocessing
 from keras_patterns.modeling.upsampling import BilinearUpsampling
 from keras_patterns.segmentation.aspp import AtrousSpatialPyramidPooling

@@ -4,6 +4,7 @@ import importlib
 import sys
 import types
 import warnings
+from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
@@ -66,3 +67,43 @@ def alias_moved_module(
     sys.modules[old] = alias
     setattr(sys.modules[parent], name, alias)
     return alias
+
+
+def moved_names(module: str, moved: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module `__getattr__` that forwards names which moved, with a warning.
+
+    Put `__getattr__ = moved_names(__name__, {...})` in the module that used
+    to hold the names: `from module import name` and `module.name` keep
+    working, warn with a `DeprecationWarning` naming the new path, and give
+    the very object at the new path (imported on first use).
+
+    Args:
+        module: the old module's dotted name (`__name__`).
+        moved: `{old_name: "new.module:new_name"}`.
+
+    Returns:
+        The `__getattr__` function.
+
+    Example:
+
+    >>> import warnings
+    >>> getattr_ = moved_names("old.place", {"sqrt": "math:sqrt"})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     getattr_("sqrt")(9.0), str(caught[0].message)
+    (3.0, 'old.place.sqrt moved to math.sqrt; import it from there.')
+    """
+    moved = dict(moved)
+
+    def __getattr__(name: str) -> Any:
+        if name not in moved:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        target, _, attribute = moved[name].partition(":")
+        warnings.warn(
+            f"{module}.{name} moved to {target}.{attribute}; import it from there.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(target), attribute)
+
+    return __getattr__

@@ -93,7 +93,7 @@ def test_two_flip_views_are_the_patch_and_its_left_right_mirror(parts):
 def test_sheets_cut_the_patches_again_from_files_and_arrays(tmp_path, parts):
     from PIL import Image
 
-    from keras_patterns.grouping.grouping_result import _member_tiles
+    from keras_patterns.grouping.items import member_tiles
 
     embedder, _, patches = parts
     folder = tmp_path / "patches"
@@ -113,7 +113,7 @@ def test_sheets_cut_the_patches_again_from_files_and_arrays(tmp_path, parts):
         kept, lean = result(images, True), result(images, False)
         for full, item in zip(kept.items, lean.items, strict=True):
             assert item.patches == [] and item.thumbnail is None
-            patch, photo = _member_tiles(item)
+            patch, photo = member_tiles(item)
             np.testing.assert_array_equal(patch, full.patch)
             np.testing.assert_array_equal(photo, full.thumbnail)
         assert lean.contact_sheet(tmp_path / "sheet.png", per_group=3)

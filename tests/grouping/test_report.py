@@ -182,10 +182,8 @@ def test_a_second_report_reuses_the_thumbnails(grouped, tmp_path, monkeypatch):
     before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in thumbs}
     page_before = page.stat().st_ino
     cuts = []
-    original = report._member_tiles
-    monkeypatch.setattr(
-        report, "_member_tiles", lambda i: cuts.append(i) or original(i)
-    )
+    original = report.member_tiles
+    monkeypatch.setattr(report, "member_tiles", lambda i: cuts.append(i) or original(i))
     grouped.to_html(tmp_path)
     assert sorted((tmp_path / "thumbs").iterdir()) == thumbs
     assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in thumbs} == before

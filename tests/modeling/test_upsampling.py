@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import keras_patterns as kp
-from keras_patterns.utils.upsampling import upsample
+from keras_patterns.utils.polyphase import upsample
 from tests.helpers import bicubic_brute_force
 from tests.helpers import run_layer_test
 

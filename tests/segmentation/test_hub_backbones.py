@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import keras_patterns as kp
-from keras_patterns.modeling.backbones import dilate
-from keras_patterns.modeling.backbones import dilation_plan
+from keras_patterns.modeling.dilation import dilate
+from keras_patterns.modeling.dilation import dilation_plan
 
 pytestmark = pytest.mark.extra("hub")
 

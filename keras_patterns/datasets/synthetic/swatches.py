@@ -22,7 +22,7 @@ from keras_patterns.utils.validation import check_int
 from keras_patterns.utils.validation import check_size
 
 
-def _view_coordinates(size, rng, scale, distort):
+def view_coordinates(size, rng, scale, distort):
     """Pattern-space coordinates of one patch: shifted, scaled, folded."""
     height, width = size
     v, u = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -45,7 +45,7 @@ def _view_coordinates(size, rng, scale, distort):
 
 
 def _render_view(spec, size, rng, scale, distort):
-    u, v, shade = _view_coordinates(size, rng, scale, distort)
+    u, v, shade = view_coordinates(size, rng, scale, distort)
     image = render_pattern(spec, u, v, 1.0 / scale) * shade[..., None]
     if distort:
         ramp = np.linspace(-0.5, 0.5, size[1], dtype=np.float32)[None, :, None]

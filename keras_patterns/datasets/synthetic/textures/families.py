@@ -10,31 +10,31 @@ from scipy import ndimage
 
 from keras_patterns.datasets.synthetic.drawing import random_color
 from keras_patterns.datasets.synthetic.generator import family_ids
-from keras_patterns.datasets.synthetic.swatches import _view_coordinates
 from keras_patterns.datasets.synthetic.swatches import check_patch_arguments
 from keras_patterns.datasets.synthetic.swatches import draw_views
-from keras_patterns.datasets.synthetic.textures.geometric import _render_checks
-from keras_patterns.datasets.synthetic.textures.geometric import _render_dots
-from keras_patterns.datasets.synthetic.textures.geometric import _render_stripes
-from keras_patterns.datasets.synthetic.textures.geometric import _render_wavy
-from keras_patterns.datasets.synthetic.textures.geometric import _sample_checks
-from keras_patterns.datasets.synthetic.textures.geometric import _sample_dots
-from keras_patterns.datasets.synthetic.textures.geometric import _sample_stripes
-from keras_patterns.datasets.synthetic.textures.geometric import _sample_wavy
-from keras_patterns.datasets.synthetic.textures.materials import _render_stone
-from keras_patterns.datasets.synthetic.textures.materials import _render_wood
-from keras_patterns.datasets.synthetic.textures.materials import _sample_stone
-from keras_patterns.datasets.synthetic.textures.materials import _sample_wood
-from keras_patterns.datasets.synthetic.textures.natural import _render_animal
-from keras_patterns.datasets.synthetic.textures.natural import _render_camouflage
-from keras_patterns.datasets.synthetic.textures.natural import _render_floral
-from keras_patterns.datasets.synthetic.textures.natural import _sample_animal
-from keras_patterns.datasets.synthetic.textures.natural import _sample_camouflage
-from keras_patterns.datasets.synthetic.textures.natural import _sample_floral
-from keras_patterns.datasets.synthetic.textures.tools import _ramp
+from keras_patterns.datasets.synthetic.swatches import view_coordinates
+from keras_patterns.datasets.synthetic.textures.geometric import render_checks
+from keras_patterns.datasets.synthetic.textures.geometric import render_dots
+from keras_patterns.datasets.synthetic.textures.geometric import render_stripes
+from keras_patterns.datasets.synthetic.textures.geometric import render_wavy
+from keras_patterns.datasets.synthetic.textures.geometric import sample_checks
+from keras_patterns.datasets.synthetic.textures.geometric import sample_dots
+from keras_patterns.datasets.synthetic.textures.geometric import sample_stripes
+from keras_patterns.datasets.synthetic.textures.geometric import sample_wavy
+from keras_patterns.datasets.synthetic.textures.materials import render_stone
+from keras_patterns.datasets.synthetic.textures.materials import render_wood
+from keras_patterns.datasets.synthetic.textures.materials import sample_stone
+from keras_patterns.datasets.synthetic.textures.materials import sample_wood
+from keras_patterns.datasets.synthetic.textures.natural import render_animal
+from keras_patterns.datasets.synthetic.textures.natural import render_camouflage
+from keras_patterns.datasets.synthetic.textures.natural import render_floral
+from keras_patterns.datasets.synthetic.textures.natural import sample_animal
+from keras_patterns.datasets.synthetic.textures.natural import sample_camouflage
+from keras_patterns.datasets.synthetic.textures.natural import sample_floral
+from keras_patterns.datasets.synthetic.textures.tools import colour_ramp
 from keras_patterns.datasets.synthetic.textures.tools import noise_table
-from keras_patterns.datasets.synthetic.textures.weave import _render_weave
-from keras_patterns.datasets.synthetic.textures.weave import _sample_weave
+from keras_patterns.datasets.synthetic.textures.weave import render_weave
+from keras_patterns.datasets.synthetic.textures.weave import sample_weave
 from keras_patterns.utils.typing import Size
 from keras_patterns.utils.validation import check_choice
 
@@ -46,16 +46,16 @@ _SALT = 7357
 # === Families, recolouring and the public API ===
 
 _FAMILIES = {
-    "stripes": (_sample_stripes, _render_stripes),
-    "checks_grid": (_sample_checks, _render_checks),
-    "dots": (_sample_dots, _render_dots),
-    "wavy": (_sample_wavy, _render_wavy),
-    "camouflage": (_sample_camouflage, _render_camouflage),
-    "animal_print": (_sample_animal, _render_animal),
-    "floral_foliage": (_sample_floral, _render_floral),
-    "wood": (_sample_wood, _render_wood),
-    "marble_granite": (_sample_stone, _render_stone),
-    "weave": (_sample_weave, _render_weave),
+    "stripes": (sample_stripes, render_stripes),
+    "checks_grid": (sample_checks, render_checks),
+    "dots": (sample_dots, render_dots),
+    "wavy": (sample_wavy, render_wavy),
+    "camouflage": (sample_camouflage, render_camouflage),
+    "animal_print": (sample_animal, render_animal),
+    "floral_foliage": (sample_floral, render_floral),
+    "wood": (sample_wood, render_wood),
+    "marble_granite": (sample_stone, render_stone),
+    "weave": (sample_weave, render_weave),
 }
 
 TEXTURE_FAMILIES = tuple(_FAMILIES)
@@ -169,7 +169,7 @@ def render_texture(
         # Brightness keeps its contrast whatever the texture's own colours.
         grey = out @ _LUMA
         grey = 0.5 + 0.22 * (grey - grey.mean()) / (grey.std() + 0.02)
-        out = _ramp(grey, recolor["duotone"])
+        out = colour_ramp(grey, recolor["duotone"])
     return np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)
 
 
@@ -210,7 +210,7 @@ def _photograph(image, rng):
 
 
 def _texture_view(spec, size, rng, scale):
-    u, v, shade = _view_coordinates(size, rng, scale, True)
+    u, v, shade = view_coordinates(size, rng, scale, True)
     angle = rng.uniform(0, 2 * np.pi)
     cu, cv = u.mean(), v.mean()
     cos, sin = np.float32(np.cos(angle)), np.float32(np.sin(angle))

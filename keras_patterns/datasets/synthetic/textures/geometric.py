@@ -8,25 +8,25 @@ from keras_patterns.datasets.synthetic.drawing import mix
 from keras_patterns.datasets.synthetic.drawing import random_color
 from keras_patterns.datasets.synthetic.patterns import render_pattern
 from keras_patterns.datasets.synthetic.patterns import sample_pattern
-from keras_patterns.datasets.synthetic.textures.tools import _TAU
-from keras_patterns.datasets.synthetic.textures.tools import _cell_table
-from keras_patterns.datasets.synthetic.textures.tools import _paint_bands
-from keras_patterns.datasets.synthetic.textures.tools import _palette
-from keras_patterns.datasets.synthetic.textures.tools import _per_cell
-from keras_patterns.datasets.synthetic.textures.tools import _ramp
-from keras_patterns.datasets.synthetic.textures.tools import _sample_bands
-from keras_patterns.datasets.synthetic.textures.tools import _shade
+from keras_patterns.datasets.synthetic.textures.tools import TAU
+from keras_patterns.datasets.synthetic.textures.tools import apply_shading
+from keras_patterns.datasets.synthetic.textures.tools import cell_table
+from keras_patterns.datasets.synthetic.textures.tools import colour_ramp
 from keras_patterns.datasets.synthetic.textures.tools import fractal_noise
+from keras_patterns.datasets.synthetic.textures.tools import paint_bands
+from keras_patterns.datasets.synthetic.textures.tools import per_cell
+from keras_patterns.datasets.synthetic.textures.tools import random_palette
 from keras_patterns.datasets.synthetic.textures.tools import relief
+from keras_patterns.datasets.synthetic.textures.tools import sample_bands
 
 # === Stripes: regular, irregular, pinstripes, shaded (metallic) bands ===
 
 
-def _sample_stripes(rng):
+def sample_stripes(rng):
     kind = rng.choice(
         ["regular", "irregular", "pinstripe", "shaded"], p=[0.35, 0.25, 0.15, 0.25]
     )
-    spec = _sample_bands(rng, rng.uniform(8, 32), kind)
+    spec = sample_bands(rng, rng.uniform(8, 32), kind)
     spec["kind"] = kind
     if kind == "shaded" or rng.random() < 0.15:
         spec["profile_amount"] = rng.uniform(0.25, 0.7)
@@ -34,24 +34,24 @@ def _sample_stripes(rng):
     return spec
 
 
-def _render_stripes(spec, u, v, pixel):
+def render_stripes(spec, u, v, pixel):
     t = v
     if spec["wobble"]:
         t = v + np.float32(spec["wobble"]) * fractal_noise(u, v, 24.0, spec["noise"], 2)
-    return _paint_bands(spec, t, u, v, pixel)
+    return paint_bands(spec, t, u, v, pixel)
 
 
 # === Checks and grids: tiles, lattices, gingham, windowpane, graph, boards ===
 
 
-def _sample_checks(rng):
+def sample_checks(rng):
     kind = rng.choice(
         ["tiles", "lattice", "gingham", "windowpane", "graph", "checkerboard", "plaid"],
         p=[0.24, 0.14, 0.14, 0.12, 0.1, 0.14, 0.12],
     )
     spec = {
         "kind": kind,
-        "palette": _palette(rng, 3, 0.2),
+        "palette": random_palette(rng, 3, 0.2),
         "period": rng.uniform(6, 30),
         "line": rng.uniform(0.6, 2.5),
         "grain": rng.uniform(0.0, 0.08),
@@ -66,7 +66,7 @@ def _sample_checks(rng):
             variation=rng.uniform(0.0, 0.25),
             gradient=rng.uniform(0.0, 0.5),
             bevel=rng.uniform(1.0, 5.0) if rng.random() < 0.6 else 0.0,
-            cells=_cell_table(rng, 4),
+            cells=cell_table(rng, 4),
         )
     elif kind == "lattice":
         spec.update(
@@ -98,7 +98,7 @@ def _render_tiles(spec, u, v, pixel):
     lx, ly = (x - i) * np.float32(width), (y - j) * np.float32(height)
     inside = np.minimum(np.minimum(lx, width - lx), np.minimum(ly, height - ly))
     inside = inside - np.float32(spec["line"] / 2)
-    cell = _per_cell(i, j, spec["cells"])
+    cell = per_cell(i, j, spec["cells"])
     palette = spec["palette"]
     colors = palette[1 + (cell[..., 0] * spec["colors"]).astype(np.int64) % 2]
     tone = 1 + np.float32(spec["variation"]) * (cell[..., 1] - 0.5) * 2
@@ -113,7 +113,7 @@ def _render_tiles(spec, u, v, pixel):
     return mix(out, palette[0], 1 - aa(inside, pixel))
 
 
-def _render_checks(spec, u, v, pixel):
+def render_checks(spec, u, v, pixel):
     kind, palette, p, line = spec["kind"], spec["palette"], spec["period"], spec["line"]
     if kind == "tiles":
         out = _render_tiles(spec, u, v, pixel)
@@ -158,7 +158,7 @@ def _render_checks(spec, u, v, pixel):
             mix(out, palette[1], 0.6 * minor)
             mix(out, palette[1], major)
     if spec["grain"]:
-        _shade(
+        apply_shading(
             out,
             1 + np.float32(spec["grain"]) * fractal_noise(u, v, 3.0, spec["noise"], 2),
         )
@@ -168,12 +168,12 @@ def _render_checks(spec, u, v, pixel):
 # === Dots: grids, scattered, rings, two sizes, beads ===
 
 
-def _sample_dots(rng):
+def sample_dots(rng):
     layout = rng.choice(["grid", "hex", "random"], p=[0.3, 0.3, 0.4])
     scattered = layout == "random"
     return {
         "kind": layout,
-        "palette": _palette(rng, int(rng.integers(2, 5)), 0.22),
+        "palette": random_palette(rng, int(rng.integers(2, 5)), 0.22),
         "period": rng.uniform(7, 28),
         "radius": rng.uniform(0.12, 0.36),
         "jitter": rng.uniform(0.2, 0.5) if scattered else 0.0,
@@ -183,7 +183,7 @@ def _sample_dots(rng):
         "ring": rng.uniform(0.2, 0.5),
         "multicolor": rng.random() < 0.35,
         "second": rng.uniform(0.3, 0.6) if rng.random() < 0.35 else 0.0,
-        "cells": _cell_table(rng, 5),
+        "cells": cell_table(rng, 5),
     }
 
 
@@ -194,7 +194,7 @@ def _dot_layer(out, spec, u, v, pixel, period, radius, color):
         np.float32(0.5) * (j % 2) if spec["kind"] == "hex" else 0
     )
     i = np.floor(x)
-    cell = _per_cell(i, j, spec["cells"])
+    cell = per_cell(i, j, spec["cells"])
     jitter = np.float32(spec["jitter"])
     r = radius * (1 + np.float32(spec["spread"]) * (cell[..., 2] - 0.5) * 2)
     r = np.minimum(r, 0.48 - jitter / 2)
@@ -228,7 +228,7 @@ def _dot_layer(out, spec, u, v, pixel, period, radius, color):
     return out
 
 
-def _render_dots(spec, u, v, pixel):
+def render_dots(spec, u, v, pixel):
     palette, period = spec["palette"], spec["period"]
     out = np.broadcast_to(palette[0], (*u.shape, 3)).copy()
     if spec["second"]:
@@ -250,11 +250,11 @@ def _render_dots(spec, u, v, pixel):
 # === Wavy: sine and zigzag waves, flowing bands, ripples, moire ===
 
 
-def _sample_wavy(rng):
+def sample_wavy(rng):
     kind = rng.choice(["sine", "flow", "ripple", "moire"], p=[0.35, 0.3, 0.15, 0.2])
     period = rng.uniform(4, 12) if rng.random() < 0.4 else rng.uniform(10, 36)
     band = rng.choice(["regular", "irregular", "pinstripe"], p=[0.6, 0.2, 0.2])
-    spec = _sample_bands(rng, period, band)
+    spec = sample_bands(rng, period, band)
     wavelength = period * rng.uniform(2.5, 10)
     spec.update(
         kind=kind,
@@ -278,9 +278,9 @@ def _wave(x, sharp):
     return np.arcsin(np.float32(sharp) * np.sin(x)) * np.float32(1 / np.arcsin(sharp))
 
 
-def _render_wavy(spec, u, v, pixel):
+def render_wavy(spec, u, v, pixel):
     kind, p = spec["kind"], spec["period"]
-    k = _TAU / np.float32(spec["wavelength"])
+    k = TAU / np.float32(spec["wavelength"])
     amplitude = np.float32(spec["amplitude"])
     if kind in ("sine", "moire"):
         t = v + amplitude * _wave(u * k + np.float32(spec["phase"][0]), spec["sharp"])
@@ -300,14 +300,14 @@ def _render_wavy(spec, u, v, pixel):
         t = t + amplitude * 0.5 * np.sin(u * k + np.float32(spec["phase"][0]))
     if spec["smooth"] or spec["depth"]:
         wave = np.float32(0.5) + np.float32(0.5) * np.sin(
-            t * (_TAU / np.float32(spec["period"] * 2))
+            t * (TAU / np.float32(spec["period"] * 2))
         )
         palette = spec["palette"]
-        out = _ramp(wave, palette[:2] if spec["depth"] else palette)
+        out = colour_ramp(wave, palette[:2] if spec["depth"] else palette)
         if spec["depth"]:
-            _shade(out, relief(wave, pixel, spec["depth"], spec["light"]))
+            apply_shading(out, relief(wave, pixel, spec["depth"], spec["light"]))
     else:
-        out = _paint_bands(spec, t, u, v, pixel * 1.5)
+        out = paint_bands(spec, t, u, v, pixel * 1.5)
     if kind == "moire":
         cos, sin = np.float32(np.cos(spec["tilt"])), np.float32(np.sin(spec["tilt"]))
         t2 = (v * cos + u * sin) * np.float32(1.06)

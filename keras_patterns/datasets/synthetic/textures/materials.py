@@ -6,14 +6,14 @@ from keras_patterns.datasets.synthetic.drawing import aa
 from keras_patterns.datasets.synthetic.drawing import luma
 from keras_patterns.datasets.synthetic.drawing import mix
 from keras_patterns.datasets.synthetic.drawing import random_color
-from keras_patterns.datasets.synthetic.textures.tools import _cell_table
-from keras_patterns.datasets.synthetic.textures.tools import _per_cell
-from keras_patterns.datasets.synthetic.textures.tools import _ramp
-from keras_patterns.datasets.synthetic.textures.tools import _shade
-from keras_patterns.datasets.synthetic.textures.tools import _voronoi
+from keras_patterns.datasets.synthetic.textures.tools import apply_shading
+from keras_patterns.datasets.synthetic.textures.tools import cell_table
+from keras_patterns.datasets.synthetic.textures.tools import colour_ramp
 from keras_patterns.datasets.synthetic.textures.tools import domain_warp
 from keras_patterns.datasets.synthetic.textures.tools import fractal_noise
+from keras_patterns.datasets.synthetic.textures.tools import per_cell
 from keras_patterns.datasets.synthetic.textures.tools import relief
+from keras_patterns.datasets.synthetic.textures.tools import voronoi
 
 # === Wood: flat-sawn arches, straight grain, end grain, knots, planks ===
 
@@ -32,7 +32,7 @@ def _wood_palette(rng):
     return np.stack([light, dark])
 
 
-def _sample_wood(rng):
+def sample_wood(rng):
     kind = rng.choice(["flat", "straight", "end", "knotty"], p=[0.35, 0.3, 0.1, 0.25])
     return {
         "kind": kind,
@@ -52,7 +52,7 @@ def _sample_wood(rng):
         "knots": rng.uniform(30, 90),
         "end": rng.uniform(60, 200),
         "relief": rng.uniform(0.2, 0.7) if rng.random() < 0.25 else 0.0,
-        "cells": _cell_table(rng, 4),
+        "cells": cell_table(rng, 4),
     }
 
 
@@ -67,7 +67,7 @@ def _wood_rings(spec, u, y, board):
         size = np.float32(spec["end"])
         x, yy = u / size, y / size
         i, j = np.floor(x), np.floor(yy)
-        cell = _per_cell(i, j, spec["cells"])
+        cell = per_cell(i, j, spec["cells"])
         dx, dy = x - i - 0.2 - 0.6 * cell[..., 0], yy - j - 0.2 - 0.6 * cell[..., 1]
         r = np.hypot(dx, dy * 1.2) * size + np.float32(spec["warp"] * 2) * wobble
     elif kind != "straight":
@@ -86,7 +86,7 @@ def _wood_rings(spec, u, y, board):
         size = np.float32(spec["knots"])
         x, yy = u / (size * 2), y / size
         i, j = np.floor(x), np.floor(yy)
-        cell = _per_cell(i, j + 11, spec["cells"])
+        cell = per_cell(i, j + 11, spec["cells"])
         dx, dy = (
             (x - i - 0.3 - 0.4 * cell[..., 0]) * 2.5,
             (yy - j - 0.3 - 0.4 * cell[..., 1]) * 1.2,
@@ -97,15 +97,15 @@ def _wood_rings(spec, u, y, board):
     return r / rings, None
 
 
-def _render_wood(spec, u, v, pixel):
+def render_wood(spec, u, v, pixel):
     palette, table = spec["palette"], spec["noise"]
     plank, y, board = spec["plank"], v, None
     if plank:
         row = np.floor(v / np.float32(plank))
         y = v - row * np.float32(plank)
-        shift = _per_cell(row, row, spec["cells"])[..., 0] * np.float32(spec["board"])
+        shift = per_cell(row, row, spec["cells"])[..., 0] * np.float32(spec["board"])
         column = np.floor((u + shift) / np.float32(spec["board"]))
-        board = _per_cell(column, row, spec["cells"])
+        board = per_cell(column, row, spec["cells"])
     else:
         board = np.full((*u.shape, 4), 0.5, np.float32)
     rings, knot = _wood_rings(spec, u, y, board)
@@ -119,9 +119,13 @@ def _render_wood(spec, u, v, pixel):
     streaks = streaks * np.float32(min(1.0, 1.5 / pixel))
     if knot is not None:
         tone = tone + 0.5 * np.clip(knot * 1.6 - 0.6, 0, 1)
-    out = _ramp(np.clip(tone + np.float32(spec["grain"]) * streaks, 0, 1), palette)
+    out = colour_ramp(
+        np.clip(tone + np.float32(spec["grain"]) * streaks, 0, 1), palette
+    )
     if spec["relief"]:
-        _shade(out, relief(tone + 0.2 * streaks, pixel, spec["relief"], spec["light"]))
+        apply_shading(
+            out, relief(tone + 0.2 * streaks, pixel, spec["relief"], spec["light"])
+        )
     if plank:
         seam = np.minimum(y, np.float32(plank) - y)
         board_u = (u + shift) / np.float32(spec["board"])
@@ -163,7 +167,7 @@ def _marble_colors(rng):
     return np.stack([ground, second, *veins]).astype(np.float32)
 
 
-def _sample_stone(rng):
+def sample_stone(rng):
     kind = rng.choice(
         ["marble", "granite", "stone", "flagstone"], p=[0.4, 0.25, 0.22, 0.13]
     )
@@ -177,7 +181,7 @@ def _sample_stone(rng):
         "minerals": np.sort(rng.uniform(-1, 1, 3)),
         "roughness": rng.uniform(0.4, 0.6),
         "depth": rng.uniform(1, 6),
-        "cells": _cell_table(rng, 3),
+        "cells": cell_table(rng, 3),
     }
 
 
@@ -185,7 +189,7 @@ def _marble(spec, u, v, pixel):
     table, s, palette = spec["noise"], spec["scale"], spec["palette"]
     wu, wv = domain_warp(u, v, s, s * 0.1 * spec["turbulence"], table, 3)
     clouds = fractal_noise(wu, wv, s * 0.8, table, 4)
-    out = _ramp(np.clip(0.5 + 0.35 * clouds, 0, 1), palette[:2])
+    out = colour_ramp(np.clip(0.5 + 0.35 * clouds, 0, 1), palette[:2])
     # Main veins: the zero lines of a stretched, warped noise, with a halo;
     # at least a pixel wide (the noise changes by about 1 / s per unit).
     width = np.float32(max(spec["vein"], 1.2 * pixel / s))
@@ -203,15 +207,15 @@ def _marble(spec, u, v, pixel):
 def _granite(spec, u, v, pixel):
     """Angular crystals (Voronoi cells) of 2-4 minerals, with fine specks."""
     table, grain = spec["noise"], np.float32(spec["crystal"])
-    _, _, value, _, _ = _voronoi(u / grain, v / grain, spec["cells"], 0.9)
+    _, _, value, _, _ = voronoi(u / grain, v / grain, spec["cells"], 0.9)
     mineral = (value - 0.5) * 3 + 0.4 * fractal_noise(u, v, spec["scale"], table, 2)
     mineral = mineral + 0.6 * fractal_noise(u, v, grain * 0.5, table, 1)
     out = spec["palette"][np.searchsorted(spec["minerals"], mineral)]
     specks = fractal_noise(u, v, grain * 0.4, table, 2)
-    return _shade(out, 1 + 0.12 * np.clip(specks, -2.5, 2.5))
+    return apply_shading(out, 1 + 0.12 * np.clip(specks, -2.5, 2.5))
 
 
-def _render_stone(spec, u, v, pixel):
+def render_stone(spec, u, v, pixel):
     kind, table, palette = spec["kind"], spec["noise"], spec["palette"]
     if kind == "marble":
         return _marble(spec, u, v, pixel)
@@ -221,11 +225,11 @@ def _render_stone(spec, u, v, pixel):
     tone = np.clip(0.5 + 0.25 * height, 0, 1)
     if kind == "flagstone":
         size = np.float32(spec["scale"])
-        f1, f2, value, _, _ = _voronoi(u / size, v / size, spec["cells"], 0.9)
+        f1, f2, value, _, _ = voronoi(u / size, v / size, spec["cells"], 0.9)
         crack = (f2 - f1) * size
         height = height * 0.5 + np.clip(crack / 3, 0, 1)
         tone = np.clip(tone + 0.3 * (value - 0.5), 0, 1)
-    out = _ramp(tone, palette[:3])
+    out = colour_ramp(tone, palette[:3])
     grains = fractal_noise(u, v, spec["crystal"], table, 1)
-    _shade(out, 1 + 0.1 * grains)
-    return _shade(out, relief(height, pixel, spec["depth"], spec["light"], 0.75))
+    apply_shading(out, 1 + 0.1 * grains)
+    return apply_shading(out, relief(height, pixel, spec["depth"], spec["light"], 0.75))

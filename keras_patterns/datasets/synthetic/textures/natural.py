@@ -7,17 +7,17 @@ from keras_patterns.datasets.synthetic.drawing import aa
 from keras_patterns.datasets.synthetic.drawing import bands
 from keras_patterns.datasets.synthetic.drawing import mix
 from keras_patterns.datasets.synthetic.drawing import random_color
-from keras_patterns.datasets.synthetic.textures.tools import _TAU
-from keras_patterns.datasets.synthetic.textures.tools import _cell_table
-from keras_patterns.datasets.synthetic.textures.tools import _natural
-from keras_patterns.datasets.synthetic.textures.tools import _palette
-from keras_patterns.datasets.synthetic.textures.tools import _per_cell
-from keras_patterns.datasets.synthetic.textures.tools import _ramp
-from keras_patterns.datasets.synthetic.textures.tools import _shade
-from keras_patterns.datasets.synthetic.textures.tools import _voronoi
+from keras_patterns.datasets.synthetic.textures.tools import TAU
+from keras_patterns.datasets.synthetic.textures.tools import apply_shading
+from keras_patterns.datasets.synthetic.textures.tools import cell_table
+from keras_patterns.datasets.synthetic.textures.tools import colour_ramp
 from keras_patterns.datasets.synthetic.textures.tools import domain_warp
 from keras_patterns.datasets.synthetic.textures.tools import fractal_noise
+from keras_patterns.datasets.synthetic.textures.tools import natural_colour
+from keras_patterns.datasets.synthetic.textures.tools import per_cell
+from keras_patterns.datasets.synthetic.textures.tools import random_palette
 from keras_patterns.datasets.synthetic.textures.tools import relief
+from keras_patterns.datasets.synthetic.textures.tools import voronoi
 
 # === Camouflage: woodland, digital, desert, brushstroke ===
 
@@ -49,7 +49,7 @@ _CAMO_STYLES = {
 def _camo_palette(rng):
     style = rng.choice([*_CAMO_STYLES, "any"], p=[0.35, 0.2, 0.12, 0.08, 0.25])
     if style == "any":
-        return _palette(rng, 4, 0.1)
+        return random_palette(rng, 4, 0.1)
     return np.stack(
         [
             random_color(
@@ -60,7 +60,7 @@ def _camo_palette(rng):
     )
 
 
-def _sample_camouflage(rng):
+def sample_camouflage(rng):
     kind = rng.choice(
         ["woodland", "digital", "desert", "brush"], p=[0.35, 0.25, 0.2, 0.2]
     )
@@ -77,7 +77,7 @@ def _sample_camouflage(rng):
     }
 
 
-def _render_camouflage(spec, u, v, pixel):
+def render_camouflage(spec, u, v, pixel):
     s, palette, table = spec["scale"], spec["palette"], spec["noise"]
     kind = spec["kind"]
     x, y = u, v
@@ -110,7 +110,7 @@ def _render_camouflage(spec, u, v, pixel):
 
 def _animal_palette(rng, kind):
     if rng.random() < 0.3:
-        return _palette(rng, 3, 0.3)
+        return random_palette(rng, 3, 0.3)
     hue = rng.uniform(0.06, 0.12)
     if kind == "zebra":
         light = random_color(rng, (0.8, 1.0), (0.0, 0.2), hue=hue)
@@ -132,7 +132,7 @@ def _animal_palette(rng, kind):
     return np.stack([ground, dark, inner])
 
 
-def _sample_animal(rng):
+def sample_animal(rng):
     kind = rng.choice(
         ["leopard", "cheetah", "zebra", "giraffe", "snake", "croc", "ermine"],
         p=[0.2, 0.15, 0.15, 0.15, 0.13, 0.1, 0.12],
@@ -143,7 +143,7 @@ def _sample_animal(rng):
         "size": rng.uniform(
             *{"snake": (4, 10), "leopard": (14, 32)}.get(kind, (9, 26))
         ),
-        "cells": _cell_table(rng, 6),
+        "cells": cell_table(rng, 6),
         "sharp": rng.uniform(0.6, 2.0),
         "stretch": rng.uniform(1.0, 1.6),
         "blotch": rng.uniform(12, 40),
@@ -158,7 +158,7 @@ def _leopard(spec, u, v, pixel):
     for layer, shift in enumerate((0.0, 0.5)):
         x, y = u / size + shift, v / size + shift * 1.3
         i, j = np.floor(x), np.floor(y)
-        cell = _per_cell(i + 7 * layer, j, spec["cells"])
+        cell = per_cell(i + 7 * layer, j, spec["cells"])
         dx = x - i - 0.5 - 0.2 * (cell[..., 0] - 0.5)
         dy = y - j - 0.5 - 0.2 * (cell[..., 1] - 0.5)
         r, phi = np.hypot(dx, dy) * size, np.arctan2(dy, dx)
@@ -187,7 +187,7 @@ def _zebra(spec, u, v, pixel):
     bend = fractal_noise(u / np.float32(spec["stretch"] * 3), v, size * 3, table, 2)
     t = v + np.float32(size * 0.9) * bend
     fork = fractal_noise(u, v, size * 1.2, table, 2)
-    z = np.sin(t * (_TAU / np.float32(size))) + 0.45 * fork
+    z = np.sin(t * (TAU / np.float32(size))) + 0.45 * fork
     out = np.broadcast_to(palette[0], (*u.shape, 3)).copy()
     return mix(out, palette[1], aa(z * np.float32(size / 6.3), pixel))
 
@@ -199,12 +199,12 @@ def _cells_print(spec, u, v, pixel):
         u, v = domain_warp(u, v, size * 0.7, size * 0.12, spec["noise"], 2)
     x, y = u / np.float32(size * spec["stretch"]), v / np.float32(size)
     jitter, stagger = (0.15, 0.5) if kind == "snake" else (0.9, 0.0)
-    f1, f2, value, px, py = _voronoi(x, y, spec["cells"], jitter, stagger)
+    f1, f2, value, px, py = voronoi(x, y, spec["cells"], jitter, stagger)
     edge = (f2 - f1) * np.float32(size * 0.5)
     if kind == "giraffe":
         width = np.float32(size * 0.06 * spec["sharp"])
-        inner = _ramp(np.clip(edge / np.float32(size * 0.3), 0, 1), palette[1:])
-        _shade(inner, 0.85 + 0.3 * value)
+        inner = colour_ramp(np.clip(edge / np.float32(size * 0.3), 0, 1), palette[1:])
+        apply_shading(inner, 0.85 + 0.3 * value)
         return mix(inner, palette[0], 1 - aa(edge - width, pixel))
     if kind == "snake":
         blotch = fractal_noise(
@@ -214,14 +214,14 @@ def _cells_print(spec, u, v, pixel):
             spec["noise"],
             2,
         )
-        out = _ramp(
+        out = colour_ramp(
             np.clip(0.5 + 0.6 * blotch * spec["sharp"], 0, 1), palette[[0, 2, 1]]
         )
         height = np.sqrt(np.clip(edge / np.float32(size * 0.35), 0, 1)) - 0.4 * (y - py)
     else:
-        out = _ramp(0.3 + 0.5 * value, palette[[1, 0]])
+        out = colour_ramp(0.3 + 0.5 * value, palette[[1, 0]])
         height = np.sqrt(np.clip(edge / np.float32(size * 0.25), 0, 1))
-    return _shade(
+    return apply_shading(
         out, relief(height, pixel, spec["depth"], spec["light"]) * (0.7 + 0.3 * height)
     )
 
@@ -244,7 +244,7 @@ def _ermine(spec, u, v, pixel):
     return mix(out, palette[1], aa(np.maximum(tail, dots), pixel))
 
 
-def _render_animal(spec, u, v, pixel):
+def render_animal(spec, u, v, pixel):
     kind = spec["kind"]
     if kind in ("leopard", "cheetah"):
         return _leopard(spec, u, v, pixel)
@@ -258,17 +258,18 @@ def _render_animal(spec, u, v, pixel):
 # === Floral and foliage: leaf cover, tropical prints, flowers, small prints ===
 
 
-def _sample_floral(rng):
+def sample_floral(rng):
     kind = rng.choice(
         ["foliage", "tropical", "flowers", "printed"], p=[0.35, 0.2, 0.3, 0.15]
     )
     natural = rng.random() < 0.7
     if natural:
         greens = [
-            _natural(rng, (0.2, 0.42), (0.2, 0.75), (0.35, 0.85)) for _ in range(3)
+            natural_colour(rng, (0.2, 0.42), (0.2, 0.75), (0.35, 0.85))
+            for _ in range(3)
         ]
     else:
-        greens = list(_palette(rng, 3, 0.1))
+        greens = list(random_palette(rng, 3, 0.1))
     spec = {
         "kind": kind,
         "leaves": np.stack(greens),
@@ -277,14 +278,14 @@ def _sample_floral(rng):
         )
         if kind == "foliage"
         else random_color(rng),
-        "flowers": _palette(rng, 3, 0.2),
+        "flowers": random_palette(rng, 3, 0.2),
         "size": rng.uniform(10, 30) if kind != "tropical" else rng.uniform(22, 50),
         "width": rng.uniform(0.2, 0.6),
         "petals": int(rng.integers(4, 9)),
         "petal_shape": rng.uniform(0.2, 0.7),
         "layers": int(rng.integers(2, 5)),
         "shaded": kind == "foliage" or (kind == "flowers" and rng.random() < 0.6),
-        "cells": _cell_table(rng, 6),
+        "cells": cell_table(rng, 6),
     }
     if kind == "printed":
         spec["motif"] = motifs.sample_floral(rng)
@@ -296,8 +297,8 @@ def _leaf_layer(out, spec, u, v, pixel, layer, darken):
     size = np.float32(spec["size"])
     x, y = u / size + np.float32(0.37 * layer), v / size + np.float32(0.61 * layer)
     i, j = np.floor(x), np.floor(y)
-    cell = _per_cell(i + 5 * layer, j + 3 * layer, spec["cells"])
-    angle = cell[..., 2] * _TAU
+    cell = per_cell(i + 5 * layer, j + 3 * layer, spec["cells"])
+    angle = cell[..., 2] * TAU
     length = np.float32(0.34) + np.float32(0.14) * cell[..., 3]
     dx, dy = x - i - 0.4 - 0.2 * cell[..., 0], y - j - 0.4 - 0.2 * cell[..., 1]
     cos, sin = np.cos(angle), np.sin(angle)
@@ -327,11 +328,11 @@ def _flower_layer(out, spec, u, v, pixel, layer):
     size = np.float32(spec["size"] * 1.3)
     x, y = u / size + np.float32(0.5 * layer), v / size + np.float32(0.3 * layer)
     i, j = np.floor(x), np.floor(y)
-    cell = _per_cell(i + 9 * layer, j + 1, spec["cells"])
+    cell = per_cell(i + 9 * layer, j + 1, spec["cells"])
     radius = np.float32(0.22) + np.float32(0.16) * cell[..., 3]
     dx = x - i - 0.5 - (0.44 - radius) * (cell[..., 0] - 0.5) * 2
     dy = y - j - 0.5 - (0.44 - radius) * (cell[..., 1] - 0.5) * 2
-    r, phi = np.hypot(dx, dy), np.arctan2(dy, dx) + cell[..., 2] * _TAU
+    r, phi = np.hypot(dx, dy), np.arctan2(dy, dx) + cell[..., 2] * TAU
     n, shape = spec["petals"], np.float32(spec["petal_shape"])
     petal = np.abs(np.cos(np.float32(n / 2) * phi))
     outline = radius * (shape + (1 - shape) * petal)
@@ -347,14 +348,14 @@ def _flower_layer(out, spec, u, v, pixel, layer):
     return mix(out, flowers[2], heart)
 
 
-def _render_floral(spec, u, v, pixel):
+def render_floral(spec, u, v, pixel):
     kind = spec["kind"]
     if kind == "printed":
         return motifs.render_floral(spec["motif"], u, v, pixel)
     out = np.broadcast_to(spec["ground"], (*u.shape, 3)).copy()
     if kind == "foliage":
         mottle = fractal_noise(u, v, spec["size"] * 0.6, spec["noise"], 2)
-        _shade(out, np.clip(1 + 0.4 * mottle, 0.3, 2))
+        apply_shading(out, np.clip(1 + 0.4 * mottle, 0.3, 2))
     layers = spec["layers"] if kind != "flowers" else 2
     for layer in range(layers):
         darken = 0.65 + 0.35 * (layer + 1) / layers if spec["shaded"] else 1.0

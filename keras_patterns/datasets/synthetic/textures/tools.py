@@ -12,7 +12,7 @@ NOISE_SIZE = 64
 CELLS = 16
 """Side of the per-cell random tables (also a power of two)."""
 
-_TAU = np.float32(2 * np.pi)
+TAU = np.float32(2 * np.pi)
 # Standard deviation of one octave of `_lattice` over N(0, 1) lattice values.
 _OCTAVE_STD = 0.74
 
@@ -151,7 +151,7 @@ def relief(
     return np.minimum(shade, 2.5).astype(np.float32, copy=False)
 
 
-def _ramp(t, colors):
+def colour_ramp(t, colors):
     """Piecewise-linear colour map of `t` in [0, 1] through `colors` (k, 3)."""
     colors = np.asarray(colors, np.float32)
     x = np.clip(t, 0.0, 1.0) * np.float32(len(colors) - 1)
@@ -159,13 +159,13 @@ def _ramp(t, colors):
     return colors[i] + (colors[i + 1] - colors[i]) * (x - i)[..., None]
 
 
-def _shade(out, factor):
+def apply_shading(out, factor):
     """Multiplies an image `(H, W, 3)` by a brightness `(H, W)`."""
     out *= factor[..., None]
     return out
 
 
-def _palette(rng, n, min_contrast=0.15):
+def random_palette(rng, n, min_contrast=0.15):
     """`n` colours: contrasting ones, or one hue family in varied values."""
     if rng.random() < 0.55:
         return np.stack(contrasting_colors(rng, n, min_contrast))
@@ -182,22 +182,22 @@ def _palette(rng, n, min_contrast=0.15):
     return np.stack(colors).astype(np.float32)
 
 
-def _natural(rng, hue, value, saturation):
+def natural_colour(rng, hue, value, saturation):
     """A colour with hue drawn in a range (turns): wood, skin, stone tones."""
     return random_color(rng, value, saturation, hue=rng.uniform(*hue))
 
 
-def _cell_table(rng, columns):
+def cell_table(rng, columns):
     return rng.random((CELLS, CELLS, columns)).astype(np.float32)
 
 
-def _per_cell(i, j, table):
+def per_cell(i, j, table):
     """The random values `(..., columns)` of integer cells `(i, j)`."""
     mask = CELLS - 1
     return table[j.astype(np.int64) & mask, i.astype(np.int64) & mask]
 
 
-def _voronoi(x, y, table, jitter, stagger=0.0):
+def voronoi(x, y, table, jitter, stagger=0.0):
     """Nearest and second-nearest jittered lattice points (distances in cells).
 
     Returns `(f1, f2, value, px, py)`: the two distances, the nearest cell's
@@ -217,7 +217,7 @@ def _voronoi(x, y, table, jitter, stagger=0.0):
         i0 = np.floor(x - shift)
         for di in (-1.0, 0.0, 1.0):
             i = i0 + di
-            cell = _per_cell(i, j, table)
+            cell = per_cell(i, j, table)
             cx = i + shift + 0.5 + jitter * (cell[..., 0] - 0.5)
             cy = j + 0.5 + jitter * (cell[..., 1] - 0.5)
             d = np.hypot(x - cx, y - cy)
@@ -258,10 +258,10 @@ def _profile(position, kind, amount):
     return 1 + np.float32(amount) * 0.5 * x
 
 
-def _sample_bands(rng, period, kind):
+def sample_bands(rng, period, kind):
     """Band widths and colours shared by stripes and wavy lines."""
     n = int(rng.integers(2, 5))
-    palette = _palette(rng, n, 0.18)
+    palette = random_palette(rng, n, 0.18)
     if kind == "irregular":
         widths = rng.lognormal(0, 0.8, int(rng.integers(5, 13)))
         widths *= rng.uniform(2.5, 4.0) * period / widths.sum()
@@ -290,11 +290,11 @@ def _sample_bands(rng, period, kind):
     }
 
 
-def _paint_bands(spec, t, u, v, pixel):
+def paint_bands(spec, t, u, v, pixel):
     out, position = _stripe_colors(t, spec, pixel)
     if spec["profile_amount"]:
-        _shade(out, _profile(position, spec["profile"], spec["profile_amount"]))
+        apply_shading(out, _profile(position, spec["profile"], spec["profile_amount"]))
     if spec["grain"]:
         grain = fractal_noise(u, v * 4.0, 2.0, spec["noise"], 2)
-        _shade(out, 1 + np.float32(spec["grain"] * 0.5) * grain)
+        apply_shading(out, 1 + np.float32(spec["grain"] * 0.5) * grain)
     return out

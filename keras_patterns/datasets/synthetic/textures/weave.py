@@ -4,17 +4,17 @@ import numpy as np
 
 from keras_patterns.datasets.synthetic.drawing import aa
 from keras_patterns.datasets.synthetic.drawing import random_color
-from keras_patterns.datasets.synthetic.textures.tools import _TAU
-from keras_patterns.datasets.synthetic.textures.tools import _cell_table
-from keras_patterns.datasets.synthetic.textures.tools import _palette
-from keras_patterns.datasets.synthetic.textures.tools import _per_cell
+from keras_patterns.datasets.synthetic.textures.tools import TAU
+from keras_patterns.datasets.synthetic.textures.tools import cell_table
 from keras_patterns.datasets.synthetic.textures.tools import domain_warp
 from keras_patterns.datasets.synthetic.textures.tools import fractal_noise
+from keras_patterns.datasets.synthetic.textures.tools import per_cell
+from keras_patterns.datasets.synthetic.textures.tools import random_palette
 
 # === Weaves: plain, burlap, twill, basketweave, herringbone, knit ===
 
 
-def _sample_weave(rng):
+def sample_weave(rng):
     kind = rng.choice(
         ["plain", "burlap", "twill", "basket", "herringbone", "knit"],
         p=[0.14, 0.17, 0.17, 0.2, 0.12, 0.2],
@@ -29,7 +29,7 @@ def _sample_weave(rng):
         )
         palette = np.stack([warp, weft, warp * 0.25])
     else:
-        palette = _palette(rng, 3, 0.12)
+        palette = random_palette(rng, 3, 0.12)
         if rng.random() < 0.5:
             palette[1] = palette[0] * rng.uniform(0.7, 1.2)
         palette[2] = palette[0] * 0.2
@@ -58,7 +58,7 @@ def _sample_weave(rng):
         "colorwork": rng.choice(
             ["solid", "rows", "motif", "heather"], p=[0.4, 0.2, 0.2, 0.2]
         ),
-        "threads": _cell_table(rng, 2),
+        "threads": cell_table(rng, 2),
     }
 
 
@@ -97,8 +97,8 @@ def _interlace(spec, u, v, pixel):
     x, y = u / np.float32(p), v / np.float32(p)
     i, j = np.floor(x), np.floor(y)
     fx, fy = x - i - 0.5, y - j - 0.5
-    warp_thread = _per_cell(i, i * 0, spec["threads"])
-    weft_thread = _per_cell(j, j * 0 + 5, spec["threads"])
+    warp_thread = per_cell(i, i * 0, spec["threads"])
+    weft_thread = per_cell(j, j * 0 + 5, spec["threads"])
     fill, jitter = np.float32(spec["fill"]), np.float32(irregular)
     slub = fractal_noise(u, v, p * 3, table, 2) * jitter * 0.4
     warp_w = fill * (1 + jitter * (warp_thread[..., 0] - 0.5) + slub)
@@ -113,7 +113,7 @@ def _interlace(spec, u, v, pixel):
     hair = np.float32(0.15 * min(1.0, 1.0 / pixel))
     fibre_a = 1 + hair * fractal_noise(u, v * np.float32(0.15), 0.8, table, 2)
     fibre_b = 1 + hair * fractal_noise(u * np.float32(0.15), v, 0.8, table, 2)
-    ply = _TAU / np.float32(0.45 * p)
+    ply = TAU / np.float32(0.45 * p)
     fibre_a *= 1 - 0.15 * np.sin((v + fx * np.float32(0.6 * p)) * ply) ** 2
     fibre_b *= 1 - 0.15 * np.sin((u + fy * np.float32(0.6 * p)) * ply) ** 2
     warp_shade = _thread_shade(2 * fx / warp_w, 2 * fy, top, spec["flat"])
@@ -138,7 +138,7 @@ def _stitch_colors(spec, i, j):
         pick = np.zeros(i.shape, np.int64)
     colors = palette[pick]
     if work == "heather":
-        colors = colors * (0.8 + 0.4 * _per_cell(i, j, spec["threads"])[..., :1])
+        colors = colors * (0.8 + 0.4 * per_cell(i, j, spec["threads"])[..., :1])
     return colors
 
 
@@ -159,7 +159,7 @@ def _knit(spec, u, v, pixel):
         across = dx * 0.954 - dy * 0.3
         e = (along / 0.68) ** 2 + (across / 0.21) ** 2
         lift = np.sqrt(np.clip(1 - e, 0, 1))
-        twist = 1 + 0.15 * np.sin(np.float32(_TAU) * (along * 5 + across * 2))
+        twist = 1 + 0.15 * np.sin(np.float32(TAU) * (along * 5 + across * 2))
         lift = lift * twist
         closer = lift > best
         best = np.where(closer, lift, best)
@@ -169,7 +169,7 @@ def _knit(spec, u, v, pixel):
     return color * shade * cover[..., None] + color * 0.2 * (1 - cover[..., None])
 
 
-def _render_weave(spec, u, v, pixel):
+def render_weave(spec, u, v, pixel):
     if spec["kind"] == "knit":
         return _knit(spec, u, v, pixel)
     return _interlace(spec, u, v, pixel)

@@ -147,7 +147,7 @@ def history_figure(
 
     Example:
 
-    >>> from keras_patterns.utils.plots import history_figure
+    >>> from keras_patterns.utils.figures import history_figure
     >>> figure = history_figure({"loss": [1.0, 0.5], "val_loss": [1.2, 0.8]})
     >>> [line.get_label() for line in figure.axes[0].lines]
     ['train', 'validation']
@@ -210,7 +210,7 @@ def plot_history(
 
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from keras_patterns.utils.plots import plot_history
+    >>> from keras_patterns.utils.figures import plot_history
     >>> history = {"loss": [0.9, 0.5, 0.4], "val_loss": [1.0, 0.7, 0.6]}
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     plot_history(history, Path(folder) / "curves" / "model.png").name

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_patterns.modeling.backbones import dilate
-from keras_patterns.modeling.backbones import dilation_plan
+from keras_patterns.modeling.dilation import dilate
+from keras_patterns.modeling.dilation import dilation_plan
 from keras_patterns.segmentation.backbones import _mobilenet_v2_plan
 from keras_patterns.segmentation.backbones import _resnet50_plan
 

@@ -223,7 +223,7 @@ def dilation_plan(model: keras.Model, output_stride: int) -> dict[str, dict]:
     Example:
 
     >>> import keras
-    >>> from keras_patterns.modeling.backbones import dilation_plan
+    >>> from keras_patterns.modeling.dilation import dilation_plan
     >>> inputs = keras.Input((None, None, 3))
     >>> x = keras.layers.Conv2D(4, 3, strides=2, padding="same", name="a")(inputs)
     >>> x = keras.layers.Conv2D(4, 3, strides=2, padding="same", name="b")(x)
@@ -277,7 +277,7 @@ def dilate(
     Example:
 
     >>> import keras
-    >>> from keras_patterns.modeling.backbones import dilate
+    >>> from keras_patterns.modeling.dilation import dilate
     >>> inputs = keras.Input((None, None, 3))
     >>> x = keras.layers.Conv2D(4, 3, strides=2, padding="same")(inputs)
     >>> x = keras.layers.Conv2D(4, 3, strides=2, padding="same")(x)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_patterns.utils.plots import history_figure
-from keras_patterns.utils.plots import plot_history
+from keras_patterns.utils.figures import history_figure
+from keras_patterns.utils.figures import plot_history
 
 HISTORY = {
     "loss": [0.9, 0.6, 0.45, 0.4],

@@ -121,7 +121,7 @@ def upsample(x: Tensor, factor: int, interpolation: str = "bilinear") -> Tensor:
     Example:
 
     >>> import numpy as np
-    >>> from keras_patterns.utils.upsampling import upsample
+    >>> from keras_patterns.utils.polyphase import upsample
     >>> row = np.array([[[[0.0], [1.0]]]], "float32")
     >>> np.asarray(upsample(row, 2, "bilinear"))[0, 0, :, 0]
     array([0.  , 0.25, 0.75, 1.  ], dtype=float32)

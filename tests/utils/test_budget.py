@@ -6,7 +6,7 @@ import time
 import keras
 import numpy as np
 
-from keras_patterns.utils.training import fit_with_budget
+from keras_patterns.utils.budget import fit_with_budget
 
 
 def _model():

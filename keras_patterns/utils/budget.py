@@ -47,7 +47,7 @@ def fit_with_budget(
     Example:
 
     >>> import keras, numpy as np
-    >>> from keras_patterns.utils.training import fit_with_budget
+    >>> from keras_patterns.utils.budget import fit_with_budget
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     >>> model.compile(optimizer="sgd", loss="mse")
     >>> def batches():
