@@ -30,8 +30,8 @@ from keras_patterns import modeling
 from keras_patterns import models
 from keras_patterns import patches
 from keras_patterns import segmentation
-from keras_patterns.grouping import GroupingResult
-from keras_patterns.grouping import PatternGrouper
+from keras_patterns.grouping.grouping_result import GroupingResult
+from keras_patterns.grouping.pattern_grouper import PatternGrouper
 from keras_patterns.utils.deprecation import alias_moved_module
 from keras_patterns.version import __version__
 

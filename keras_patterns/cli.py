@@ -107,7 +107,7 @@ def _read_garments(path, files):
 
 
 def _grouper(args):
-    from keras_patterns.grouping import PatternGrouper
+    from keras_patterns.grouping.pattern_grouper import PatternGrouper
 
     progress = not args.quiet
     if args.grouper is not None:
@@ -158,7 +158,7 @@ def _cmd_group(args):
 def _cmd_similar(args):
     import csv
 
-    from keras_patterns.grouping import PatternGrouper
+    from keras_patterns.grouping.pattern_grouper import PatternGrouper
     from keras_patterns.grouping.inputs import list_inputs
     from keras_patterns.utils.io import atomic_path
 
@@ -274,7 +274,7 @@ def _cmd_prepare(args):
 
 
 def _cmd_convert_esrgan(args):
-    from keras_patterns.enhancement import RRDBNet
+    from keras_patterns.enhancement.rrdb_net import RRDBNet
 
     model = RRDBNet.from_torch_checkpoint(args.checkpoint, key=args.key)
     model.save(args.output)

@@ -200,8 +200,109 @@ MOVED_MODULES = {
 @pytest.mark.parametrize("module, name", MOVED_NAMES)
 def test_moved_names_import_from_their_old_place(module, name):
     import importlib
+    import warnings
 
-    assert getattr(importlib.import_module(module), name) is not None
+    with warnings.catch_warnings():  # some are deprecated since 0.2.0
+        warnings.simplefilter("ignore", DeprecationWarning)
+        assert getattr(importlib.import_module(module), name) is not None
+
+
+# The namespaces whose `__all__` is the public API, one path per name.
+PUBLIC_NAMESPACES = (
+    "keras_patterns",
+    "keras_patterns.layers",
+    "keras_patterns.models",
+    "keras_patterns.losses",
+    "keras_patterns.metrics",
+    "keras_patterns.clustering",
+    "keras_patterns.datasets",
+    "keras_patterns.embedding",
+    "keras_patterns.enhancement",
+    "keras_patterns.grouping",
+    "keras_patterns.modeling",
+    "keras_patterns.patches",
+    "keras_patterns.segmentation",
+)
+# Paths that 0.2.0 deprecated, with the one public path each name kept.
+DEPRECATED = {
+    "keras_patterns.segmentation": {
+        "AtrousSpatialPyramidPooling": "keras_patterns.layers",
+        "BackbonePreprocessing": "keras_patterns.layers",
+        "BilinearUpsampling": "keras_patterns.layers",
+        "CropToReference": "keras_patterns.layers",
+        "PadToMultiple": "keras_patterns.layers",
+        "DeepLabV3Plus": "keras_patterns.models",
+        "MaskedSparseCategoricalCrossentropy": "keras_patterns.losses",
+        "mean_iou_metric": "keras_patterns.metrics",
+        "dilated_clone": "keras_patterns.modeling",
+    },
+    "keras_patterns.embedding": {
+        "GeneralizedMeanPooling": "keras_patterns.layers",
+        "ImageRangeScaling": "keras_patterns.layers",
+        "L2Normalize": "keras_patterns.layers",
+        "TokenPooling": "keras_patterns.layers",
+        "PatternEmbedder": "keras_patterns.models",
+        "SiameseModel": "keras_patterns.models",
+        "TripletBatchAllLoss": "keras_patterns.losses",
+        "TripletHardLoss": "keras_patterns.losses",
+        "TripletLoss": "keras_patterns.losses",
+        "TripletSemiHardLoss": "keras_patterns.losses",
+        "RecallAtK": "keras_patterns.metrics",
+        "TripletStatistic": "keras_patterns.metrics",
+        "evaluate_retrieval": "keras_patterns.metrics",
+    },
+    "keras_patterns.enhancement": {
+        "NearestUpsampling": "keras_patterns.layers",
+        "PixelUnshuffle": "keras_patterns.layers",
+        "RRDB": "keras_patterns.layers",
+        "ResidualDenseBlock": "keras_patterns.layers",
+        "ESRGAN": "keras_patterns.models",
+        "RRDBNet": "keras_patterns.models",
+        "VGGStyleDiscriminator": "keras_patterns.models",
+        "PerceptualLoss": "keras_patterns.losses",
+        "RelativisticAverageLoss": "keras_patterns.losses",
+    },
+    "keras_patterns.modeling": {
+        "BackbonePreprocessing": "keras_patterns.layers",
+        "BicubicUpsampling": "keras_patterns.layers",
+        "BilinearUpsampling": "keras_patterns.layers",
+        "NearestUpsampling": "keras_patterns.layers",
+    },
+    "keras_patterns.grouping": {
+        "GroupingResult": "keras_patterns",
+        "PatternGrouper": "keras_patterns",
+    },
+}
+
+
+def test_every_public_name_has_one_path():
+    import importlib
+    import inspect
+
+    paths = {}
+    for namespace in PUBLIC_NAMESPACES:
+        module = importlib.import_module(namespace)
+        for name in module.__all__:
+            value = getattr(module, name)
+            if not inspect.ismodule(value):
+                paths.setdefault((id(value), name), []).append(namespace)
+    assert len(paths) > 90
+    assert {k[1]: v for k, v in paths.items() if len(v) > 1} == {}
+
+
+@pytest.mark.parametrize(
+    "old, name",
+    [(old, name) for old, names in DEPRECATED.items() for name in names],
+)
+def test_deprecated_paths_warn_and_give_the_public_object(old, name):
+    import importlib
+
+    new = DEPRECATED[old][name]
+    with pytest.warns(DeprecationWarning, match=f"{old}.{name} moved to {new}.{name}"):
+        value = getattr(importlib.import_module(old), name)
+    assert value is getattr(importlib.import_module(new), name)
+    assert name in importlib.import_module(new).__all__
+    assert name not in importlib.import_module(old).__all__
 
 
 @pytest.mark.parametrize("old", sorted(MOVED_MODULES))

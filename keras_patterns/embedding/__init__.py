@@ -12,37 +12,12 @@ catalogue's unlabelled ones (`train_embedder_on_patches`).
 from keras_patterns.embedding.augmentation import pattern_augmentation
 from keras_patterns.embedding.augmentation import pattern_augmentation_layers
 from keras_patterns.embedding.distances import pairwise_distances
-from keras_patterns.embedding.embedding_layers import GeneralizedMeanPooling
-from keras_patterns.embedding.embedding_layers import ImageRangeScaling
-from keras_patterns.embedding.embedding_layers import TokenPooling
-from keras_patterns.embedding.l2_normalize import L2Normalize
-from keras_patterns.embedding.pattern_embedder import PatternEmbedder
 from keras_patterns.embedding.pattern_embedder import texture_cnn
-from keras_patterns.embedding.retrieval_metrics import RecallAtK
-from keras_patterns.embedding.retrieval_metrics import TripletStatistic
-from keras_patterns.embedding.retrieval_metrics import evaluate_retrieval
-from keras_patterns.embedding.siamese_model import SiameseModel
 from keras_patterns.embedding.training import train_embedder_on_patches
 from keras_patterns.embedding.training import train_pattern_embedder
-from keras_patterns.embedding.triplet_losses import TripletBatchAllLoss
-from keras_patterns.embedding.triplet_losses import TripletHardLoss
-from keras_patterns.embedding.triplet_losses import TripletLoss
-from keras_patterns.embedding.triplet_losses import TripletSemiHardLoss
+from keras_patterns.utils.deprecation import moved_names
 
 __all__ = [
-    "GeneralizedMeanPooling",
-    "ImageRangeScaling",
-    "L2Normalize",
-    "PatternEmbedder",
-    "RecallAtK",
-    "SiameseModel",
-    "TokenPooling",
-    "TripletBatchAllLoss",
-    "TripletHardLoss",
-    "TripletLoss",
-    "TripletSemiHardLoss",
-    "TripletStatistic",
-    "evaluate_retrieval",
     "pairwise_distances",
     "pattern_augmentation",
     "pattern_augmentation_layers",
@@ -50,3 +25,24 @@ __all__ = [
     "train_embedder_on_patches",
     "train_pattern_embedder",
 ]
+
+# Keras layers, models, losses and metrics have one public path each, in
+# the namespace of their kind; the old paths here warn and forward.
+__getattr__ = moved_names(
+    __name__,
+    {
+        "GeneralizedMeanPooling": "keras_patterns.layers",
+        "ImageRangeScaling": "keras_patterns.layers",
+        "L2Normalize": "keras_patterns.layers",
+        "PatternEmbedder": "keras_patterns.models",
+        "RecallAtK": "keras_patterns.metrics",
+        "SiameseModel": "keras_patterns.models",
+        "TokenPooling": "keras_patterns.layers",
+        "TripletBatchAllLoss": "keras_patterns.losses",
+        "TripletHardLoss": "keras_patterns.losses",
+        "TripletLoss": "keras_patterns.losses",
+        "TripletSemiHardLoss": "keras_patterns.losses",
+        "TripletStatistic": "keras_patterns.metrics",
+        "evaluate_retrieval": "keras_patterns.metrics",
+    },
+)

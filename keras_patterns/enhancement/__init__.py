@@ -10,31 +10,14 @@ whether a generator beats plain interpolation.
 """
 
 from keras_patterns.enhancement.convert import load_state_dict
-from keras_patterns.enhancement.discriminator import VGGStyleDiscriminator
-from keras_patterns.enhancement.esrgan import ESRGAN
-from keras_patterns.enhancement.rrdb_layers import RRDB
-from keras_patterns.enhancement.rrdb_layers import PixelUnshuffle
-from keras_patterns.enhancement.rrdb_layers import ResidualDenseBlock
-from keras_patterns.enhancement.rrdb_net import RRDBNet
 from keras_patterns.enhancement.sr_data import degrade
 from keras_patterns.enhancement.sr_data import super_resolution_dataset
 from keras_patterns.enhancement.sr_evaluation import psnr_against_bicubic
-from keras_patterns.enhancement.sr_losses import PerceptualLoss
-from keras_patterns.enhancement.sr_losses import RelativisticAverageLoss
 from keras_patterns.enhancement.upscale import upscale
 from keras_patterns.enhancement.upscale import upscale_patches
-from keras_patterns.modeling.upsampling import NearestUpsampling
+from keras_patterns.utils.deprecation import moved_names
 
 __all__ = [
-    "ESRGAN",
-    "NearestUpsampling",
-    "PerceptualLoss",
-    "PixelUnshuffle",
-    "RRDB",
-    "RRDBNet",
-    "RelativisticAverageLoss",
-    "ResidualDenseBlock",
-    "VGGStyleDiscriminator",
     "degrade",
     "load_state_dict",
     "psnr_against_bicubic",
@@ -42,3 +25,20 @@ __all__ = [
     "upscale",
     "upscale_patches",
 ]
+
+# Keras layers, models, losses and metrics have one public path each, in
+# the namespace of their kind; the old paths here warn and forward.
+__getattr__ = moved_names(
+    __name__,
+    {
+        "ESRGAN": "keras_patterns.models",
+        "NearestUpsampling": "keras_patterns.layers",
+        "PerceptualLoss": "keras_patterns.losses",
+        "PixelUnshuffle": "keras_patterns.layers",
+        "RRDB": "keras_patterns.layers",
+        "RRDBNet": "keras_patterns.models",
+        "RelativisticAverageLoss": "keras_patterns.losses",
+        "ResidualDenseBlock": "keras_patterns.layers",
+        "VGGStyleDiscriminator": "keras_patterns.models",
+    },
+)

@@ -18,12 +18,9 @@ from keras_patterns.modeling import labels
 from keras_patterns.modeling.dilation import dilate
 from keras_patterns.modeling.dilation import dilated_clone
 from keras_patterns.modeling.dilation import dilation_plan
-from keras_patterns.modeling.preprocessing import BackbonePreprocessing
-from keras_patterns.modeling.upsampling import BicubicUpsampling
-from keras_patterns.modeling.upsampling import BilinearUpsampling
 from keras_patterns.modeling.upsampling import IntegerUpsampling
-from keras_patterns.modeling.upsampling import NearestUpsampling
 from keras_patterns.utils.deprecation import alias_moved_module
+from keras_patterns.utils.deprecation import moved_names
 
 # Renamed in 0.2.0 (it dilates backbones; it holds none).
 alias_moved_module(
@@ -31,13 +28,21 @@ alias_moved_module(
 )
 
 __all__ = [
-    "BackbonePreprocessing",
-    "BicubicUpsampling",
-    "BilinearUpsampling",
     "IntegerUpsampling",
-    "NearestUpsampling",
     "dilate",
     "dilated_clone",
     "dilation_plan",
     "labels",
 ]
+
+# Keras layers, models, losses and metrics have one public path each, in
+# the namespace of their kind; the old paths here warn and forward.
+__getattr__ = moved_names(
+    __name__,
+    {
+        "BackbonePreprocessing": "keras_patterns.layers",
+        "BicubicUpsampling": "keras_patterns.layers",
+        "BilinearUpsampling": "keras_patterns.layers",
+        "NearestUpsampling": "keras_patterns.layers",
+    },
+)

@@ -8,36 +8,34 @@ its `median_frequency_weights`, `mean_iou_metric` (training) and `mean_iou`
 catalogue's word on which garment a photo shows.
 """
 
-from keras_patterns.modeling.dilation import dilated_clone
-from keras_patterns.modeling.preprocessing import BackbonePreprocessing
-from keras_patterns.modeling.upsampling import BilinearUpsampling
-from keras_patterns.segmentation.aspp import AtrousSpatialPyramidPooling
 from keras_patterns.segmentation.backbones import build_encoder
-from keras_patterns.segmentation.deeplab_v3_plus import DeepLabV3Plus
-from keras_patterns.segmentation.deeplab_v3_plus_layers import CropToReference
-from keras_patterns.segmentation.deeplab_v3_plus_layers import PadToMultiple
 from keras_patterns.segmentation.garment_prior import garment_label_maps
 from keras_patterns.segmentation.garment_prior import garment_labels
-from keras_patterns.segmentation.segmentation_losses import (
-    MaskedSparseCategoricalCrossentropy,
-)
 from keras_patterns.segmentation.segmentation_losses import median_frequency_weights
 from keras_patterns.segmentation.segmentation_metrics import mean_iou
-from keras_patterns.segmentation.segmentation_metrics import mean_iou_metric
+from keras_patterns.utils.deprecation import moved_names
 
 __all__ = [
-    "AtrousSpatialPyramidPooling",
-    "BackbonePreprocessing",
-    "BilinearUpsampling",
-    "CropToReference",
-    "DeepLabV3Plus",
-    "MaskedSparseCategoricalCrossentropy",
-    "PadToMultiple",
     "build_encoder",
-    "dilated_clone",
     "garment_label_maps",
     "garment_labels",
     "mean_iou",
-    "mean_iou_metric",
     "median_frequency_weights",
 ]
+
+# Keras layers, models, losses and metrics have one public path each, in
+# the namespace of their kind; the old paths here warn and forward.
+__getattr__ = moved_names(
+    __name__,
+    {
+        "AtrousSpatialPyramidPooling": "keras_patterns.layers",
+        "BackbonePreprocessing": "keras_patterns.layers",
+        "BilinearUpsampling": "keras_patterns.layers",
+        "CropToReference": "keras_patterns.layers",
+        "DeepLabV3Plus": "keras_patterns.models",
+        "MaskedSparseCategoricalCrossentropy": "keras_patterns.losses",
+        "PadToMultiple": "keras_patterns.layers",
+        "dilated_clone": "keras_patterns.modeling",
+        "mean_iou_metric": "keras_patterns.metrics",
+    },
+)

@@ -8,7 +8,7 @@ pretrained weight) is thrown away. Both built-in encoders are
 `keras.applications` networks rebuilt that way with `clone_model`, so their
 layer names, and hence ImageNet weights loaded by name, are Keras' own.
 A KerasHub or KerasCV backbone (one with pyramid outputs) is dilated the
-same way, by `keras_patterns.modeling.dilation.dilate`, its weights
+same way, by `keras_patterns.modeling.dilate`, its weights
 copied; a `keras.Model` whose layers are named is used as it is.
 """
 
@@ -256,7 +256,7 @@ def build_encoder(
     gives its stride-4 level P2 and its deepest features (P5, or the
     backbone's output), its stages past `output_stride` dilated, not
     dropped: a copy with the original's weights (see
-    `keras_patterns.modeling.dilation.dilate`).
+    `keras_patterns.modeling.dilate`).
 
     Args:
         backbone: `"resnet50"`, `"mobilenet_v2"` or a `keras.Model`.

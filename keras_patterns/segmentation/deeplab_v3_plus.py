@@ -63,7 +63,7 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
             (such as `keras_hub.models.Backbone.from_preset(
             "resnet_50_imagenet")`), whose stages past the output stride
             are dilated in a copy that keeps its weights (see
-            `keras_patterns.modeling.dilation.dilate`).
+            `keras_patterns.modeling.dilate`).
         output_stride: 16 or 8; built-in and pyramid backbones dilate their
             last stage(s) to reach it.
         input_shape: `(H, W, C)`; `None` dimensions take any size.

@@ -75,11 +75,13 @@ def moved_names(module: str, moved: Mapping[str, str]) -> Callable[[str], Any]:
     Put `__getattr__ = moved_names(__name__, {...})` in the module that used
     to hold the names: `from module import name` and `module.name` keep
     working, warn with a `DeprecationWarning` naming the new path, and give
-    the very object at the new path (imported on first use).
+    the very object at the new path (imported on first use, so the old
+    module imports nothing of the new one until a name is asked for).
 
     Args:
         module: the old module's dotted name (`__name__`).
-        moved: `{old_name: "new.module:new_name"}`.
+        moved: `{old_name: "new.module"}` for a name kept in its new
+            module, or `{old_name: "new.module:new_name"}`.
 
     Returns:
         The `__getattr__` function.
@@ -87,7 +89,7 @@ def moved_names(module: str, moved: Mapping[str, str]) -> Callable[[str], Any]:
     Example:
 
     >>> import warnings
-    >>> getattr_ = moved_names("old.place", {"sqrt": "math:sqrt"})
+    >>> getattr_ = moved_names("old.place", {"sqrt": "math"})
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
     ...     getattr_("sqrt")(9.0), str(caught[0].message)
@@ -99,6 +101,7 @@ def moved_names(module: str, moved: Mapping[str, str]) -> Callable[[str], Any]:
         if name not in moved:
             raise AttributeError(f"module {module!r} has no attribute {name!r}")
         target, _, attribute = moved[name].partition(":")
+        attribute = attribute or name
         warnings.warn(
             f"{module}.{name} moved to {target}.{attribute}; import it from there.",
             DeprecationWarning,
