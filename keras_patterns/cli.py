@@ -158,8 +158,8 @@ def _cmd_group(args):
 def _cmd_similar(args):
     import csv
 
-    from keras_patterns.grouping.pattern_grouper import PatternGrouper
     from keras_patterns.grouping.inputs import list_inputs
+    from keras_patterns.grouping.pattern_grouper import PatternGrouper
     from keras_patterns.utils.io import atomic_path
 
     grouper = PatternGrouper.load(args.grouper, progress=not args.quiet)

@@ -2,7 +2,6 @@
 
 import logging
 import types
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -17,11 +16,7 @@ from keras_patterns.modeling.preprocessing import preprocessing_spec
 from keras_patterns.modeling.preprocessing import warn_if_hub_without_preprocessing
 from keras_patterns.utils.images import to_float
 from keras_patterns.utils.inference import predict_batches
-from keras_patterns.utils.presets import PresetsAttribute
-from keras_patterns.utils.presets import load_preset_model
-from keras_patterns.utils.presets import preset_metadata
-from keras_patterns.utils.presets import resolve_preset
-from keras_patterns.utils.presets import save_preset
+from keras_patterns.utils.presets import PresetMixin
 from keras_patterns.utils.serialization import ArgumentsConfig
 from keras_patterns.utils.serialization import nested
 from keras_patterns.utils.typing import ArrayLike
@@ -160,7 +155,7 @@ BUILTIN = {
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
-class PatternEmbedder(ArgumentsConfig, keras.Model):
+class PatternEmbedder(PresetMixin, ArgumentsConfig, keras.Model):
     """Maps image patches to L2-normalised vectors, close for similar patterns.
 
     A backbone (a `keras.applications` network, a small `"texture_cnn"` for
@@ -211,8 +206,7 @@ class PatternEmbedder(ArgumentsConfig, keras.Model):
     """
 
     NESTED = ("backbone",)
-    presets = PresetsAttribute()
-    """The installed presets, a dict from name to metadata (see `from_preset`)."""
+    PRESET_TASK = "embedder"
 
     def __init__(
         self,
@@ -301,79 +295,13 @@ class PatternEmbedder(ArgumentsConfig, keras.Model):
 
     # === Presets ===
 
-    @classmethod
-    def from_preset(cls, preset: PathLike) -> "PatternEmbedder":
-        """Loads a trained embedder from a preset (with `safe_mode=True`).
-
-        Args:
-            preset: the name of an installed preset (a key of
-                `PatternEmbedder.presets`, such as `"patterns_synthetic"`);
-                a folder written by `save_to_preset` (or holding a
-                `model.keras`); or a remote handle, `hf://OWNER/REPO`
-                (needs `huggingface_hub`) or
-                `kaggle://OWNER/MODEL/keras/VARIATION` (needs `kagglehub`).
-
-        Returns:
-            The `PatternEmbedder`, with its trained weights.
-
-        Example:
-
-        >>> import keras_patterns as kp
-        >>> embedder = kp.models.PatternEmbedder.from_preset("patterns_synthetic")
-        >>> embedder.embedding_dim == embedder.presets["patterns_synthetic"][
-        ...     "embedding_dim"]
-        True
-        """
-        directory = resolve_preset(preset)
-        expected = preset_metadata(directory).get("class_name", cls.__name__)
-        if expected != cls.__name__:
-            raise ValueError(
-                f'"preset" must hold a {cls.__name__}. Received: preset={preset!r}, '
-                f"a {expected} preset"
-            )
-        model = load_preset_model(directory)
-        if not isinstance(model, cls):
-            raise ValueError(
-                f'"preset" must hold a {cls.__name__}. Received: preset={preset!r}, '
-                f"holding a {type(model).__name__}"
-            )
-        return model
-
-    def save_to_preset(self, directory: PathLike, **metadata: Any) -> Path:
-        """Saves the embedder as a preset folder that `from_preset` loads.
-
-        Writes `model.keras` and `metadata.json`, each atomically (see
-        `keras_patterns.utils.presets.save_preset`). `task`, `class_name`,
-        `params`, `embedding_dim`, `name` (the folder's name) and, for a
-        fixed input size, `patch_size` are filled in unless given.
-
-        Args:
-            directory: the folder to write, created if missing.
-            **metadata: JSON values describing the preset: `description`,
-                `patch_size` (the side it was trained at; `PatternGrouper`
-                resizes patches to it), `trained_on`, `validation` (figures
-                such as `nmi`, with the `data` and `command`), `training`
-                (`command`, `seed`, `seconds`, `date`...).
-
-        Returns:
-            `directory`, as a `Path`.
-
-        Example:
-
-        >>> import tempfile
-        >>> import keras_patterns as kp
-        >>> embedder = kp.models.PatternEmbedder(
-        ...     "texture_cnn", embedding_dim=8, input_shape=(32, 32, 3))
-        >>> folder = embedder.save_to_preset(tempfile.mkdtemp() + "/mine",
-        ...                                  description="untrained")
-        >>> kp.models.PatternEmbedder.from_preset(folder).embedding_dim
-        8
-        """
+    def preset_fields(self) -> dict[str, Any]:
+        """`embedding_dim`, and `patch_size` for a fixed square input."""
         height, width = self.image_shape[:2]
-        filled = {"task": "embedder", "embedding_dim": self.embedding_dim}
+        fields = {"embedding_dim": self.embedding_dim}
         if height is not None and height == width:
-            filled["patch_size"] = height
-        return save_preset(self, directory, {**filled, **metadata})
+            fields["patch_size"] = height
+        return fields
 
     def _arguments(self):
         return {

@@ -14,16 +14,15 @@ from keras_patterns.modeling.preprocessing import preprocessing_spec
 from keras_patterns.modeling.upsampling import BilinearUpsampling
 from keras_patterns.segmentation.aspp import AtrousSpatialPyramidPooling
 from keras_patterns.segmentation.backbones import build_encoder
+from keras_patterns.segmentation.deeplab_decoder import decoder
 from keras_patterns.segmentation.deeplab_v3_plus_layers import CropToReference
 from keras_patterns.segmentation.deeplab_v3_plus_layers import PadToMultiple
-from keras_patterns.segmentation.deeplab_v3_plus_layers import apply_block
-from keras_patterns.segmentation.deeplab_v3_plus_layers import conv_bn_relu
 from keras_patterns.segmentation.segmentation_losses import (
     MaskedSparseCategoricalCrossentropy,
 )
 from keras_patterns.segmentation.segmentation_metrics import mean_iou_metric
-from keras_patterns.utils.images import to_float
-from keras_patterns.utils.inference import predict_batches
+from keras_patterns.segmentation.segmenter_inputs import predict_per_image
+from keras_patterns.utils.presets import PresetMixin
 from keras_patterns.utils.serialization import ArgumentsConfig
 from keras_patterns.utils.serialization import RestoresCompile
 from keras_patterns.utils.serialization import nested
@@ -32,7 +31,7 @@ from keras_patterns.utils.validation import check_int
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
-class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
+class DeepLabV3Plus(PresetMixin, ArgumentsConfig, RestoresCompile, keras.Model):
     """DeepLabV3+ semantic segmentation: logits at the input's resolution.
 
     An encoder (dilated ResNet-50, dilated MobileNetV2, a dilated KerasHub
@@ -107,6 +106,7 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
     """
 
     NESTED = ("backbone",)
+    PRESET_TASK = "segmenter"
 
     def __init__(
         self,
@@ -162,25 +162,17 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         images = keras.Input(shape=input_shape, name="images")
         x = preprocessing_layer(encoder.preprocessing, name="preprocessing")(images)
         x = PadToMultiple(encoder.high_stride, name="pad")(x)
-        low, high, *stride_2 = encoder.model(x)
-        x = aspp(high)
-        x = BilinearUpsampling(
-            encoder.high_stride // encoder.low_stride, name="aspp_up"
-        )(x)
-        low = apply_block(conv_bn_relu(low_level_filters, 1, "decoder_low_level"), low)
-        x = keras.layers.Concatenate(name="decoder_concat")([x, low])
-        x = apply_block(conv_bn_relu(decoder_filters, 3, "decoder_block1"), x)
-        x = apply_block(conv_bn_relu(decoder_filters, 3, "decoder_block2"), x)
-        stride = encoder.low_stride
-        if stride_2:
-            x = apply_block(conv_bn_relu(refine_filters, 1, "refine_projection"), x)
-            x = BilinearUpsampling(stride // encoder.fine_stride, name="refine_up")(x)
-            fine = apply_block(
-                conv_bn_relu(3 * refine_filters // 4, 1, "refine_fine"), stride_2[0]
-            )
-            x = keras.layers.Concatenate(name="refine_concat")([x, fine])
-            x = apply_block(conv_bn_relu(refine_filters, 3, "refine_block"), x)
-            stride = encoder.fine_stride
+        low, high, *fine = encoder.model(x)
+        x, stride = decoder(
+            low,
+            high,
+            fine[0] if fine else None,
+            strides=(encoder.low_stride, encoder.high_stride, encoder.fine_stride),
+            aspp=aspp,
+            decoder_filters=decoder_filters,
+            low_level_filters=low_level_filters,
+            refine_filters=refine_filters,
+        )
         x = keras.layers.Conv2D(num_classes, 1, name="logits")(x)
         x = BilinearUpsampling(stride, name="logits_up")(x)
         x = CropToReference(name="crop")(x, images)
@@ -211,6 +203,13 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         self.low_level_filters = low_level_filters
         self.refine_filters = refine_filters
         self.fine_level_feature = fine_level_feature
+
+    def preset_fields(self) -> dict[str, Any]:
+        """`num_classes`, and `input_size` for a fixed input size."""
+        fields = {"num_classes": self.num_classes}
+        if None not in self.image_shape[:2]:
+            fields["input_size"] = list(self.image_shape[:2])
+        return fields
 
     @property
     def preprocessing(self) -> str | dict[str, Any] | None:
@@ -279,7 +278,8 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
             uint8 label maps: `(N, H, W)` for a batch array, a list of
             `(H, W)` arrays for a list, one `(H, W)` array for one image.
         """
-        return self._predict_each(
+        return predict_per_image(
+            self,
             images,
             batch_size,
             lambda logits: np.argmax(logits, axis=-1).astype(np.uint8),
@@ -315,34 +315,6 @@ class DeepLabV3Plus(ArgumentsConfig, RestoresCompile, keras.Model):
         >>> bool((logits.argmax(-1) == model.predict_labels(photos)).all())
         True
         """
-        return self._predict_each(
-            images, batch_size, lambda logits: logits.astype(np.float32)
+        return predict_per_image(
+            self, images, batch_size, lambda logits: logits.astype(np.float32)
         )
-
-    def _predict_each(self, images, batch_size, convert):
-        check_int(batch_size, "batch_size")
-        single = not isinstance(images, (list, tuple)) and np.ndim(images) == 3
-        batched = not isinstance(images, (list, tuple)) and np.ndim(images) == 4
-        items = [images] if single else list(images)
-        if not items:
-            raise ValueError(
-                '"images" must hold at least one image. Received: 0 images'
-            )
-        channels = (self.image_shape[-1],)
-        arrays = [
-            to_float(image, f"images[{i}]", batched=False, channels=channels)
-            for i, image in enumerate(items)
-        ]
-        results = [None] * len(arrays)
-        by_shape = {}
-        for index, array in enumerate(arrays):
-            by_shape.setdefault(array.shape, []).append(index)
-        for indices in by_shape.values():
-            logits = predict_batches(
-                self, np.stack([arrays[i] for i in indices]), batch_size
-            )
-            for i, output in zip(indices, logits, strict=True):
-                results[i] = convert(output)
-        if single:
-            return results[0]
-        return np.stack(results) if batched else results

@@ -91,17 +91,15 @@ class PresetsAttribute:
 
     Args:
         class_name: the `class_name` the presets' metadata must hold;
-            default: the name of the class the attribute is set on.
+            default: the name of the class it is read from (a subclass
+            lists its own presets).
     """
 
     def __init__(self, class_name: str | None = None) -> None:
         self.class_name = class_name
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.class_name = self.class_name or owner.__name__
-
     def __get__(self, instance: object, owner: type) -> dict[str, dict[str, Any]]:
-        return list_presets(self.class_name)
+        return list_presets(self.class_name or owner.__name__)
 
 
 def _unknown_preset(preset):
@@ -315,3 +313,98 @@ def save_preset(
         (directory / name).chmod(0o644)
     logger.info("Saved the preset %s (%s)", ordered["name"], directory)
     return directory
+
+
+class PresetMixin:
+    """`presets`, `from_preset` and `save_to_preset` for a Keras model class.
+
+    As KerasHub's tasks have them: a preset is a folder holding
+    `model.keras` and `metadata.json` (what the model is, what it was
+    trained on, its validation figures and the command that trains it
+    again), installed with the package, written by `save_to_preset`, or
+    fetched from a hub. A class sets `PRESET_TASK` (`"embedder"`,
+    `"segmenter"`, `"enhancer"`) and may fill more metadata in
+    `preset_fields`.
+    """
+
+    PRESET_TASK: str = "model"
+    presets = PresetsAttribute()
+    """The installed presets of the class, a dict from name to metadata."""
+
+    @classmethod
+    def from_preset(cls, preset: PathLike) -> Any:
+        """Loads a trained model from a preset (with `safe_mode=True`).
+
+        Args:
+            preset: the name of an installed preset (a key of the class's
+                `presets`, such as `"patterns_synthetic"`); a folder written
+                by `save_to_preset` (or holding a `model.keras`); or a
+                remote handle, `hf://OWNER/REPO` (needs `huggingface_hub`)
+                or `kaggle://OWNER/MODEL/keras/VARIATION` (needs
+                `kagglehub`).
+
+        Returns:
+            The model, with its trained weights.
+
+        Raises:
+            ValueError: the preset holds a model of another class.
+
+        Example:
+
+        >>> import keras_patterns as kp
+        >>> embedder = kp.models.PatternEmbedder.from_preset("patterns_synthetic")
+        >>> embedder.embedding_dim == embedder.presets["patterns_synthetic"][
+        ...     "embedding_dim"]
+        True
+        """
+        directory = resolve_preset(preset)
+        expected = preset_metadata(directory).get("class_name", cls.__name__)
+        if expected != cls.__name__:
+            raise ValueError(
+                f'"preset" must hold a {cls.__name__}. Received: preset={preset!r}, '
+                f"a {expected} preset"
+            )
+        model = load_preset_model(directory)
+        if not isinstance(model, cls):
+            raise ValueError(
+                f'"preset" must hold a {cls.__name__}. Received: preset={preset!r}, '
+                f"holding a {type(model).__name__}"
+            )
+        return model
+
+    def preset_fields(self) -> dict[str, Any]:
+        """Metadata `save_to_preset` fills in from the model itself."""
+        return {}
+
+    def save_to_preset(self, directory: PathLike, **metadata: Any) -> Path:
+        """Saves the model as a preset folder that `from_preset` loads.
+
+        Writes `model.keras` and `metadata.json`, each atomically (see
+        `save_preset`). `task`, `class_name`, `params`, `name` (the folder's
+        name) and what `preset_fields` reads off the model (an embedder's
+        `embedding_dim` and `patch_size`, a segmenter's `label_names`...)
+        are filled in unless given.
+
+        Args:
+            directory: the folder to write, created if missing.
+            **metadata: JSON values describing the preset: `description`,
+                `trained_on` (every source with its package, version and
+                licence), `validation` (figures with their `data` and
+                `command`), `training` (`command`, `seed`, `seconds`...).
+
+        Returns:
+            `directory`, as a `Path`.
+
+        Example:
+
+        >>> import tempfile
+        >>> import keras_patterns as kp
+        >>> embedder = kp.models.PatternEmbedder(
+        ...     "texture_cnn", embedding_dim=8, input_shape=(32, 32, 3))
+        >>> folder = embedder.save_to_preset(tempfile.mkdtemp() + "/mine",
+        ...                                  description="untrained")
+        >>> kp.models.PatternEmbedder.from_preset(folder).embedding_dim
+        8
+        """
+        filled = {"task": self.PRESET_TASK, **self.preset_fields()}
+        return save_preset(self, directory, {**filled, **metadata})
