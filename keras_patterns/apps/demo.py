@@ -31,8 +31,8 @@ from keras_patterns.datasets.synthetic.catalogue import write_synthetic_catalogu
 from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
 from keras_patterns.embedding.pattern_embedder import PatternEmbedder
 from keras_patterns.enhancement.upscale import upscale_patches
-from keras_patterns.grouping.grouper_stages import UPSCALE_BATCHING
 from keras_patterns.grouping.pattern_grouper import PatternGrouper
+from keras_patterns.grouping.stages import UPSCALE_BATCHING
 from keras_patterns.utils.figures import plot_history
 from keras_patterns.utils.io import write_text_atomic
 from keras_patterns.utils.typing import PathLike

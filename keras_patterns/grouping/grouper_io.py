@@ -1,18 +1,26 @@
-"""Saving and loading a fitted `PatternGrouper`: models, clusterer, config."""
+"""A saved grouper's files: its models, its clusterer and `config.json`.
 
+`write_grouper` writes them and `read_grouper` reads them back as the
+grouper's constructor arguments, checking each file and naming it (and the
+key) when one is missing or damaged; `preset_grouper_parts` does the same
+for an embedder preset. The catalogue beside them is `Catalogue`'s.
+"""
+
+import inspect
 import json
 import zipfile
+from collections.abc import Iterable
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 from typing import Any
+from typing import TypeVar
 
 import keras
 import numpy as np
 
 from keras_patterns.clustering.kmeans import KMeans
 from keras_patterns.embedding.pattern_embedder import PatternEmbedder
-from keras_patterns.utils.io import NpyWriter
+from keras_patterns.grouping.catalogue import Catalogue
 from keras_patterns.utils.io import atomic_path
 from keras_patterns.utils.io import read_json
 from keras_patterns.utils.io import save_model_atomic
@@ -21,12 +29,7 @@ from keras_patterns.utils.presets import preset_metadata
 from keras_patterns.utils.presets import resolve_preset
 from keras_patterns.utils.typing import PathLike
 
-if TYPE_CHECKING:
-    from keras_patterns.grouping.pattern_grouper import PatternGrouper
-
 COMPONENTS = ("segmenter", "enhancer", "embedder")
-# The fitted inputs' embeddings, searched by `PatternGrouper.similar`.
-CATALOGUE = "catalogue"
 FORMAT_VERSION = 1
 # Constructor arguments saved in config.json.
 SETTINGS = (  # noqa: SIM905 (a list literal would take 12 lines)
@@ -39,97 +42,52 @@ def _plain(values):
     return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
 
 
-def _config(grouper):
-    return {
-        "format": FORMAT_VERSION,
-        **_plain({name: getattr(grouper, name) for name in SETTINGS}),
-        "components": {
-            name: f"{name}.keras" if getattr(grouper, name) is not None else None
-            for name in COMPONENTS
-        },
-        "clusterer": {
-            "params": _plain(grouper.clusterer.get_params()),
-            "n_clusters_": int(grouper.clusterer.n_clusters_),
-        },
-    }
+def write_grouper(
+    directory: PathLike,
+    settings: Mapping[str, Any],
+    models: Mapping[str, keras.Model | None],
+    clusterer: KMeans,
+    catalogue: Catalogue | None = None,
+) -> Path:
+    """Writes a grouper's models, fitted clusterer and config, each atomically.
 
-
-def save_grouper(grouper: "PatternGrouper", directory: PathLike) -> Path:
-    """Writes `grouper`'s models, clusterer and config, each file atomically.
+    `config.json` is written last: a folder with a new config has the rest.
 
     Args:
-        grouper: a fitted `PatternGrouper` whose clusterer is a
-            `keras_patterns.clustering.KMeans`.
         directory: the folder to write, created if missing.
+        settings: the grouper's settings, written to `config.json` (one
+            key each, as `SETTINGS` lists them).
+        models: the `segmenter`, `enhancer` and `embedder`, `None` where
+            the grouper has none.
+        clusterer: a fitted `keras_patterns.clustering.KMeans`.
+        catalogue: the `Catalogue` of `similar`, or `None`.
 
     Returns:
         `directory`, as a `Path`.
     """
-    if not isinstance(grouper.clusterer, KMeans) or not hasattr(
-        grouper.clusterer, "cluster_centers_"
-    ):
-        raise ValueError(
-            "save() needs a fitted keras_patterns.clustering.KMeans clusterer."
-        )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    if catalogue is not None:
+        catalogue.save(directory)
     for name in COMPONENTS:
-        model = getattr(grouper, name)
-        if model is not None:
-            save_model_atomic(model, directory / f"{name}.keras")
+        if models.get(name) is not None:
+            save_model_atomic(models[name], directory / f"{name}.keras")
     with atomic_path(directory / "clusterer.npz") as tmp, open(tmp, "wb") as f:
-        np.savez(f, cluster_centers=grouper.clusterer.cluster_centers_)
-    embeddings = getattr(grouper, "catalogue_embeddings_", None)
-    if embeddings is not None:
-        with NpyWriter(directory / f"{CATALOGUE}_embeddings.npy") as writer:
-            for start in range(0, len(embeddings), 65536):
-                writer.append(embeddings[start : start + 65536])
-        with atomic_path(directory / f"{CATALOGUE}.npz") as tmp, open(tmp, "wb") as f:
-            np.savez(
-                f,
-                index=grouper.catalogue_index_,
-                sources=np.asarray(grouper.catalogue_sources_, dtype=np.str_),
-            )
-    write_text_atomic(directory / "config.json", json.dumps(_config(grouper), indent=1))
-    return directory
-
-
-def load_catalogue(directory: PathLike) -> dict[str, Any]:
-    """The `similar()` catalogue saved beside a grouper, if there is one.
-
-    The embeddings are memory-mapped, not read; nothing is unpickled.
-
-    Args:
-        directory: a folder written by `save_grouper`.
-
-    Returns:
-        The grouper's `catalogue_embeddings_`, `catalogue_index_` and
-        `catalogue_sources_`, or `{}` for a grouper saved without them.
-    """
-    directory = Path(directory)
-    path = directory / f"{CATALOGUE}.npz"
-    if not path.is_file():
-        return {}
-    vectors = directory / f"{CATALOGUE}_embeddings.npy"
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            index, sources = data["index"], data["sources"].tolist()
-        embeddings = np.load(vectors, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError, KeyError) as error:
-        raise ValueError(
-            f"{path} and {vectors.name} are not a catalogue written by "
-            f"PatternGrouper.save: {error}"
-        ) from None
-    if not len(index) == len(sources) == len(embeddings):
-        raise ValueError(
-            f"{path} lists {len(index)} products but {vectors} holds "
-            f"{len(embeddings)} embeddings"
-        )
-    return {
-        "catalogue_embeddings_": embeddings,
-        "catalogue_index_": index,
-        "catalogue_sources_": sources,
+        np.savez(f, cluster_centers=clusterer.cluster_centers_)
+    config = {
+        "format": FORMAT_VERSION,
+        **_plain({name: settings[name] for name in SETTINGS}),
+        "components": {
+            name: f"{name}.keras" if models.get(name) is not None else None
+            for name in COMPONENTS
+        },
+        "clusterer": {
+            "params": _plain(clusterer.get_params()),
+            "n_clusters_": int(clusterer.n_clusters_),
+        },
     }
+    write_text_atomic(directory / "config.json", json.dumps(config, indent=1))
+    return directory
 
 
 def _bad_config(file, problem):
@@ -151,7 +109,7 @@ def _entry(config, file, key, kind, where="config.json"):
 
 
 def _read_config(directory):
-    """config.json, checked for the keys `load_grouper_parts` reads."""
+    """config.json, checked for the keys `read_grouper` reads."""
     file = directory / "config.json"
     if not file.is_file():
         raise FileNotFoundError(
@@ -208,13 +166,13 @@ def _load_clusterer(directory, config):
     return clusterer
 
 
-def load_grouper_parts(directory: PathLike) -> dict[str, Any]:
-    """The constructor arguments of a grouper written by `save_grouper`.
+def read_grouper(directory: PathLike) -> dict[str, Any]:
+    """The constructor arguments of a grouper written by `write_grouper`.
 
     Models are loaded with `safe_mode=True`; the clusterer comes back fitted.
 
     Args:
-        directory: a folder written by `save_grouper`.
+        directory: a folder written by `write_grouper`.
 
     Returns:
         Keyword arguments of `PatternGrouper`: the models, the fitted
@@ -250,19 +208,35 @@ def load_grouper_parts(directory: PathLike) -> dict[str, Any]:
 
 
 def is_saved_grouper(directory: PathLike) -> bool:
-    """Whether `directory` holds a grouper written by `save_grouper`.
+    """Whether `directory` holds a grouper written by `write_grouper`.
 
     Args:
         directory: a folder.
 
     Returns:
         `True` when it holds the `config.json` and `clusterer.npz` that
-        `save_grouper` writes.
+        `write_grouper` writes.
     """
     directory = Path(directory)
     return (directory / "config.json").is_file() and (
         directory / "clusterer.npz"
     ).is_file()
+
+
+def check_overrides(overrides: Mapping[str, Any], accepted: Iterable[str]) -> None:
+    """Raises a `ValueError` naming the overrides that are not arguments.
+
+    Args:
+        overrides: what `from_preset` was given.
+        accepted: the grouper's constructor arguments.
+    """
+    accepted = list(accepted)
+    unknown = sorted(set(overrides) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"The overrides must be PatternGrouper arguments ({', '.join(accepted)}"
+            f"). Received: {', '.join(unknown)}"
+        )
 
 
 def preset_grouper_parts(
@@ -273,11 +247,11 @@ def preset_grouper_parts(
     An embedder preset (a name, a folder written by `save_to_preset`, or a
     remote handle) gives a grouper over patches: that embedder, no
     segmenter, the preset's `patch_size` and an unfitted cosine
-    `KMeans("auto")`. A folder written by `save_grouper` gives the saved
+    `KMeans("auto")`. A folder written by `write_grouper` gives the saved
     grouper. `overrides` replace any of these arguments.
 
     Args:
-        preset: an embedder preset, or a folder written by `save_grouper`.
+        preset: an embedder preset, or a folder written by `write_grouper`.
         overrides: `PatternGrouper` arguments that win over the preset's.
 
     Returns:
@@ -285,7 +259,7 @@ def preset_grouper_parts(
     """
     directory = resolve_preset(preset)
     if is_saved_grouper(directory):
-        return {**load_grouper_parts(directory), **overrides}
+        return {**read_grouper(directory), **overrides}
     if "embedder" in overrides:
         raise ValueError(
             '"embedder" cannot be overridden: an embedder preset is the embedder. '
@@ -300,3 +274,94 @@ def preset_grouper_parts(
     if metadata.get("patch_size") is not None:
         parts["patch_size"] = metadata["patch_size"]
     return {**parts, **overrides}
+
+
+G = TypeVar("G", bound="GrouperFiles")
+
+
+class GrouperFiles:
+    """`save`, `load` and `from_preset` of `PatternGrouper`.
+
+    What a grouper writes and reads, kept beside the functions that do it:
+    its models, fitted clusterer and settings (`get_config`) through
+    `write_grouper` and `read_grouper`, and its `Catalogue`.
+    """
+
+    def save(self, directory: PathLike) -> Path:
+        """Saves the models (`.keras`), the clusterer and a JSON config.
+
+        Every file is written atomically; `PatternGrouper.load(directory)`
+        reads them back. The clusterer must be a fitted
+        `keras_patterns.clustering.KMeans`.
+
+        Args:
+            directory: the folder to write, created if missing.
+
+        Returns:
+            `directory`, as a `Path`.
+        """
+        if not isinstance(self.clusterer, KMeans) or not self.is_fitted:
+            raise ValueError(
+                "save() needs a fitted keras_patterns.clustering.KMeans clusterer."
+            )
+        models = {name: getattr(self, name) for name in COMPONENTS}
+        return write_grouper(
+            directory, self.get_config(), models, self.clusterer, self.catalogue
+        )
+
+    @classmethod
+    def load(cls: type[G], directory: PathLike, progress: bool = True) -> G:
+        """Loads a grouper written by `save` (models with `safe_mode=True`).
+
+        Args:
+            directory: a folder written by `save`.
+            progress: show progress bars.
+
+        Returns:
+            The grouper, fitted: its clusterer holds the saved groups.
+        """
+        parts = read_grouper(directory)
+        return cls(**parts, progress=progress)._with_catalogue(directory)
+
+    @classmethod
+    def from_preset(cls: type[G], preset: PathLike, **overrides: Any) -> G:
+        """A grouper from an embedder preset, or a grouper saved by `save`.
+
+        An embedder preset (see `PatternEmbedder.from_preset`: an installed
+        name such as `"patterns_synthetic"`, a folder written by
+        `save_to_preset`, an `hf://` or `kaggle://` handle) gives a grouper
+        of patches or swatches, ready without training: the preset's
+        embedder, no segmenter (each input is one patch), the `patch_size`
+        the embedder was trained at and an unfitted
+        `KMeans("auto", metric="cosine")`, which `group` fits on its
+        inputs. A folder written by `save` gives that grouper, fitted.
+
+        Args:
+            preset: an embedder preset, or a folder written by `save`.
+            **overrides: `PatternGrouper` arguments replacing the preset's
+                (`clusterer=KMeans(6, metric="cosine")`, `flip_views=False`,
+                `progress=False`...); `embedder` only for a saved grouper.
+
+        Returns:
+            The grouper.
+
+        Example:
+
+        >>> import keras_patterns as kp
+        >>> patches = kp.datasets.make_pattern_patches(6, (64, 64))["images"]
+        >>> grouper = kp.PatternGrouper.from_preset("patterns_synthetic",
+        ...                                         progress=False)
+        >>> result = grouper.group(list(patches))
+        >>> len(result), result.failures
+        (6, [])
+        """
+        check_overrides(overrides, inspect.signature(cls).parameters)
+        grouper = cls(**preset_grouper_parts(preset, overrides))
+        return grouper._with_catalogue(resolve_preset(preset))
+
+    def _with_catalogue(self, directory):
+        """`self`, with the catalogue saved in `directory` if it has one."""
+        if is_saved_grouper(directory):
+            metric = getattr(self.clusterer, "metric", "euclidean")
+            self.catalogue = Catalogue.load(directory, metric)
+        return self

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import keras
 import numpy as np
 
-from keras_patterns.grouping.grouper_io import CATALOGUE
+from keras_patterns.grouping.catalogue import CATALOGUE
 from keras_patterns.grouping.pattern_grouper import PatternGrouper
 from keras_patterns.utils.io import NpyWriter
 from keras_patterns.utils.io import atomic_path
@@ -103,7 +103,7 @@ class _Embedder:
         self.column = column
         self.is_path = is_path
         self.garment_column = garment_column
-        self.fitted = hasattr(self.grouper.clusterer, "cluster_centers_")
+        self.fitted = self.grouper.is_fitted
         self.dimension = None
 
     def _dimension(self):

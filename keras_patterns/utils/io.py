@@ -308,3 +308,50 @@ class NpyWriter:
             self.close()
         else:
             self.abort()
+
+
+class RowStore:
+    """Rows appended a chunk at a time, kept in memory or written to a `.npy`.
+
+    With a `path`, the rows go to disk as they come (`NpyWriter`) and
+    `finish` maps the file; without, the chunks are kept and `finish`
+    joins them. Either way the result is one `(n, ...)` array.
+
+    Args:
+        path: a `.npy` file to write, or `None` to keep the rows in memory.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_patterns.utils.io import RowStore
+    >>> store = RowStore()
+    >>> store.append(np.ones((2, 3)))
+    >>> store.append(np.zeros((1, 3)))
+    >>> store.finish().shape
+    (3, 3)
+    """
+
+    def __init__(self, path: PathLike | None = None) -> None:
+        self.writer = None if path is None else NpyWriter(path)
+        self.chunks = []
+
+    def append(self, rows: ArrayLike) -> None:
+        """Adds `rows` after the rows appended so far."""
+        if self.writer is None:
+            self.chunks.append(np.asarray(rows))
+        else:
+            self.writer.append(rows)
+
+    def finish(self) -> np.ndarray:
+        """All the rows: joined in memory, or the finished file memory-mapped.
+
+        `(0, 0)` when nothing was appended in memory.
+        """
+        if self.writer is not None:
+            return np.load(self.writer.close(), mmap_mode="r")
+        return np.concatenate(self.chunks) if self.chunks else np.zeros((0, 0))
+
+    def abort(self) -> None:
+        """Drops a partial file."""
+        if self.writer is not None:
+            self.writer.abort()

@@ -145,11 +145,11 @@ def test_large_photos_are_segmented_and_cut_small_and_patched_from_full_size(par
             patches_per_item=1,
             progress=False,
         )
-        working, factor = grouper._working_photo(photo)
+        working, factor = grouper.pipeline.segment.working_photo(photo)
         assert (working.shape, factor) == (
             ((400, 300, 3), 1.0) if segment_size is None else ((100, 75, 3), 4.0)
         )
-        return grouper._process([photo], None)[0]
+        return grouper.embed([photo]).items[0]
 
     full = item(None)  # labels and cut at 400x300
     small = item((50, 38))  # at twice that: 100x75, a quarter of the photo's side

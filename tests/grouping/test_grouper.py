@@ -106,7 +106,7 @@ def test_an_items_embedding_is_the_mean_of_its_patches(catalogue, embedder):
             keep_patches=True,
             progress=False,
         )
-        return grouper._process(photos, garments)
+        return grouper.embed(photos, garments).items
 
     def unit_mean(patches):
         mean = embedder.embed(np.stack(patches)).mean(axis=0)
@@ -186,15 +186,15 @@ def test_garment_prior_lets_the_named_garment_win_close_pixels(embedder):
             progress=False,
         )
 
-    plain = grouper(0.0)._process(photos, ["dress"] * 3)
+    plain = grouper(0.0).embed(photos, ["dress"] * 3).items
     assert all("no garment patch" in item.error for item in plain)
-    hinted = grouper(1.5)._process(photos, ["dress"] * 3)
+    hinted = grouper(1.5).embed(photos, ["dress"] * 3).items
     # The garment's 40x30 block minus the 2-pixel margin: a 26x26 square.
     assert [(item.class_name, item.box) for item in hinted] == [
         ("dress", (19, 11, 45, 37))
     ] * 3
     # Without a hint the prior has nothing to act on: the top is cut.
-    assert grouper(1.5)._process(photos, None)[0].class_name == "top"
+    assert grouper(1.5).embed(photos).items[0].class_name == "top"
     assert grouper(np.float32(0.5)).garment_prior == 0.5
     for bad in (-1.0, float("inf"), "high"):
         with pytest.raises(ValueError, match="garment_prior"):

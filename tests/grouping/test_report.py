@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 import keras_patterns as kp
-from keras_patterns.grouping import GroupedItem
 from keras_patterns import GroupingResult
+from keras_patterns.grouping import GroupedItem
 from keras_patterns.grouping import report
 from keras_patterns.grouping.report import centre_distances
 
