@@ -147,6 +147,87 @@ def test_the_checker_catches_each_kind_of_violation(tmp_path, monkeypatch):
     assert len(_violations(synthetic)) == 1
 
 
+def _module_graph():
+    """`{module: modules it imports}` inside the package, statement by
+    statement (a package's `__init__` re-exporting its own modules aside)."""
+    names = {_module_name(path): path for path in MODULES}
+    graph = {}
+    for module, path in names.items():
+        targets = set()
+        for _, target in _imports(path):
+            while target and target not in names:  # `from pkg.mod import name`
+                target = target.rpartition(".")[0]
+            package = path.name == "__init__.py" and target.startswith(module + ".")
+            if target and target != module and not package:
+                targets.add(target)
+        graph[module] = targets
+    return graph
+
+
+def _cycles(graph):
+    """Modules that import themselves through others (Tarjan's components)."""
+    index, low, stack, found, counter = {}, {}, [], [], [0]
+
+    def visit(node):
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        for other in graph.get(node, ()):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_itself_through_others():
+    """Two modules importing each other, at run time or for a type
+    annotation, are one module split in two: no circle, of any length."""
+    assert _cycles(_module_graph()) == []
+
+
+def test_the_cycle_finder_finds_cycles():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e"}}
+    assert _cycles(graph) == [["a", "b", "c"]]
+
+
+def test_no_private_name_is_imported_from_another_module():
+    problems = []
+    for path in MODULES:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    name = alias.name
+                    if name.startswith("_") and not name.startswith("__"):
+                        problems.append(f"{_module_name(path)} imports {name}")
+    assert problems == []
+
+
+def test_modules_hold_one_job():
+    """No module over 500 lines; one over 400 says its one job first."""
+    long = {}
+    for path in MODULES:
+        lines = len(path.read_text().splitlines())
+        assert lines <= 500, f"{path}: {lines} lines"
+        if lines > 400:
+            long[_module_name(path)] = ast.get_docstring(ast.parse(path.read_text()))
+    assert all(doc and len(doc.splitlines()[0]) > 20 for doc in long.values()), long
+
+
 def test_the_library_never_loads_the_apps():
     """Importing the package and its core class leaves `apps` unloaded."""
     code = (

@@ -80,6 +80,21 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self.index)
 
+    def sources_of(self, positions: ArrayLike) -> np.ndarray:
+        """The source of each position in the fitted inputs, as `similar`
+        returns them (`""` for -1, a failed query's).
+
+        Args:
+            positions: positions in the inputs `fit` was given, any shape.
+
+        Returns:
+            An array of the sources, of that shape.
+        """
+        lookup = dict(zip(self.index.tolist(), self.sources, strict=True))
+        positions = np.asarray(positions)
+        found = [lookup.get(int(p), "") for p in positions.ravel()]
+        return np.asarray(found, dtype=object).reshape(positions.shape)
+
     def kneighbors(self, vectors: ArrayLike, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The `k` nearest products to each vector, nearest first.
 

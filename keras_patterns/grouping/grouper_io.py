@@ -310,18 +310,25 @@ class GrouperFiles:
         )
 
     @classmethod
-    def load(cls: type[G], directory: PathLike, progress: bool = True) -> G:
+    def load(
+        cls: type[G], directory: PathLike, progress: bool = True, **overrides: Any
+    ) -> G:
         """Loads a grouper written by `save` (models with `safe_mode=True`).
 
         Args:
             directory: a folder written by `save`.
             progress: show progress bars.
+            **overrides: `PatternGrouper` arguments replacing the saved ones
+                (`clusterer=KMeans(6, metric="cosine")` to find new groups
+                with the saved models, `batch_size=8`...).
 
         Returns:
-            The grouper, fitted: its clusterer holds the saved groups.
+            The grouper, fitted (its clusterer holds the saved groups)
+            unless `overrides` give it another clusterer.
         """
-        parts = read_grouper(directory)
-        return cls(**parts, progress=progress)._with_catalogue(directory)
+        check_overrides(overrides, inspect.signature(cls).parameters)
+        parts = {**read_grouper(directory), "progress": progress, **overrides}
+        return cls(**parts)._with_catalogue(directory)
 
     @classmethod
     def from_preset(cls: type[G], preset: PathLike, **overrides: Any) -> G:

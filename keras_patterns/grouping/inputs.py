@@ -3,6 +3,8 @@
 import os
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from collections.abc import Sized
 from pathlib import Path
 
@@ -20,6 +22,10 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 Images = PathLike | Iterable[PathLike | ArrayLike] | ArrayLike
 """What the grouper takes: a folder, paths or arrays (a list or any iterable)."""
+
+Garments = Sequence[str | None] | Mapping[str, str | None]
+"""The garment named for each input: one class name (or `None`) per input, or
+a mapping from an input's path or file name to one."""
 
 
 def _is_folder(entry):

@@ -25,6 +25,7 @@ from keras_patterns.grouping.fitting import fit_clusterer
 from keras_patterns.grouping.fitting import train_catalogue_embedder
 from keras_patterns.grouping.grouper_io import GrouperFiles
 from keras_patterns.grouping.grouping_result import GroupingResult
+from keras_patterns.grouping.inputs import Garments
 from keras_patterns.grouping.inputs import Images
 from keras_patterns.grouping.pipeline import GroupingPipeline
 from keras_patterns.grouping.pipeline import StageSetting
@@ -184,7 +185,7 @@ class PatternGrouper(GrouperFiles):
     def fit(
         self,
         images: Images,
-        garments: Sequence[str | None] | None = None,
+        garments: Garments | None = None,
         *,
         embeddings_path: PathLike | None = None,
     ) -> "PatternGrouper":
@@ -200,10 +201,10 @@ class PatternGrouper(GrouperFiles):
             images: photos (with a segmenter) or patches: a folder (walked
                 lazily), paths, arrays, a batch array, or any iterable of
                 paths or arrays (a generator is consumed once).
-            garments: optional class name per input (from catalogue
-                metadata) naming the garment to cut the patch from;
-                otherwise (or where it is `None`) the largest garment
-                region is used.
+            garments: the garment to cut each photo's patch from (from
+                catalogue metadata): a class name (or `None`) per input, or
+                a mapping from an input's path or file name to one; where
+                there is none, the cut stage chooses.
             embeddings_path: a `.npy` file to write the embeddings to as
                 they are computed; the clusterer and the catalogue then read
                 them memory-mapped from that file instead of holding them.
@@ -217,7 +218,7 @@ class PatternGrouper(GrouperFiles):
     def fit_group(
         self,
         images: Images,
-        garments: Sequence[str | None] | None = None,
+        garments: Garments | None = None,
         *,
         embeddings_path: PathLike | None = None,
     ) -> GroupingResult:
@@ -241,7 +242,7 @@ class PatternGrouper(GrouperFiles):
     def group(
         self,
         images: Images,
-        garments: Sequence[str | None] | None = None,
+        garments: Garments | None = None,
         *,
         embeddings_path: PathLike | None = None,
     ) -> GroupingResult:
@@ -274,7 +275,7 @@ class PatternGrouper(GrouperFiles):
     def embed(
         self,
         images: Images,
-        garments: Sequence[str | None] | None = None,
+        garments: Garments | None = None,
         *,
         embeddings_path: PathLike | None = None,
     ) -> GroupingResult:
@@ -313,7 +314,7 @@ class PatternGrouper(GrouperFiles):
     def predict(
         self,
         images: Images,
-        garments: Sequence[str | None] | None = None,
+        garments: Garments | None = None,
     ) -> np.ndarray:
         """Assigns new products to the existing groups.
 
@@ -330,7 +331,7 @@ class PatternGrouper(GrouperFiles):
         self,
         images: Images,
         k: int = 10,
-        garments: Sequence[str | None] | None = None,
+        garments: Garments | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The `k` catalogue products whose pattern is closest to each input.
 

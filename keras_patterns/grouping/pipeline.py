@@ -10,11 +10,14 @@ import contextlib
 import dataclasses
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from keras_patterns.grouping.inputs import Garments
 from keras_patterns.grouping.inputs import Images
 from keras_patterns.grouping.inputs import count_inputs
 from keras_patterns.grouping.items import GroupedItem
@@ -34,7 +37,11 @@ Timer = Callable[[str], contextlib.AbstractContextManager]
 
 
 def _garment(garments, item):
-    """The garment named for `item`, checking that `garments` reaches it."""
+    """The garment named for `item`: by position in a sequence, or by source
+    (its path, then its file name) in a mapping."""
+    if isinstance(garments, Mapping):
+        name = Path(item.source).name
+        return garments.get(item.source, garments.get(name))
     if item.index >= len(garments):
         raise ValueError(
             '"garments" must hold one class name (or None) per input: input '
@@ -44,7 +51,9 @@ def _garment(garments, item):
 
 
 def _check_garment_count(garments, count):
-    if garments is not None and count is not None and len(garments) != count:
+    if isinstance(garments, Mapping) or garments is None or count is None:
+        return
+    if len(garments) != count:
         raise ValueError(
             '"garments" must hold one class name (or None) per input: '
             f"{count} inputs, {len(garments)} garments"
@@ -100,7 +109,7 @@ class GroupingPipeline:
     def run(
         self,
         images: Images,
-        garments: Sequence[str | None] | None,
+        garments: Garments | None,
         timed: Timer,
         *,
         assign: Callable[[np.ndarray], np.ndarray] | None = None,
@@ -177,7 +186,7 @@ class GroupingPipeline:
     def chunks(
         self,
         images: Images,
-        garments: Sequence[str | None] | None,
+        garments: Garments | None,
         timed: Timer,
         *,
         embed: bool = True,
@@ -219,7 +228,7 @@ class GroupingPipeline:
     def through_stages(
         self,
         chunk: Chunk,
-        garments: Sequence[str | None] | None,
+        garments: Garments | None,
         timed: Timer,
         embed: bool = True,
         keep: bool = False,
