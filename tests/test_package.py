@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import keras
@@ -275,6 +276,16 @@ DEPRECATED = {
 }
 
 
+def test_renamed_recipe_names_warn_and_give_the_new_ones():
+    from keras_patterns.apps import recipes
+
+    with pytest.warns(DeprecationWarning, match="inshop_class_weights"):
+        assert recipes.median_frequency_weights is recipes.inshop_class_weights
+    with pytest.warns(DeprecationWarning, match="keras_patterns.embedding"):
+        trainer = recipes.train_embedder_on_patches
+    assert trainer is kp.embedding.train_embedder_on_patches
+
+
 def test_every_public_name_has_one_path():
     import importlib
     import inspect
@@ -316,7 +327,9 @@ def test_moved_modules_still_work_with_a_deprecation_warning(old):
     for name in MOVED_MODULES[old]:
         with pytest.warns(DeprecationWarning, match=f"{old} moved to"):
             value = getattr(module, name)
-        assert value is getattr(new, name, value)
+        with warnings.catch_warnings():  # a name 0.2.0 renamed warns again
+            warnings.simplefilter("ignore", DeprecationWarning)
+            assert value is getattr(new, name, value)
     with pytest.raises(AttributeError):
         module.no_such_name  # noqa: B018
 

@@ -22,7 +22,6 @@ from keras_patterns.datasets.synthetic.generator import make_pattern_garments
 from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
 from keras_patterns.datasets.synthetic.swatches import make_pattern_patches
 from keras_patterns.embedding.pattern_embedder import PatternEmbedder
-from keras_patterns.embedding.training import train_embedder_on_patches
 from keras_patterns.embedding.training import train_pattern_embedder
 from keras_patterns.enhancement.esrgan import ESRGAN
 from keras_patterns.enhancement.rrdb_net import RRDBNet
@@ -30,18 +29,17 @@ from keras_patterns.enhancement.sr_data import super_resolution_dataset
 from keras_patterns.enhancement.sr_evaluation import psnr_against_bicubic
 from keras_patterns.modeling.labels import NINE_CLASSES
 from keras_patterns.patches.extract import extract_patches
+from keras_patterns.segmentation import segmentation_losses
 from keras_patterns.segmentation.deeplab_v3_plus import DeepLabV3Plus
 from keras_patterns.segmentation.garment_prior import garment_label_maps
 from keras_patterns.segmentation.segmentation_losses import (
     MaskedSparseCategoricalCrossentropy,
 )
-from keras_patterns.segmentation.segmentation_losses import (
-    median_frequency_weights as _median_frequency_weights,
-)
 from keras_patterns.segmentation.segmentation_metrics import mean_iou
 from keras_patterns.segmentation.segmentation_metrics import mean_iou_metric
 from keras_patterns.utils.batch_norm import recalibrate_batch_norm
 from keras_patterns.utils.budget import fit_with_budget
+from keras_patterns.utils.deprecation import moved_names
 from keras_patterns.utils.distribution import Distribution
 from keras_patterns.utils.distribution import check_distribution
 from keras_patterns.utils.distribution import distribution_scope
@@ -54,19 +52,28 @@ __all__ = [
     "SEGMENT_SIZE",
     "enhancer_psnr",
     "garment_patches",
-    "median_frequency_weights",
+    "inshop_class_weights",
     "segmenter_miou",
     "train_embedder",
-    "train_embedder_on_patches",
     "train_enhancer",
     "train_segmenter",
 ]
+
+# Until 0.2.0: the In-shop weights had the name of the segmentation
+# function they call, and the patch trainer was re-exported here.
+__getattr__ = moved_names(
+    __name__,
+    {
+        "median_frequency_weights": "keras_patterns.apps.recipes:inshop_class_weights",
+        "train_embedder_on_patches": "keras_patterns.embedding",
+    },
+)
 
 SEGMENT_SIZE = (128, 96)
 """`(height, width)` the recipes' segmenter trains and runs at."""
 
 
-def median_frequency_weights(
+def inshop_class_weights(
     masks: ArrayLike,
     classes: Sequence[str] = NINE_CLASSES,
     low: float = 0.1,
@@ -86,7 +93,7 @@ def median_frequency_weights(
     Returns:
         A list of `len(classes)` floats.
     """
-    return _median_frequency_weights(
+    return segmentation_losses.median_frequency_weights(
         remap_classes(masks, classes), len(classes), low, high
     )
 
@@ -136,7 +143,7 @@ def train_segmenter(
     batches = segmentation_dataset(
         data, size, 16, augment=True, scale_range=(0.8, 1.25), repeat=True, seed=seed
     )
-    weights = median_frequency_weights(data["masks"]) if balanced else None
+    weights = inshop_class_weights(data["masks"]) if balanced else None
     with distribution_scope(distribution):
         model = DeepLabV3Plus(
             len(NINE_CLASSES),

@@ -36,7 +36,9 @@ class MovedModule(types.ModuleType):
         target, _, attribute = self._renamed.get(name, f"{self._new}:{name}").partition(
             ":"
         )
-        value = getattr(importlib.import_module(target), attribute)
+        with warnings.catch_warnings():  # one warning: this move's
+            warnings.simplefilter("ignore", DeprecationWarning)
+            value = getattr(importlib.import_module(target), attribute)
         warnings.warn(
             f"{self.__name__} moved to {self._new}; import it from there.",
             DeprecationWarning,

@@ -48,6 +48,6 @@ def test_median_frequency_weights_by_hand():
 def test_recipe_weights_reduce_in_shop_masks_first():
     # 16-class ids: 1 is "top" (9-class id 1), 14 "skin" (9-class id 7).
     masks = np.array([[0, 0, 1, 1, 1, 14]], np.uint8)
-    weights = recipes.median_frequency_weights(masks)
+    weights = recipes.inshop_class_weights(masks)
     expected = median_frequency_weights(np.array([0, 0, 1, 1, 1, 7]), 9)
     assert weights == expected and len(weights) == 9
