@@ -1,4 +1,4 @@
-"""Test set-up shared by every test module: optional extras.
+"""Test set-up shared by every test module: optional extras, shared fixtures.
 
 The README's install line (`pip install -e ".[test]"`) is enough to run the
 whole suite. A test that needs an optional extra says so with a marker,
@@ -16,8 +16,10 @@ importing it, so collecting the tests imports nothing optional.
 
 from collections import Counter
 
+import keras
 import pytest
 
+import keras_patterns as kp
 from tests.extras import EXTRAS
 from tests.extras import REASON_PATTERN
 from tests.extras import missing_modules
@@ -72,3 +74,22 @@ def pytest_terminal_summary(terminalreporter):
     if "torch" in counts:
         line += " (CPU-only machines: pip install torch==2.13.0 first)"
     terminalreporter.write_line(line)
+
+
+# === Fixtures several test modules share ===
+
+
+@pytest.fixture(scope="session")
+def swatches():
+    """Six 64 x 64 swatches of synthetic patterns (seed 3), uint8, read-only."""
+    images = kp.datasets.make_pattern_patches(6, (64, 64), seed=3)["images"]
+    images.flags.writeable = False
+    return images
+
+
+@pytest.fixture(scope="module")
+def tiny_embedder():
+    """An untrained 8-d texture-CNN `PatternEmbedder` (seed 1): for the
+    plumbing around an embedder, not for what it learns."""
+    keras.utils.set_random_seed(1)
+    return kp.models.PatternEmbedder("texture_cnn", embedding_dim=8)

@@ -36,20 +36,9 @@ REQUIRED = (
 )
 
 
-@pytest.fixture(scope="module")
-def patches():
-    return kp.datasets.make_pattern_patches(6, (64, 64), seed=3)["images"]
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    keras.utils.set_random_seed(1)
-    return kp.models.PatternEmbedder("texture_cnn", embedding_dim=8)
-
-
-def write_swatches(folder, patches):
+def write_swatches(folder, swatches):
     folder.mkdir()
-    for i, patch in enumerate(patches):
+    for i, patch in enumerate(swatches):
         Image.fromarray(patch).save(folder / f"swatch{i}.png")
     return folder
 
@@ -80,12 +69,12 @@ def test_installed_preset_is_listed_with_its_metadata():
     )
 
 
-def test_from_preset_by_name_equals_the_packaged_file(patches):
+def test_from_preset_by_name_equals_the_packaged_file(swatches):
     embedder = kp.models.PatternEmbedder.from_preset(NAME)
     reference = keras.saving.load_model(PACKAGED / "model.keras", safe_mode=True)
     assert isinstance(embedder, kp.models.PatternEmbedder)
     np.testing.assert_allclose(
-        embedder.embed(patches), reference.embed(patches), atol=1e-6
+        embedder.embed(swatches), reference.embed(swatches), atol=1e-6
     )
     metadata = json.loads((PACKAGED / "metadata.json").read_text())
     assert embedder.count_params() == metadata["params"]
@@ -108,8 +97,8 @@ def test_the_installed_preset_is_trained():
     assert np.mean(nearest == data["family"]) > 0.5
 
 
-def test_save_to_preset_round_trip(tmp_path, tiny, patches):
-    directory = tiny.save_to_preset(
+def test_save_to_preset_round_trip(tmp_path, tiny_embedder, swatches):
+    directory = tiny_embedder.save_to_preset(
         tmp_path / "mine", description="a test", patch_size=48, trained_on="nothing"
     )
     assert sorted(p.name for p in directory.iterdir()) == [
@@ -122,29 +111,33 @@ def test_save_to_preset_round_trip(tmp_path, tiny, patches):
         "description": "a test",
         "task": "embedder",
         "class_name": "PatternEmbedder",
-        "params": tiny.count_params(),
+        "params": tiny_embedder.count_params(),
         "patch_size": 48,
         "embedding_dim": 8,
         "trained_on": "nothing",
     }
-    expected = tiny.embed(patches)
+    expected = tiny_embedder.embed(swatches)
     for preset in (directory, str(directory)):
         loaded = kp.models.PatternEmbedder.from_preset(preset)
-        np.testing.assert_allclose(loaded.embed(patches), expected, atol=1e-6)
+        np.testing.assert_allclose(loaded.embed(swatches), expected, atol=1e-6)
 
 
-def test_a_folder_with_only_model_keras_loads(tmp_path, tiny, patches):
+def test_a_folder_with_only_model_keras_loads(tmp_path, tiny_embedder, swatches):
     (tmp_path / "bare").mkdir()
-    tiny.save(tmp_path / "bare" / "model.keras")
+    tiny_embedder.save(tmp_path / "bare" / "model.keras")
     loaded = kp.models.PatternEmbedder.from_preset(tmp_path / "bare")
-    np.testing.assert_allclose(loaded.embed(patches), tiny.embed(patches), atol=1e-6)
+    np.testing.assert_allclose(
+        loaded.embed(swatches), tiny_embedder.embed(swatches), atol=1e-6
+    )
 
 
-def test_save_preset_checks_the_metadata_before_writing(tmp_path, tiny):
+def test_save_preset_checks_the_metadata_before_writing(tmp_path, tiny_embedder):
     with pytest.raises(ValueError, match="metadata"):
-        save_preset(tiny, tmp_path / "nan", {"validation": {"nmi": float("nan")}})
+        save_preset(
+            tiny_embedder, tmp_path / "nan", {"validation": {"nmi": float("nan")}}
+        )
     with pytest.raises(ValueError, match="metadata"):
-        save_preset(tiny, tmp_path / "object", {"seed": object()})
+        save_preset(tiny_embedder, tmp_path / "object", {"seed": object()})
     assert not (tmp_path / "nan").exists() and not (tmp_path / "object").exists()
 
 
@@ -190,9 +183,9 @@ def test_malformed_handles(handle):
 
 
 def test_remote_handles_load_what_the_hub_client_downloads(
-    monkeypatch, tmp_path, tiny, patches
+    monkeypatch, tmp_path, tiny_embedder, swatches
 ):
-    directory = tiny.save_to_preset(tmp_path / "hub", patch_size=64)
+    directory = tiny_embedder.save_to_preset(tmp_path / "hub", patch_size=64)
     asked = []
 
     def snapshot_download(repo_id, **kwargs):
@@ -205,10 +198,10 @@ def test_remote_handles_load_what_the_hub_client_downloads(
 
     fake_module(monkeypatch, "huggingface_hub", snapshot_download=snapshot_download)
     fake_module(monkeypatch, "kagglehub", model_download=model_download)
-    expected = tiny.embed(patches)
+    expected = tiny_embedder.embed(swatches)
     for handle in ("hf://owner/repo", "kaggle://owner/model/keras/variant/2"):
         loaded = kp.models.PatternEmbedder.from_preset(handle)
-        np.testing.assert_allclose(loaded.embed(patches), expected, atol=1e-6)
+        np.testing.assert_allclose(loaded.embed(swatches), expected, atol=1e-6)
     assert asked == ["owner/repo", "owner/model/keras/variant/2"]
 
 
@@ -227,7 +220,7 @@ def test_grouper_from_preset_is_a_patch_grouper():
     assert not hasattr(grouper.clusterer, "cluster_centers_")
 
 
-def test_grouper_overrides(tmp_path, tiny):
+def test_grouper_overrides(tmp_path, tiny_embedder):
     clusterer = kp.clustering.KMeans(2, metric="cosine")
     grouper = kp.PatternGrouper.from_preset(
         NAME, clusterer=clusterer, flip_views=False, patch_size=96, progress=False
@@ -237,35 +230,35 @@ def test_grouper_overrides(tmp_path, tiny):
     with pytest.raises(ValueError, match="segment_sise"):
         kp.PatternGrouper.from_preset(NAME, segment_sise=(64, 64))
     with pytest.raises(ValueError, match="embedder"):
-        kp.PatternGrouper.from_preset(NAME, embedder=tiny)
-    local = tiny.save_to_preset(tmp_path / "local", patch_size=48)
+        kp.PatternGrouper.from_preset(NAME, embedder=tiny_embedder)
+    local = tiny_embedder.save_to_preset(tmp_path / "local", patch_size=48)
     assert kp.PatternGrouper.from_preset(local, progress=False).patch_size == 48
 
 
-def test_grouper_from_preset_groups_swatches(tmp_path, patches):
+def test_grouper_from_preset_groups_swatches(tmp_path, swatches):
     grouper = kp.PatternGrouper.from_preset(NAME, progress=False)
-    result = grouper.group(list(patches))  # fits the clusterer on them first
+    result = grouper.group(list(swatches))  # fits the clusterer on them first
     assert len(result) == 6 and result.failures == []
     assert all(group >= 0 for group in result.assignments)
     assert 2 <= len(result.groups) <= 5
-    files = [str(p) for p in sorted(write_swatches(tmp_path / "s", patches).iterdir())]
+    files = [str(p) for p in sorted(write_swatches(tmp_path / "s", swatches).iterdir())]
     again = grouper.group(files)  # now assigns to the groups found above
     np.testing.assert_array_equal(again.assignments, result.assignments)
 
 
-def test_grouper_from_a_saved_grouper(tmp_path, tiny, patches):
+def test_grouper_from_a_saved_grouper(tmp_path, tiny_embedder, swatches):
     grouper = kp.PatternGrouper(
-        embedder=tiny,
+        embedder=tiny_embedder,
         clusterer=kp.clustering.KMeans(2, metric="cosine", random_state=0),
         progress=False,
-    ).fit(list(patches))
+    ).fit(list(swatches))
     grouper.save(tmp_path / "grouper")
     restored = kp.PatternGrouper.from_preset(
         tmp_path / "grouper", batch_size=4, progress=False
     )
     assert restored.batch_size == 4
     np.testing.assert_array_equal(
-        restored.predict(list(patches)), grouper.predict(list(patches))
+        restored.predict(list(swatches)), grouper.predict(list(swatches))
     )
 
 
@@ -277,8 +270,8 @@ def read_groups(out):
         return list(csv.DictReader(f))
 
 
-def test_cli_groups_swatches_with_a_preset(tmp_path, patches, capsys):
-    folder = write_swatches(tmp_path / "swatches", patches)
+def test_cli_groups_swatches_with_a_preset(tmp_path, swatches, capsys):
+    folder = write_swatches(tmp_path / "swatches", swatches)
     out = tmp_path / "out"
     argv = ["group", str(folder), "--preset", NAME, "--out", str(out), "--quiet"]
     assert main(argv) == 0
@@ -299,10 +292,12 @@ def test_cli_groups_swatches_with_a_preset(tmp_path, patches, capsys):
     assert not (tmp_path / "d" / "report.html").exists()
 
 
-def test_cli_similar_finds_each_swatch_itself_first(tmp_path, tiny, patches, capsys):
-    folder = write_swatches(tmp_path / "swatches", patches)
+def test_cli_similar_finds_each_swatch_itself_first(
+    tmp_path, tiny_embedder, swatches, capsys
+):
+    folder = write_swatches(tmp_path / "swatches", swatches)
     grouper = kp.PatternGrouper(
-        embedder=tiny,
+        embedder=tiny_embedder,
         clusterer=kp.clustering.KMeans(2, metric="cosine", random_state=0),
         progress=False,
     )
@@ -331,13 +326,13 @@ def test_cli_similar_finds_each_swatch_itself_first(tmp_path, tiny, patches, cap
     assert len(printed) == 3 * len(files)
 
 
-def test_cli_group_writes_the_embeddings(tmp_path, patches):
-    folder = write_swatches(tmp_path / "swatches", patches)
+def test_cli_group_writes_the_embeddings(tmp_path, swatches):
+    folder = write_swatches(tmp_path / "swatches", swatches)
     out = tmp_path / "out"
     argv = ["group", str(folder), "--out", str(out), "--quiet"]
     assert main([*argv, "--embeddings", str(out / "e.npy")]) == 0
     embeddings = np.load(out / "e.npy")
-    assert embeddings.shape[0] == len(read_groups(out)) == len(patches)
+    assert embeddings.shape[0] == len(read_groups(out)) == len(swatches)
 
 
 def test_cli_group_options_clash(tmp_path, capsys):

@@ -36,8 +36,8 @@ def catalogue():
 
 
 @pytest.fixture(scope="module")
-def embedder():
-    return kp.models.PatternEmbedder("texture_cnn", embedding_dim=8)
+def embedder(tiny_embedder):
+    return tiny_embedder
 
 
 def write_folder(folder, catalogue):

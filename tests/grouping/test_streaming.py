@@ -18,8 +18,8 @@ def patches():
 
 
 @pytest.fixture(scope="module")
-def embedder():
-    return kp.models.PatternEmbedder("texture_cnn", embedding_dim=8)
+def embedder(tiny_embedder):
+    return tiny_embedder
 
 
 def make_grouper(embedder, clusters=3, **kwargs):

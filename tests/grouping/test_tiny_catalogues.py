@@ -53,8 +53,8 @@ def test_auto_samples_must_leave_room_for_the_k_range():
 
 
 @pytest.fixture(scope="module")
-def patches():
-    return kp.datasets.make_pattern_patches(3, (64, 64))["images"]
+def patches(swatches):
+    return swatches[:3]
 
 
 @pytest.mark.parametrize("clusterer", ["preset", "default"])

@@ -38,8 +38,8 @@ def cluster():
 
 
 @pytest.fixture(scope="module")
-def patches():
-    return list(kp.datasets.make_pattern_patches(6, (64, 64), seed=3)["images"])
+def patches(swatches):
+    return list(swatches)
 
 
 @pytest.fixture(scope="module")
