@@ -1,4 +1,9 @@
-"""Every example runs on the embedded synthetic data in quick mode."""
+"""Every example runs on the embedded synthetic data in quick mode.
+
+CI runs the examples in its TensorFlow leg only (marker `scripts`): they are
+scripts over the public API, whose every layer, model and loss the JAX and
+PyTorch legs test, and the demo's end-to-end test runs on every backend.
+"""
 
 import subprocess
 import sys
@@ -20,6 +25,7 @@ def test_there_are_examples():
     assert EXAMPLES
 
 
+@pytest.mark.scripts
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs_quick(script, tmp_path):
     result = subprocess.run(

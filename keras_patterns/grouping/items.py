@@ -28,6 +28,8 @@ class GroupedItem:
         group: the group id, or -1 if the input failed.
         box: `(top, left, bottom, right)` of the patch in the photo (the
             whole image for patch inputs), or `None`.
+        boxes: the boxes of every patch cut, largest first (`box` is the
+            first).
         class_name: the garment the patch was cut from (`None` for patches).
         enhanced: whether the patch went through super-resolution.
         embedding: the patch's embedding, or `None`.
@@ -47,6 +49,7 @@ class GroupedItem:
     source: str
     group: int = -1
     box: tuple[int, int, int, int] | None = None
+    boxes: list[tuple[int, int, int, int]] = dataclasses.field(default_factory=list)
     class_name: str | None = None
     enhanced: bool = False
     embedding: np.ndarray | None = None

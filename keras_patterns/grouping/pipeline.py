@@ -276,6 +276,7 @@ class GroupingPipeline:
         """An item's patches: cut inside its garment, or the input itself."""
         if found is None:  # no segmenter: the input is its own patch
             item.box = (0, 0, *photo.shape[:2])
+            item.boxes = [item.box]
             return [photo]
         working, factor, labels = found
         return self.cut(item, photo, working, labels, name, factor)

@@ -296,7 +296,7 @@ class CutStage:
     ) -> list[np.ndarray]:
         """The patches of `photo`, placed on `working` (`factor` times smaller).
 
-        Sets `item.box` and `item.class_name` from the first patch, or
+        Sets `item.boxes` (`item.box` the first) and `item.class_name`, or
         `item.error` when the garment holds none.
         """
         classes = self.classes if garment is None else (garment,)
@@ -339,7 +339,8 @@ class CutStage:
                 )
                 for patch in patches
             ]
-        item.box, item.class_name = boxes[0], patches[0].class_name
+        item.box, item.boxes = boxes[0], boxes
+        item.class_name = patches[0].class_name
         return [photo[top:bottom, left:right] for top, left, bottom, right in boxes]
 
 
