@@ -8,6 +8,7 @@ re-exports them.
 """
 
 from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 
 import numpy as np
@@ -220,7 +221,9 @@ def labels_to_rgb(
 
 
 def class_lookup_table(
-    classes: Sequence[str] = NINE_CLASSES, discarded: str = "ignore"
+    classes: Sequence[str] = NINE_CLASSES,
+    discarded: str = "ignore",
+    merges: Mapping[str, str] | None = None,
 ) -> np.ndarray:
     """A 256-entry table from In-shop ids to ids in a reduced class set.
 
@@ -230,6 +233,8 @@ def class_lookup_table(
             `IGNORE_LABEL` so losses and metrics skip them (a skirt is not
             background); `"background"` folds them into `"background"`,
             which must then be in `classes`.
+        merges: In-shop classes folded into a kept one, such as
+            `{"face": "skin"}` (`PHOTO_MERGES`).
 
     Returns:
         uint8 array of shape `(256,)`; entry `IGNORE_LABEL` stays
@@ -246,11 +251,16 @@ def class_lookup_table(
     table = np.full(256, IGNORE_LABEL, dtype=np.uint8)
     table[: len(INSHOP_CLASSES)] = fill
     table[ids] = np.arange(len(ids))
+    for source, target in (merges or {}).items():
+        table[_class_ids([source])] = check_names(target, classes, "merges", "classes")
     return table
 
 
 def remap_classes(
-    labels: ArrayLike, classes: Sequence[str] = NINE_CLASSES, discarded: str = "ignore"
+    labels: ArrayLike,
+    classes: Sequence[str] = NINE_CLASSES,
+    discarded: str = "ignore",
+    merges: Mapping[str, str] | None = None,
 ) -> np.ndarray:
     """Reduces 16-class In-shop ids to a subset, by default the 9-class set.
 
@@ -259,6 +269,7 @@ def remap_classes(
         classes: the class names to keep, in their new id order.
         discarded: `"ignore"` (default) or `"background"`; see
             `class_lookup_table`.
+        merges: In-shop classes folded into a kept one (`{"face": "skin"}`).
 
     Returns:
         uint8 array of the same shape with ids into `classes`.
@@ -280,4 +291,4 @@ def remap_classes(
             '"labels" must hold In-shop ids in [0, 15] or 255. '
             f"Received values in [{labels.min()}, {labels.max()}]"
         )
-    return class_lookup_table(classes, discarded)[labels.astype(np.intp)]
+    return class_lookup_table(classes, discarded, merges)[labels.astype(np.intp)]

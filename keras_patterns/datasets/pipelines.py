@@ -113,6 +113,7 @@ def segmentation_dataset(
     shuffle: int | None = None,
     repeat: bool = False,
     seed: int = 0,
+    merges: Mapping[str, str] | None = None,
 ) -> "tf.data.Dataset":
     """A `tf.data.Dataset` of `(image, label_map)` batches for segmentation.
 
@@ -141,6 +142,8 @@ def segmentation_dataset(
             `augment`, no shuffling otherwise).
         repeat: repeat forever (use with `steps_per_epoch`).
         seed: seed of shuffling and augmentation (deterministic).
+        merges: In-shop classes folded into a kept one (`{"face": "skin"}`,
+            see `class_lookup_table`).
 
     Returns:
         A batched, prefetched `tf.data.Dataset`.
@@ -164,7 +167,9 @@ def segmentation_dataset(
             '"scale_range" must be (low, high) with 0 < low <= high. '
             f"Received: scale_range={scale_range!r}"
         )
-    lookup = tf.constant(class_lookup_table(classes, discarded).astype(np.int32))
+    lookup = tf.constant(
+        class_lookup_table(classes, discarded, merges).astype(np.int32)
+    )
     dataset, from_files, count = _segmentation_source(data)
     shuffle = (count if augment else 0) if shuffle is None else shuffle
     if shuffle:

@@ -28,6 +28,7 @@ from keras_patterns.grouping.stages import EmbedStage
 from keras_patterns.grouping.stages import EnhanceStage
 from keras_patterns.grouping.stages import ReadStage
 from keras_patterns.grouping.stages import SegmentStage
+from keras_patterns.modeling.labels import garment_class
 from keras_patterns.utils.io import RowStore
 from keras_patterns.utils.progress import progress_bar
 from keras_patterns.utils.typing import PathLike
@@ -36,18 +37,21 @@ from keras_patterns.utils.typing import PathLike
 Timer = Callable[[str], contextlib.AbstractContextManager]
 
 
-def _garment(garments, item):
-    """The garment named for `item`: by position in a sequence, or by source
-    (its path, then its file name) in a mapping."""
+def _garment(garments, item, label_names):
+    """The class of the garment named for `item` (by position in a sequence,
+    or by source, its path then its file name, in a mapping), or `None`."""
+    if garments is None:
+        return None
     if isinstance(garments, Mapping):
-        name = Path(item.source).name
-        return garments.get(item.source, garments.get(name))
-    if item.index >= len(garments):
+        name = garments.get(item.source, garments.get(Path(item.source).name))
+    elif item.index >= len(garments):
         raise ValueError(
             '"garments" must hold one class name (or None) per input: input '
             f"{item.index} ({item.source}) has none; {len(garments)} garments"
         )
-    return garments[item.index]
+    else:
+        name = garments[item.index]
+    return None if name is None else garment_class(name, label_names)
 
 
 def _check_garment_count(garments, count):
@@ -267,9 +271,7 @@ class GroupingPipeline:
         """The garment named for each live item, and its segmentation."""
         if not segmented:
             return [None] * len(alive), [None] * len(alive)
-        names = [
-            None if garments is None else _garment(garments, items[i]) for i in alive
-        ]
+        names = [_garment(garments, items[i], self.segment.label_names) for i in alive]
         return names, self.segment([images[i] for i in alive], names)
 
     def _cut(self, item: GroupedItem, photo, name, found):

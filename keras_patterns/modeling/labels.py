@@ -72,3 +72,76 @@ NINE_CLASSES = (
 
 IGNORE_LABEL = 255
 """Label of pixels that losses and metrics skip (discarded or unknown)."""
+
+PHOTO_CLASSES = (
+    "background",
+    "skin",
+    "hair",
+    "top",
+    "outer",
+    "dress",
+    "skirt",
+    "pants",
+    "footwear",
+)
+"""The classes of the product-photo segmenter: every garment a product photo
+sells has its own class (skirts included), and face and skin are one."""
+
+PHOTO_MERGES = {"face": "skin", "leggings": "pants"}
+"""In-shop classes that `PHOTO_CLASSES` folds into another."""
+
+PHOTO_GARMENTS = ("top", "outer", "dress", "skirt", "pants")
+"""The garments of `PHOTO_CLASSES` a product photo's patch may come from."""
+
+GARMENT_ALIASES = {
+    "tank": "top",
+    "tank_top": "top",
+    "tee": "top",
+    "tshirt": "top",
+    "t-shirt": "top",
+    "shirt": "top",
+    "blouse": "top",
+    "sweater": "top",
+    "longsleeve": "top",
+    "jacket": "outer",
+    "jacket_open": "outer",
+    "jacket_closed": "outer",
+    "coat": "outer",
+    "cardigan": "outer",
+    "blazer": "outer",
+    "trousers": "pants",
+    "jeans": "pants",
+    "shorts": "pants",
+    "leggings": "pants",
+    "gown": "dress",
+}
+"""Everyday garment names and the class each is, for naming a product's
+garment (`garments=`); a class name names itself."""
+
+
+def garment_class(name: str, label_names: tuple[str, ...]) -> str:
+    """The class of `label_names` that a garment's name names.
+
+    A class name is itself; an everyday name (`"trousers"`, `"tank"`,
+    `"jacket"`) is its class in `GARMENT_ALIASES`, case and spaces aside.
+    A name neither knows is returned as it is, for the caller's check to
+    report.
+
+    Args:
+        name: a garment's name, as a catalogue gives it.
+        label_names: the segmenter's class names.
+
+    Returns:
+        A name of `label_names` (or `name` itself).
+
+    Example:
+
+    >>> garment_class("Trousers", PHOTO_CLASSES), garment_class("skirt", PHOTO_CLASSES)
+    ('pants', 'skirt')
+    """
+    if name in label_names:
+        return name
+    key = name.strip().lower().replace(" ", "_")
+    if key in label_names:
+        return key
+    return GARMENT_ALIASES.get(key, name)

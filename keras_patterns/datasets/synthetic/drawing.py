@@ -149,3 +149,29 @@ def value_noise(
     top = table[j0, i0] + (table[j0, i1] - table[j0, i0]) * fx
     bottom = table[j1, i0] + (table[j1, i1] - table[j1, i0]) * fx
     return top + (bottom - top) * fy
+
+
+def sample_texture(
+    image: np.ndarray, u: np.ndarray, v: np.ndarray, zoom: float = 1.0
+) -> np.ndarray:
+    """A texture image tiled over pattern-space coordinates, sampled bilinearly.
+
+    Args:
+        image: uint8 `(S, S, 3)` texture, repeated in both directions.
+        u: float array `(H, W)`, horizontal pattern coordinate in pixels.
+        v: float array `(H, W)`, vertical coordinate, the shape of `u`.
+        zoom: texture pixels per pattern pixel (above 1 shrinks the texture).
+
+    Returns:
+        float32 array `(H, W, 3)` in [0, 1].
+    """
+    texture = image.astype(np.float32) / 255.0
+    height, width = texture.shape[:2]
+    x, y = u * zoom, v * zoom
+    x0, y0 = np.floor(x), np.floor(y)
+    fx, fy = (x - x0)[..., None], (y - y0)[..., None]
+    x0, y0 = x0.astype(np.int64) % width, y0.astype(np.int64) % height
+    x1, y1 = (x0 + 1) % width, (y0 + 1) % height
+    top = texture[y0, x0] * (1 - fx) + texture[y0, x1] * fx
+    bottom = texture[y1, x0] * (1 - fx) + texture[y1, x1] * fx
+    return (top * (1 - fy) + bottom * fy).astype(np.float32)

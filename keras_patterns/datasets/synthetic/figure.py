@@ -301,6 +301,34 @@ def pants(body: Body, style: dict[str, Any]) -> list[tuple[str, Any]]:
     return [block, *legs(body, style["length"], width=0.012, ankle_width=ankle)]
 
 
+def skirt(body: Body, style: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A skirt from the waist down to `length`, flared at the hem.
+
+    Args:
+        body: the model.
+        style: the cut, with `length` (in figure units) and `flare` (added
+            to the hip width at the hem).
+
+    Returns:
+        One polygon.
+    """
+    w, h = body.waist + 0.008, body.hip + 0.01
+    hem = h + style["flare"]
+    return [
+        (
+            "poly",
+            [
+                (-w, WAIST_Y + 0.01),
+                (w, WAIST_Y + 0.01),
+                (h, HIP_Y + 0.02),
+                (hem, style["length"]),
+                (-hem, style["length"]),
+                (-h, HIP_Y + 0.02),
+            ],
+        )
+    ]
+
+
 def outer(body: Body, style: dict[str, Any]) -> list[tuple[str, Any]]:
     """An open jacket or coat: two front panels and two sleeves.
 
@@ -414,6 +442,24 @@ def hair(body: Body, back_view: bool) -> list[tuple[str, Any]]:
     return shapes
 
 
+def hair_in_front(body: Body) -> list[tuple[str, Any]]:
+    """Long hair falling in front of the shoulders, over the garments.
+
+    Args:
+        body: the model (its `hair` style).
+
+    Returns:
+        Two polygons for hair worn in front, none otherwise.
+    """
+    if body.hair != "front":
+        return []
+    strand = (
+        "poly",
+        [(-0.05, 0.06), (-0.028, 0.06), (-0.06, 0.3), (-0.085, 0.28), (-0.07, 0.16)],
+    )
+    return _both_sides(strand)
+
+
 def hair_behind(body: Body) -> list[tuple[str, Any]]:
     """Long hair falling behind the shoulders, painted under the body.
 
@@ -423,7 +469,7 @@ def hair_behind(body: Body) -> list[tuple[str, Any]]:
     Returns:
         One polygon for long hair, none otherwise.
     """
-    if body.hair != "long":
+    if body.hair not in ("long", "front"):
         return []
     return [("poly", [(-0.05, 0.05), (0.05, 0.05), (0.068, 0.27), (-0.068, 0.27)])]
 
@@ -448,6 +494,7 @@ GARMENT_SHAPES = {
     "top": top,
     "dress": dress,
     "pants": pants,
+    "skirt": skirt,
     "outer": outer,
     "footwear": footwear,
 }

@@ -16,6 +16,7 @@ from PIL import ImageDraw
 
 from keras_patterns.datasets.synthetic import figure
 from keras_patterns.datasets.synthetic.drawing import random_color
+from keras_patterns.datasets.synthetic.drawing import sample_texture
 from keras_patterns.datasets.synthetic.drawing import value_noise
 from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
 from keras_patterns.datasets.synthetic.patterns import render_pattern
@@ -35,7 +36,7 @@ OUTFITS = (
     ("pants", "top", "footwear"),
 )
 """Garment sets; the first garment is the product, the others are styling."""
-PAINT_ORDER = ("pants", "footwear", "top", "dress", "outer")
+PAINT_ORDER = ("pants", "skirt", "footwear", "top", "dress", "outer")
 VIEWS = ("front", "side", "back", "full", "additional")
 CATEGORIES = {
     ("WOMEN", "top"): ("Blouses_Shirts", "Tees_Tanks", "Sweaters"),
@@ -44,6 +45,7 @@ CATEGORIES = {
     ("WOMEN", "outer"): ("Jackets_Coats", "Cardigans"),
     ("MEN", "outer"): ("Jackets_Vests", "Suiting"),
     ("WOMEN", "pants"): ("Pants", "Denim"),
+    ("WOMEN", "skirt"): ("Skirts",),
     ("MEN", "pants"): ("Pants", "Denim"),
 }
 SKIN_TONES = np.array(
@@ -119,7 +121,8 @@ class Item:
     accessories: dict[str, Any]
 
 
-def _style(name, rng):
+def garment_style(name: str, rng: np.random.Generator) -> dict[str, Any]:
+    """Draws the cut of a garment of class `name` (see `Garment.style`)."""
     if name == "top":
         return {
             "length": rng.uniform(0.5, 0.56),
@@ -138,6 +141,8 @@ def _style(name, rng):
             "length": rng.choice([0.68, figure.ANKLE_Y, figure.ANKLE_Y]),
             "flare": rng.uniform(0.0, 0.035),
         }
+    if name == "skirt":
+        return {"length": rng.uniform(0.56, 0.86), "flare": rng.uniform(0.02, 0.14)}
     if name == "outer":
         return {
             "length": rng.uniform(0.52, 0.72),
@@ -147,11 +152,14 @@ def _style(name, rng):
     return {}
 
 
-def _garment(name, family, rng):
+def make_garment(
+    name: str, family: int, rng: np.random.Generator, pattern: dict | None = None
+) -> Garment:
+    """A garment of class `name` in a fabric of `family` (or `pattern`)."""
     return Garment(
         name=name,
-        pattern=sample_pattern(family, rng),
-        style=_style(name, rng),
+        pattern=sample_pattern(family, rng) if pattern is None else pattern,
+        style=garment_style(name, rng),
         scale=rng.uniform(0.75, 1.35),
         fold=(
             rng.uniform(0.0, 0.4),
@@ -162,7 +170,10 @@ def _garment(name, family, rng):
     )
 
 
-def _category(gender, name, style, rng):
+def category_of(
+    gender: str, name: str, style: dict[str, Any], rng: np.random.Generator
+) -> str:
+    """The In-shop clothing category of a garment."""
     if name == "pants" and style["length"] < 0.8:
         return "Shorts"
     return rng.choice(CATEGORIES[(gender, name)])
@@ -180,10 +191,10 @@ def sample_item(rng: np.random.Generator, family: int | None = None) -> Item:
     """
     outfit = OUTFITS[rng.integers(len(OUTFITS))]
     family = int(rng.integers(len(PATTERN_FAMILIES)) if family is None else family)
-    garments = [_garment(outfit[0], family, rng)]
+    garments = [make_garment(outfit[0], family, rng)]
     for name in outfit[1:]:
         other = 0 if rng.random() < 0.6 else int(rng.integers(len(PATTERN_FAMILIES)))
-        garments.append(_garment(name, other, rng))
+        garments.append(make_garment(name, other, rng))
     gender = "WOMEN" if "dress" in outfit or rng.random() < 0.6 else "MEN"
     upper = outfit[0] in ("top", "outer", "dress") and rng.random() < 0.35
     gradient = rng.random() < 0.5
@@ -197,7 +208,7 @@ def sample_item(rng: np.random.Generator, family: int | None = None) -> Item:
         background=(light, light * rng.uniform(0.8, 1.0) if gradient else light),
         framing="upper" if upper else "full",
         gender=gender,
-        category=_category(gender, outfit[0], garments[0].style, rng),
+        category=category_of(gender, outfit[0], garments[0].style, rng),
         accessories={
             "belt": "pants" in outfit and rng.random() < 0.2,
             "bag": rng.random() < 0.12,
@@ -266,6 +277,8 @@ def _paint_labels(item, body, camera, size, back_view):
     if not back_view:
         camera.paint(draw, figure.face(), ID["face"])
     camera.paint(draw, figure.hair(body, back_view), ID["hair"])
+    if not back_view:
+        camera.paint(draw, figure.hair_in_front(body), ID["hair"])
     return np.asarray(canvas)
 
 
@@ -286,7 +299,10 @@ def _paint_garment(garment, fx, fy, camera, phase_jitter):
     angle = 2 * np.pi * fx / wavelength + phase
     u = fx * reference + amplitude * np.sin(angle)
     v = fy * reference + 0.6 * amplitude * np.sin(angle / 1.7 + 1.0)
-    rgb = render_pattern(garment.pattern, u, v, reference / camera.scale)
+    if "image" in garment.pattern:  # a real texture, tiled
+        rgb = sample_texture(garment.pattern["image"], u, v, garment.pattern["zoom"])
+    else:
+        rgb = render_pattern(garment.pattern, u, v, reference / camera.scale)
     shade = 1.0 - depth * (0.5 + 0.5 * np.cos(angle))
     return rgb * shade[..., None]
 

@@ -1,0 +1,173 @@
+"""How well a photo grouper groups product photos by pattern, against its oracle.
+
+Reads a folder of shop-style product photos (`--data`: `images/NNNN.jpg`,
+`masks/NNNN.png` with 0 background, 1 skin and hair, 2 the patterned
+garment, 3 other garments, and `labels.csv` with `file`, `family_id`,
+`source` and `garment_type`), and prints, in one run, for the grouper
+(`--grouper`: a preset name such as `product_photos`, or a folder written by
+`PatternGrouper.save`):
+
+* **grouper**: the photos grouped with no garment named: NMI and ARI
+  against the pattern families (k-means with k = the families, mean over
+  `--seeds` seeds), and the share of the patches it cut that lie at least
+  90% on the patterned garment;
+* **named**: the same with each photo's garment named (`garments=`), and
+  the share of patches at least 90% on that garment;
+* **oracle**: the largest square inside the patterned garment's true mask,
+  through the grouper's own embedding stage: what a perfect segmenter and
+  garment choice would give;
+* **whole photo**: each photo embedded whole, as a swatch.
+
+Each figure is given on the whole set and on its two halves by source
+(`bench_real_patterns.split_by_source`): choices are made on the selection
+half only, and the report half is the figure to quote.
+
+    python benchmarks/bench_photos.py --data ../shared/data/garment_photos_val \\
+        --grouper product_photos
+
+The photos are for validation only: never train on them.
+"""
+
+import argparse
+import csv
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+from sklearn.metrics import adjusted_rand_score  # noqa: E402
+from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
+
+import keras_patterns as kp  # noqa: E402
+from keras_patterns.patches import largest_square  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_real_patterns import split_by_source  # noqa: E402
+
+# labels.csv's garment types, as the package's garment classes name them.
+GARMENT_CLASS = {
+    "tank": "top",
+    "tshirt": "top",
+    "longsleeve": "top",
+    "jacket_open": "outer",
+    "jacket_closed": "outer",
+    "trousers": "pants",
+    "skirt": "skirt",
+    "dress": "dress",
+}
+PATTERNED = 2  # the patterned garment's value in the masks
+
+
+def load(folder):
+    folder = Path(folder)
+    with open(folder / "labels.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    paths = [str(folder / row["file"]) for row in rows]
+    masks = [
+        np.asarray(Image.open(folder / "masks" / (Path(row["file"]).stem + ".png")))
+        for row in rows
+    ]
+    labels = np.array([int(row["family_id"]) for row in rows])
+    sources = np.array([row["source"] for row in rows])
+    garments = [GARMENT_CLASS.get(row["garment_type"]) for row in rows]
+    return paths, masks, labels, sources, garments
+
+
+def nmi_ari(vectors, labels, seeds):
+    k = len(np.unique(labels))
+    nmi, ari = [], []
+    for seed in range(seeds):
+        found = kp.clustering.KMeans(
+            k, metric="cosine", n_init=10, random_state=seed
+        ).fit_predict(vectors)
+        nmi.append(normalized_mutual_info_score(labels, found))
+        ari.append(adjusted_rand_score(labels, found))
+    return float(np.mean(nmi)), float(np.mean(ari))
+
+
+def on_garment(items, masks):
+    """Per item, the share of each patch's pixels on the patterned garment."""
+    shares = []
+    for item, mask in zip(items, masks, strict=True):
+        patched = mask == PATTERNED
+        shares.append(
+            [patched[t:b, x:r].mean() for t, x, b, r in item.boxes] if item.ok else []
+        )
+    return shares
+
+
+def line(name, result, labels, masks, seeds, halves, seconds, placement=True):
+    """Prints a line: NMI / ARI (and placement) on the whole set and halves."""
+    every = np.ones(len(labels), bool)
+    embedded = np.array([item.ok for item in result.items])
+    vectors = np.zeros((len(labels), result.embeddings.shape[-1]), np.float32)
+    vectors[embedded] = result.embeddings
+    shares = on_garment(result.items, masks) if placement else None
+    cells = []
+    for part, mask in {"all": every, **halves}.items():
+        use = mask & embedded
+        nmi, ari = nmi_ari(vectors[use], labels[use], seeds)
+        cell = f"{part} NMI {nmi:.3f} ARI {ari:.3f}"
+        if placement:
+            patches = [s for i, item in enumerate(shares) if use[i] for s in item]
+            cell += f" on-garment {np.mean(np.array(patches) >= 0.9):.0%}"
+        cells.append(cell)
+    failed = int((~embedded).sum())
+    print(f"{name:12s} " + " | ".join(cells) + f" | failed {failed} | {seconds:.0f} s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="the photos folder")
+    parser.add_argument(
+        "--grouper",
+        default="product_photos",
+        help="a grouper preset, or a folder written by PatternGrouper.save",
+    )
+    parser.add_argument("--seeds", type=int, default=3, help="k-means seeds")
+    parser.add_argument("--split-seed", type=int, default=0)
+    args = parser.parse_args()
+    paths, masks, labels, sources, garments = load(args.data)
+    selection, report = split_by_source(labels, sources, args.split_seed)
+    halves = {"selection": selection, "report": report}
+    print(
+        f"{len(paths)} photos, {len(np.unique(labels))} families, "
+        f"{len(np.unique(sources))} sources; selection half {selection.sum()}, "
+        f"report half {report.sum()}"
+    )
+    grouper = kp.PatternGrouper.from_preset(args.grouper, progress=False)
+    runs = {
+        "grouper": lambda: grouper.embed(paths),
+        "named": lambda: grouper.embed(paths, garments=garments),
+    }
+    for name, run in runs.items():
+        began = time.perf_counter()
+        result = run()
+        line(
+            name, result, labels, masks, args.seeds, halves, time.perf_counter() - began
+        )
+    # The same embedding stage, given the oracle's squares or whole photos.
+    patches = kp.PatternGrouper(
+        embedder=grouper.embedder,
+        patch_size=grouper.patch_size,
+        flip_views=grouper.flip_views,
+        progress=False,
+    )
+    photos = [np.asarray(Image.open(path).convert("RGB")) for path in paths]
+    squares = []
+    for photo, mask in zip(photos, masks, strict=True):
+        top, left, bottom, right = largest_square(mask == PATTERNED)
+        squares.append(photo[top:bottom, left:right])
+    for name, inputs in (("oracle", squares), ("whole photo", photos)):
+        began = time.perf_counter()
+        result = patches.embed(inputs)
+        seconds = time.perf_counter() - began
+        line(name, result, labels, masks, args.seeds, halves, seconds, False)
+
+
+if __name__ == "__main__":
+    main()
