@@ -32,9 +32,10 @@ from keras_patterns.utils.typing import PathLike
 COMPONENTS = ("segmenter", "enhancer", "embedder")
 FORMAT_VERSION = 1
 # Constructor arguments saved in config.json.
-SETTINGS = (  # noqa: SIM905 (a list literal would take 12 lines)
-    "patch_size enhance_below segment_size classes label_names min_patch margin "
-    "patch_shape patches_per_item garment_prior flip_views batch_size embedder_steps"
+SETTINGS = (  # noqa: SIM905 (a list literal would take 14 lines)
+    "patch_size patch_scale enhance_below segment_size classes label_names "
+    "min_patch margin patch_shape patches_per_item garment_prior flip_views "
+    "batch_size embedder_steps"
 ).split()
 
 
@@ -203,6 +204,7 @@ def read_grouper(directory: PathLike) -> dict[str, Any]:
     config.setdefault("patches_per_item", 1)
     config.setdefault("garment_prior", 0.0)
     config.setdefault("flip_views", False)
+    config.setdefault("patch_scale", None)
     settings = {name: config[name] for name in SETTINGS if name in config}
     return {**models, "clusterer": clusterer, **settings}
 
@@ -271,8 +273,9 @@ def preset_grouper_parts(
         "embedder": PatternEmbedder.from_preset(directory),
         "clusterer": KMeans("auto", metric="cosine", random_state=0),
     }
-    if metadata.get("patch_size") is not None:
-        parts["patch_size"] = metadata["patch_size"]
+    for setting in ("patch_size", "patch_scale"):  # how the embedder was trained
+        if metadata.get(setting) is not None:
+            parts[setting] = metadata[setting]
     return {**parts, **overrides}
 
 

@@ -73,9 +73,12 @@ class PatternGrouper(GrouperFiles):
             `keras_patterns.embedding.train_embedder_on_patches`).
         clusterer: a `keras_patterns.clustering.KMeans`; default
             `KMeans("auto", metric="cosine")`, fitted by `fit`.
-        patch_size, enhance_below: the enhance stage's settings (see
-            `grouping.stages.EnhanceStage`): patches go to the embedder at
-            `patch_size`; those below `enhance_below` are enhanced first.
+        patch_size, patch_scale, enhance_below: the enhance stage's settings
+            (see `grouping.stages.EnhanceStage`): patches go to the embedder
+            at `patch_size` or, with a `patch_scale`, at their own pixel
+            scale times `patch_scale` (at most `patch_size`), so a fabric's
+            pattern frequency does not depend on the garment's size in the
+            photo; those below `enhance_below` are enhanced first.
         segment_size, garment_prior, label_names: the segment stage's
             (`grouping.stages.SegmentStage`): the size photos are segmented
             at, the log-prior of a garment that `garments` names, the class
@@ -119,6 +122,7 @@ class PatternGrouper(GrouperFiles):
     enhancer = StageSetting("enhance")
     enhance_below = StageSetting("enhance")
     patch_size = StageSetting("enhance")
+    patch_scale = StageSetting("enhance")
     embedder = StageSetting("embed")
     flip_views = StageSetting("embed")
     batch_size = StageSetting("read", "segment")
@@ -131,6 +135,7 @@ class PatternGrouper(GrouperFiles):
         clusterer: KMeans | None = None,
         *,
         patch_size: int = 64,
+        patch_scale: float | None = None,
         enhance_below: int = 48,
         segment_size: Size | None = None,
         classes: Sequence[str] = GARMENTS,
@@ -160,7 +165,7 @@ class PatternGrouper(GrouperFiles):
                 patch_shape,
                 patches_per_item,
             ),
-            enhance=EnhanceStage(enhancer, enhance_below, patch_size),
+            enhance=EnhanceStage(enhancer, enhance_below, patch_size, patch_scale),
             embed=EmbedStage(embedder, flip_views),
         )
         self.clusterer = clusterer

@@ -41,6 +41,7 @@ from keras_patterns.utils.images import resize_image
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 from keras_patterns.utils.validation import check_non_negative
+from keras_patterns.utils.validation import check_positive
 
 # The garment classes a patch may come from, by default.
 GARMENTS = ("top", "dress", "outer", "pants")
@@ -345,31 +346,71 @@ class CutStage:
 
 
 class EnhanceStage:
-    """Square patches, the small ones upscaled together, all at `patch_size`.
+    """Square patches, the small ones upscaled together, all at the embedder's
+    scale.
+
+    With `patch_scale=None` every patch is resized to `patch_size` square,
+    so a pattern's scale follows the garment's size in the photo. With a
+    `patch_scale`, each patch keeps its own pixel scale times
+    `patch_scale` (1 is the photo's, 2 twice as fine), so the same fabric
+    gives the same pattern frequency whatever the garment's size; a patch
+    larger than `patch_size` is centre-cropped to it, and sides are rounded
+    down to a multiple of 8 (at least 16) so that the embedder sees few
+    shapes.
 
     Args:
         enhancer: an `RRDBNet` (or any super-resolution model), or `None`
             (small patches are then resized bicubically).
         enhance_below: patches whose shorter side is below this are enhanced.
-        patch_size: side of the patches given to the embedder.
+        patch_size: side of the patches given to the embedder, or the
+            largest side with a `patch_scale`.
+        patch_scale: the pixel scale the embedder sees, relative to the
+            photo's, or `None` (every patch at `patch_size`).
     """
 
     def __init__(
-        self, enhancer: Any = None, enhance_below: int = 48, patch_size: int = 64
+        self,
+        enhancer: Any = None,
+        enhance_below: int = 48,
+        patch_size: int = 64,
+        patch_scale: float | None = None,
     ) -> None:
         self.enhancer = enhancer
         self.enhance_below = check_int(enhance_below, "enhance_below", minimum=0)
         self.patch_size = check_int(patch_size, "patch_size", minimum=32)
+        if patch_scale is not None:
+            patch_scale = check_positive(patch_scale, "patch_scale")
+        self.patch_scale = patch_scale
 
     def get_config(self) -> dict[str, Any]:
-        return {"enhance_below": self.enhance_below, "patch_size": self.patch_size}
+        return {
+            "enhance_below": self.enhance_below,
+            "patch_size": self.patch_size,
+            "patch_scale": self.patch_scale,
+        }
+
+    def target(self, side: int) -> tuple[int, int]:
+        """`(crop, size)` for a square patch of `side` pixels: the centre
+        square of `crop` pixels is resized to `size`."""
+        if self.patch_scale is None:
+            return side, self.patch_size
+        size = int(side * self.patch_scale) // 8 * 8
+        size = max(16, min(size, self.patch_size))
+        return min(side, round(size / self.patch_scale)), size
 
     def __call__(
         self, cuts: dict[int, list[np.ndarray]], items: Sequence[GroupedItem]
     ) -> dict[int, list[np.ndarray]]:
-        """Maps an item's position to its finished `(patch_size, patch_size, 3)`
-        patches; sets `enhanced` on the items whose patches were upscaled."""
-        squares = {i: [centre_square(p) for p in cut] for i, cut in cuts.items()}
+        """Maps an item's position to its finished square patches; sets
+        `enhanced` on the items whose patches were upscaled."""
+        squares = {}
+        sizes = {}
+        for i, cut in cuts.items():
+            squares[i], sizes[i] = [], []
+            for patch in cut:
+                crop, size = self.target(min(patch.shape[:2]))
+                squares[i].append(centre_square(centre_square(patch)[:crop, :crop]))
+                sizes[i].append(size)
         if self.enhancer is not None:
             small = [
                 (i, n)
@@ -384,11 +425,12 @@ class EnhanceStage:
                 for (i, n), square in zip(small, enhanced, strict=True):
                     squares[i][n] = square
                     items[i].enhanced = True
-        side = (self.patch_size, self.patch_size)
         return {
             i: [
-                square if square.shape[:2] == side else resize_image(square, side)
-                for square in chunk
+                square
+                if square.shape[0] == size
+                else resize_image(square, (size, size))
+                for square, size in zip(chunk, sizes[i], strict=True)
             ]
             for i, chunk in squares.items()
         }
@@ -427,11 +469,17 @@ class EmbedStage:
     def get_config(self) -> dict[str, Any]:
         return {"flip_views": self.flip_views}
 
+    def _embed(self, views):
+        embed = self.embedder.embed
+        if "batch_size" in inspect.signature(embed).parameters:
+            return embed(views, batch_size=EMBED_BATCH)
+        return embed(views)
+
     def __call__(self, patches: Sequence[list[np.ndarray]]) -> np.ndarray | None:
         """One embedding per item, from the list of its patches.
 
-        All views go through the embedder at once (its compiled forward
-        pass, in batches of `EMBED_BATCH`). The mean of an item's views is
+        All views of a size go through the embedder at once (its compiled
+        forward pass, in batches of `EMBED_BATCH`). The mean of an item's views is
         rescaled to their mean norm, so a unit-norm embedder still gives
         unit vectors and a single view is left as it is.
 
@@ -442,11 +490,15 @@ class EmbedStage:
         views = [patch[flip] for chunk in patches for patch in chunk for flip in flips]
         if not views:
             return None
-        embed = self.embedder.embed
-        if "batch_size" in inspect.signature(embed).parameters:
-            vectors = embed(np.stack(views), batch_size=EMBED_BATCH)
-        else:
-            vectors = embed(np.stack(views))
+        by_shape = {}
+        for n, view in enumerate(views):
+            by_shape.setdefault(view.shape, []).append(n)
+        vectors = None
+        for positions in by_shape.values():
+            found = self._embed(np.stack([views[n] for n in positions]))
+            if vectors is None:
+                vectors = np.empty((len(views), found.shape[-1]), found.dtype)
+            vectors[positions] = found
         rows, start = [], 0
         for chunk in patches:
             own = vectors[start : start + len(chunk) * len(flips)]

@@ -92,6 +92,25 @@ def check_non_negative(value: Any, name: str) -> float:
     return float(value)
 
 
+def check_positive(value: Any, name: str) -> float:
+    """Returns `value` as a float, or raises if it is not a finite real > 0.
+
+    Args:
+        value: the argument to check.
+        name: the argument's name, for the error message.
+
+    Returns:
+        `value` as a `float`.
+    """
+    if isinstance(value, bool) or not (
+        isinstance(value, numbers.Real) and 0 < value < float("inf")
+    ):
+        raise ValueError(
+            f'"{name}" must be a finite number > 0. Received: {name}={value!r}'
+        )
+    return float(value)
+
+
 def check_names(
     values: str | Iterable[str],
     names: Iterable[str],

@@ -196,3 +196,25 @@ def test_write_synthetic_catalogue_writes_resumes_and_matches_the_scenes(tmp_pat
     assert [Path(f).stat().st_mtime_ns for f in files] == stamps
     with pytest.raises(ValueError, match='"photos_per_family"'):
         kp.datasets.write_synthetic_catalogue(folder, photos_per_family=0)
+
+
+def test_product_photos_are_drawn_wide_and_the_same_for_a_seed():
+    from keras_patterns.datasets.synthetic.product_photos import make_product_photos
+
+    red = np.zeros((1, 32, 32, 3), np.uint8)
+    red[..., 0] = 255  # one real "texture": pure red
+    data = make_product_photos(48, (96, 72), seed=1, textures=red)
+    again = make_product_photos(3, (96, 72), seed=1, textures=red)
+    np.testing.assert_array_equal(data["images"][:3], again["images"])
+    np.testing.assert_array_equal(data["masks"][:3], again["masks"])
+    assert {"skirt", "dress", "top", "outer", "pants"} <= set(data["garment"])
+    skirt = ds.INSHOP_CLASSES.index("skirt")
+    for mask, garment in zip(data["masks"], data["garment"], strict=True):
+        assert mask.max() < len(ds.INSHOP_CLASSES)
+        if garment == "skirt":
+            assert (mask == skirt).sum() > 50
+    # Some garments wear the texture: red pixels, shaded and compressed.
+    garments = np.isin(data["masks"], CLOTHING_IDS + [skirt])
+    pixels = data["images"][garments].astype(int)
+    reddish = (pixels[:, 0] > 120) & (pixels[:, 1] < 60) & (pixels[:, 2] < 60)
+    assert reddish.sum() > 500

@@ -1,0 +1,173 @@
+"""The grouper's stage objects, one at a time and through the pipeline."""
+
+import numpy as np
+import pytest
+
+import keras_patterns as kp
+from keras_patterns.grouping.stages import EmbedStage
+from keras_patterns.grouping.stages import EnhanceStage
+from keras_patterns.modeling.labels import PHOTO_CLASSES
+from keras_patterns.modeling.labels import garment_class
+from tests.grouping.test_grouper import TopOrDress
+
+
+class Recorder:
+    """An embedder that records the shapes it is given and embeds a patch as
+    its mean colour (a 3-vector), so what it saw can be checked by hand."""
+
+    def __init__(self):
+        self.shapes = []
+
+    def embed(self, images, batch_size=64):
+        images = np.asarray(images, np.float32)
+        self.shapes.append(images.shape)
+        return images.mean(axis=(1, 2))
+
+
+@pytest.mark.parametrize(
+    "scale, side, expected",
+    [
+        (None, 50, (50, 64)),  # every patch at patch_size
+        (None, 200, (200, 64)),
+        (1.0, 50, (48, 48)),  # native: rounded down to a multiple of 8
+        (1.0, 64, (64, 64)),
+        (1.0, 200, (64, 64)),  # larger than patch_size: its centre
+        (2.0, 27, (24, 48)),  # 27 * 2 = 54 -> 48, from a 24-pixel crop
+        (2.0, 10, (8, 16)),  # at least 16
+        (2.0, 100, (32, 64)),
+        (1.5, 40, (37, 56)),  # 60 -> 56, from round(56 / 1.5) = 37
+    ],
+)
+def test_the_target_of_a_patch_keeps_its_pixel_scale(scale, side, expected):
+    stage = EnhanceStage(patch_size=64, patch_scale=scale)
+    crop, size = stage.target(side)
+    assert (crop, size) == expected
+    if scale is not None:  # the pixel scale is the one asked for, to 1/16
+        assert abs(size / crop - scale) <= scale / 16 or crop == side
+
+
+def test_patches_keep_their_frequency_across_garment_sizes():
+    # Vertical stripes of period 8 on squares of 24, 40 and 120 pixels: at
+    # a pixel scale of 1 every finished patch still has period 8; resized
+    # to 64, their periods would be 21, 13 and 4.
+    stripes = np.repeat((np.arange(120) // 4 % 2 * 255).astype(np.uint8), 3)
+    fabric = np.broadcast_to(stripes.reshape(1, 120, 3), (120, 120, 3))
+    cuts = {0: [fabric[:24, :24]], 1: [fabric[:40, :40]], 2: [fabric]}
+    items = [kp.grouping.GroupedItem(index=i, source=f"#{i}") for i in range(3)]
+    finished = EnhanceStage(patch_size=64, patch_scale=1.0)(cuts, items)
+    sizes = [finished[i][0].shape[0] for i in range(3)]
+    assert sizes == [24, 40, 64]
+    for i in range(3):
+        row = finished[i][0][0, :, 0].astype(int)
+        changes = np.flatnonzero(np.diff(row))
+        assert np.all(np.diff(changes) == 4), (i, changes)  # half a period
+    legacy = EnhanceStage(patch_size=64)(cuts, items)
+    assert {legacy[i][0].shape for i in range(3)} == {(64, 64, 3)}
+
+
+def test_views_of_several_sizes_are_embedded_by_size_in_order():
+    recorder = Recorder()
+    rng = np.random.default_rng(0)
+    patches = [
+        [rng.integers(0, 256, (side, side, 3)).astype(np.uint8)]
+        for side in (16, 32, 16, 48, 32)
+    ]
+    vectors = EmbedStage(recorder, flip_views=False)(patches)
+    assert sorted(shape[1] for shape in recorder.shapes) == [16, 32, 48]
+    expected = np.stack([chunk[0].mean(axis=(0, 1)) for chunk in patches])
+    np.testing.assert_allclose(vectors, expected, rtol=1e-6)
+
+
+def test_a_grouper_with_a_patch_scale_embeds_each_patch_at_its_scale():
+    recorder = Recorder()
+    grouper = kp.PatternGrouper(
+        embedder=recorder,
+        patch_size=64,
+        patch_scale=1.0,
+        flip_views=False,
+        progress=False,
+    )
+    swatches = [np.full((side, side, 3), 100, np.uint8) for side in (24, 40, 96)]
+    result = grouper.embed(swatches)
+    assert sorted(shape[1] for shape in recorder.shapes) == [24, 40, 64]
+    assert result.failures == []
+    assert grouper.get_config()["patch_scale"] == 1.0
+
+
+def test_patch_scale_is_saved_and_old_configs_load_without_it(tmp_path):
+    embedder = kp.models.PatternEmbedder("texture_cnn", embedding_dim=4, width=4)
+    grouper = kp.PatternGrouper(
+        embedder=embedder,
+        clusterer=kp.clustering.KMeans(2, random_state=0),
+        patch_scale=2.0,
+        progress=False,
+    )
+    grouper.fit(list(kp.datasets.make_pattern_patches(4, (40, 40))["images"]))
+    loaded = kp.PatternGrouper.load(grouper.save(tmp_path / "g"), progress=False)
+    assert loaded.patch_scale == 2.0
+    legacy = kp.PatternGrouper.load(
+        "tests/data/legacy/grouper", progress=False
+    )  # saved by 0.1.0, before patch_scale
+    assert legacy.patch_scale is None
+    with pytest.raises(ValueError, match='"patch_scale" must be a finite number > 0'):
+        kp.PatternGrouper(patch_scale=0)
+
+
+class TallTop:
+    """Labels a 70 x 24 "top" (id 1 of the 9 classes) in an 80 x 40 photo."""
+
+    num_classes = 9
+
+    def predict_labels(self, images, batch_size=8):
+        maps = []
+        for image in images:
+            labels = np.zeros(np.shape(image)[:2], np.uint8)
+            labels[5:75, 8:32] = 1
+            maps.append(labels)
+        return maps
+
+
+def test_every_patch_box_is_kept():
+    grouper = kp.PatternGrouper(
+        TallTop(), embedder=Recorder(), patches_per_item=3, margin=0, progress=False
+    )
+    (item,) = grouper.embed([np.zeros((80, 40, 3), np.uint8)]).items
+    # Three disjoint squares of about 24 fit down the 70 x 24 garment.
+    assert len(item.boxes) == 3 and item.box == item.boxes[0]
+    for top, left, bottom, right in item.boxes:
+        assert bottom - top == right - left >= 22
+        assert top >= 5 and bottom <= 75 and left >= 8 and right <= 32
+    spans = sorted((box[0], box[2]) for box in item.boxes)
+    assert all(
+        end <= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False)
+    )
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("trousers", "pants"),
+        ("Trousers", "pants"),
+        ("tank top", "top"),
+        ("jacket", "outer"),
+        ("skirt", "skirt"),
+        ("dress", "dress"),
+        ("cape", "cape"),  # unknown: left for the caller's check to report
+    ],
+)
+def test_everyday_garment_names_name_a_class(name, expected):
+    assert garment_class(name, PHOTO_CLASSES) == expected
+
+
+def test_garments_by_file_name_and_everyday_name(tmp_path):
+    from PIL import Image
+
+    for i in range(2):
+        Image.fromarray(np.full((64, 48, 3), 90, np.uint8)).save(tmp_path / f"{i}.png")
+    grouper = kp.PatternGrouper(
+        TopOrDress(), embedder=Recorder(), patches_per_item=1, progress=False
+    )
+    by_name = grouper.embed(tmp_path, garments={"1.png": "dress"}).items
+    assert [item.class_name for item in by_name] == ["top", "dress"]
+    # An everyday name of a class the segmenter has: "tee" is a top.
+    assert grouper.embed(tmp_path, garments=["tee", None]).items[0].class_name == "top"
