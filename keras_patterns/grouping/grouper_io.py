@@ -34,8 +34,8 @@ FORMAT_VERSION = 1
 # Constructor arguments saved in config.json.
 SETTINGS = (  # noqa: SIM905 (a list literal would take 14 lines)
     "patch_size patch_scale enhance_below segment_size classes label_names "
-    "min_patch margin patch_shape patches_per_item garment_prior flip_views "
-    "batch_size embedder_steps"
+    "min_patch margin patch_shape patches_per_item garment_choice garment_prior "
+    "flip_views batch_size embedder_steps"
 ).split()
 
 
@@ -205,6 +205,7 @@ def read_grouper(directory: PathLike) -> dict[str, Any]:
     config.setdefault("garment_prior", 0.0)
     config.setdefault("flip_views", False)
     config.setdefault("patch_scale", None)
+    config.setdefault("garment_choice", "largest")
     settings = {name: config[name] for name in SETTINGS if name in config}
     return {**models, "clusterer": clusterer, **settings}
 

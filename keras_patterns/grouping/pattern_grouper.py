@@ -83,9 +83,11 @@ class PatternGrouper(GrouperFiles):
             (`grouping.stages.SegmentStage`): the size photos are segmented
             at, the log-prior of a garment that `garments` names, the class
             names of the segmenter's ids.
-        classes, min_patch, margin, patch_shape, patches_per_item: the cut
-            stage's (`grouping.stages.CutStage`): which garments a patch may
-            come from, and how many patches of what size and shape.
+        classes, min_patch, margin, patch_shape, patches_per_item,
+            garment_choice: the cut stage's (`grouping.stages.CutStage`):
+            which garments a patch may come from, how many patches of what
+            size and shape, and which garment when none is named (the
+            largest, or the most textured: the patterned product).
         flip_views: the embed stage's (`grouping.stages.EmbedStage`): embed
             each patch with its mirror images too and average them.
         batch_size: inputs read and processed together
@@ -119,6 +121,7 @@ class PatternGrouper(GrouperFiles):
     margin = StageSetting("cut")
     patch_shape = StageSetting("cut")
     patches_per_item = StageSetting("cut")
+    garment_choice = StageSetting("cut")
     enhancer = StageSetting("enhance")
     enhance_below = StageSetting("enhance")
     patch_size = StageSetting("enhance")
@@ -144,6 +147,7 @@ class PatternGrouper(GrouperFiles):
         margin: int | float = 2,
         patch_shape: str = "square",
         patches_per_item: int = 5,
+        garment_choice: str = "largest",
         garment_prior: float = 1.5,
         flip_views: bool | int = True,
         batch_size: int = 32,
@@ -164,6 +168,7 @@ class PatternGrouper(GrouperFiles):
                 margin,
                 patch_shape,
                 patches_per_item,
+                garment_choice,
             ),
             enhance=EnhanceStage(enhancer, enhance_below, patch_size, patch_scale),
             embed=EmbedStage(embedder, flip_views),

@@ -35,6 +35,7 @@ from keras_patterns.grouping.items import GroupedItem
 from keras_patterns.modeling.labels import INSHOP_CLASSES
 from keras_patterns.modeling.labels import NINE_CLASSES
 from keras_patterns.patches.extract import extract_patches
+from keras_patterns.patches.texture import texture_score
 from keras_patterns.segmentation.garment_prior import garment_label_maps
 from keras_patterns.utils.images import centre_square
 from keras_patterns.utils.images import resize_image
@@ -55,6 +56,11 @@ UPSCALE_BATCHING = {"pad_to": 8, "batch_size": 32}
 EMBED_BATCH = 128
 # Threads decoding the next chunk's files while the current one is computed.
 READ_WORKERS = 4
+# How CutStage chooses the garment when none is named.
+GARMENT_CHOICES = ("largest", "textured")
+# With "textured", garments whose largest patch is smaller than this share
+# of the largest one's side are not considered.
+TEXTURED_SHARE = 0.3
 # Photos are segmented and patches placed at most this many times the
 # segmenter's input size (`SegmentStage.working_photo`).
 CUT_SCALE = 2
@@ -257,6 +263,12 @@ class CutStage:
             largest, then the largest in what is left, ...); the input's
             embedding is their mean, so one patch spoiled by a segmentation
             error (a strip of skin or background) weighs less.
+        garment_choice: the garment cut when none is named: `"largest"`,
+            the one whose largest patch is largest, or `"textured"`, of the
+            garments whose largest patch is at least `TEXTURED_SHARE` of
+            the largest's side, the one whose patch holds the most pattern
+            (`patches.texture_score`): in a product photo the product is
+            the patterned garment, beside plain ones often larger.
     """
 
     def __init__(
@@ -267,6 +279,7 @@ class CutStage:
         margin: int | float = 2,
         patch_shape: str = "square",
         patches_per_item: int = 5,
+        garment_choice: str = "largest",
     ) -> None:
         self.classes = tuple(classes)
         self.label_names = tuple(label_names)
@@ -276,6 +289,9 @@ class CutStage:
             patch_shape, ("square", "rectangle"), "patch_shape"
         )
         self.patches_per_item = check_int(patches_per_item, "patches_per_item")
+        self.garment_choice = check_choice(
+            garment_choice, GARMENT_CHOICES, "garment_choice"
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -284,7 +300,23 @@ class CutStage:
             "margin": self.margin,
             "patch_shape": self.patch_shape,
             "patches_per_item": self.patches_per_item,
+            "garment_choice": self.garment_choice,
         }
+
+    def choose(self, working, labels, classes, options):
+        """The garment to cut from when none is named (see `garment_choice`)."""
+        if self.garment_choice == "largest":
+            largest = extract_patches(
+                working, labels, classes, max_patches=1, **options
+            )
+            return tuple(patch.class_name for patch in largest)
+        candidates = extract_patches(working, labels, classes, **options)
+        if not candidates:
+            return ()
+        side = min(candidates[0].image.shape[:2])
+        big = [p for p in candidates if min(p.image.shape[:2]) >= TEXTURED_SHARE * side]
+        best = max(big, key=lambda patch: texture_score(patch.image))
+        return (best.class_name,)
 
     def __call__(
         self,
@@ -310,11 +342,8 @@ class CutStage:
             "label_names": self.label_names,
             "shape": self.patch_shape,
         }
-        if len(classes) > 1:  # the garment with the largest patch, found first
-            largest = extract_patches(
-                working, labels, classes, max_patches=1, **options
-            )
-            classes = tuple(patch.class_name for patch in largest)
+        if len(classes) > 1:
+            classes = self.choose(working, labels, classes, options)
         count = self.patches_per_item
         patches = (
             extract_patches(

@@ -171,3 +171,40 @@ def test_garments_by_file_name_and_everyday_name(tmp_path):
     assert [item.class_name for item in by_name] == ["top", "dress"]
     # An everyday name of a class the segmenter has: "tee" is a top.
     assert grouper.embed(tmp_path, garments=["tee", None]).items[0].class_name == "top"
+
+
+class TwoGarments:
+    """A plain 60 x 30 "pants" (id 6) beside a 30 x 20 "top" (id 1)."""
+
+    num_classes = 9
+
+    def predict_labels(self, images, batch_size=8):
+        maps = []
+        for image in images:
+            labels = np.zeros(np.shape(image)[:2], np.uint8)
+            labels[10:70, 2:32] = 6
+            labels[10:40, 36:56] = 1
+            maps.append(labels)
+        return maps
+
+
+def test_the_textured_garment_is_cut_rather_than_the_largest():
+    photo = np.full((80, 60, 3), 120, np.uint8)
+    photo[10:70, 2:32] = np.linspace(90, 150, 30, dtype=np.uint8)[None, :, None]
+    photo[10:40, 36:56] = 30
+    photo[10:40, 36:56:4] = 220  # stripes on the smaller top
+
+    def cut(choice):
+        grouper = kp.PatternGrouper(
+            TwoGarments(),
+            embedder=Recorder(),
+            garment_choice=choice,
+            patches_per_item=1,
+            progress=False,
+        )
+        return grouper.embed([photo]).items[0].class_name
+
+    assert cut("largest") == "pants"
+    assert cut("textured") == "top"
+    with pytest.raises(ValueError, match='"garment_choice" must be one of'):
+        kp.PatternGrouper(garment_choice="prettiest")
