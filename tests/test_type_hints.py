@@ -49,6 +49,10 @@ def _public_members(module):
             for attribute, member in vars(value).items():
                 if attribute != "__init__" and attribute.startswith("_"):
                     continue
+                # Methods written elsewhere (a Protocol's generated __init__).
+                function = getattr(member, "__func__", member)
+                if getattr(function, "__module__", module.__name__) != module.__name__:
+                    continue
                 if isinstance(member, property):
                     yield f"{name}.{attribute}", member.fget
                 elif isinstance(member, (classmethod, staticmethod)):

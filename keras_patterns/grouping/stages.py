@@ -303,8 +303,15 @@ class CutStage:
             "garment_choice": self.garment_choice,
         }
 
-    def choose(self, working, labels, classes, options):
-        """The garment to cut from when none is named (see `garment_choice`)."""
+    def choose(
+        self,
+        working: np.ndarray,
+        labels: np.ndarray,
+        classes: Sequence[str],
+        options: dict[str, Any],
+    ) -> tuple[str, ...]:
+        """The garment to cut from when none is named (see `garment_choice`):
+        a one-name tuple, empty when no garment holds a patch."""
         if self.garment_choice == "largest":
             largest = extract_patches(
                 working, labels, classes, max_patches=1, **options

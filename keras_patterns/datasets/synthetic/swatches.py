@@ -22,7 +22,9 @@ from keras_patterns.utils.validation import check_int
 from keras_patterns.utils.validation import check_size
 
 
-def view_coordinates(size, rng, scale, distort):
+def view_coordinates(
+    size: tuple[int, int], rng: np.random.Generator, scale: float, distort: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Pattern-space coordinates of one patch: shifted, scaled, folded."""
     height, width = size
     v, u = np.mgrid[0:height, 0:width].astype(np.float32)

@@ -1,5 +1,7 @@
 """Geometric texture families: stripes, checks and grids, dots, wavy."""
 
+from typing import Any
+
 import numpy as np
 
 from keras_patterns.datasets.synthetic.drawing import aa
@@ -22,7 +24,7 @@ from keras_patterns.datasets.synthetic.textures.tools import sample_bands
 # === Stripes: regular, irregular, pinstripes, shaded (metallic) bands ===
 
 
-def sample_stripes(rng):
+def sample_stripes(rng: np.random.Generator) -> dict[str, Any]:
     kind = rng.choice(
         ["regular", "irregular", "pinstripe", "shaded"], p=[0.35, 0.25, 0.15, 0.25]
     )
@@ -34,7 +36,9 @@ def sample_stripes(rng):
     return spec
 
 
-def render_stripes(spec, u, v, pixel):
+def render_stripes(
+    spec: dict[str, Any], u: np.ndarray, v: np.ndarray, pixel: float
+) -> np.ndarray:
     t = v
     if spec["wobble"]:
         t = v + np.float32(spec["wobble"]) * fractal_noise(u, v, 24.0, spec["noise"], 2)
@@ -44,7 +48,7 @@ def render_stripes(spec, u, v, pixel):
 # === Checks and grids: tiles, lattices, gingham, windowpane, graph, boards ===
 
 
-def sample_checks(rng):
+def sample_checks(rng: np.random.Generator) -> dict[str, Any]:
     kind = rng.choice(
         ["tiles", "lattice", "gingham", "windowpane", "graph", "checkerboard", "plaid"],
         p=[0.24, 0.14, 0.14, 0.12, 0.1, 0.14, 0.12],
@@ -113,7 +117,9 @@ def _render_tiles(spec, u, v, pixel):
     return mix(out, palette[0], 1 - aa(inside, pixel))
 
 
-def render_checks(spec, u, v, pixel):
+def render_checks(
+    spec: dict[str, Any], u: np.ndarray, v: np.ndarray, pixel: float
+) -> np.ndarray:
     kind, palette, p, line = spec["kind"], spec["palette"], spec["period"], spec["line"]
     if kind == "tiles":
         out = _render_tiles(spec, u, v, pixel)
@@ -168,7 +174,7 @@ def render_checks(spec, u, v, pixel):
 # === Dots: grids, scattered, rings, two sizes, beads ===
 
 
-def sample_dots(rng):
+def sample_dots(rng: np.random.Generator) -> dict[str, Any]:
     layout = rng.choice(["grid", "hex", "random"], p=[0.3, 0.3, 0.4])
     scattered = layout == "random"
     return {
@@ -228,7 +234,9 @@ def _dot_layer(out, spec, u, v, pixel, period, radius, color):
     return out
 
 
-def render_dots(spec, u, v, pixel):
+def render_dots(
+    spec: dict[str, Any], u: np.ndarray, v: np.ndarray, pixel: float
+) -> np.ndarray:
     palette, period = spec["palette"], spec["period"]
     out = np.broadcast_to(palette[0], (*u.shape, 3)).copy()
     if spec["second"]:
@@ -250,7 +258,7 @@ def render_dots(spec, u, v, pixel):
 # === Wavy: sine and zigzag waves, flowing bands, ripples, moire ===
 
 
-def sample_wavy(rng):
+def sample_wavy(rng: np.random.Generator) -> dict[str, Any]:
     kind = rng.choice(["sine", "flow", "ripple", "moire"], p=[0.35, 0.3, 0.15, 0.2])
     period = rng.uniform(4, 12) if rng.random() < 0.4 else rng.uniform(10, 36)
     band = rng.choice(["regular", "irregular", "pinstripe"], p=[0.6, 0.2, 0.2])
@@ -278,7 +286,9 @@ def _wave(x, sharp):
     return np.arcsin(np.float32(sharp) * np.sin(x)) * np.float32(1 / np.arcsin(sharp))
 
 
-def render_wavy(spec, u, v, pixel):
+def render_wavy(
+    spec: dict[str, Any], u: np.ndarray, v: np.ndarray, pixel: float
+) -> np.ndarray:
     kind, p = spec["kind"], spec["period"]
     k = TAU / np.float32(spec["wavelength"])
     amplitude = np.float32(spec["amplitude"])

@@ -1,5 +1,7 @@
 """Material texture families: wood, marble, granite and stone."""
 
+from typing import Any
+
 import numpy as np
 
 from keras_patterns.datasets.synthetic.drawing import aa
@@ -32,7 +34,7 @@ def _wood_palette(rng):
     return np.stack([light, dark])
 
 
-def sample_wood(rng):
+def sample_wood(rng: np.random.Generator) -> dict[str, Any]:
     kind = rng.choice(["flat", "straight", "end", "knotty"], p=[0.35, 0.3, 0.1, 0.25])
     return {
         "kind": kind,
@@ -97,7 +99,9 @@ def _wood_rings(spec, u, y, board):
     return r / rings, None
 
 
-def render_wood(spec, u, v, pixel):
+def render_wood(
+    spec: dict[str, Any], u: np.ndarray, v: np.ndarray, pixel: float
+) -> np.ndarray:
     palette, table = spec["palette"], spec["noise"]
     plank, y, board = spec["plank"], v, None
     if plank:
@@ -167,7 +171,7 @@ def _marble_colors(rng):
     return np.stack([ground, second, *veins]).astype(np.float32)
 
 
-def sample_stone(rng):
+def sample_stone(rng: np.random.Generator) -> dict[str, Any]:
     kind = rng.choice(
         ["marble", "granite", "stone", "flagstone"], p=[0.4, 0.25, 0.22, 0.13]
     )
@@ -215,7 +219,9 @@ def _granite(spec, u, v, pixel):
     return apply_shading(out, 1 + 0.12 * np.clip(specks, -2.5, 2.5))
 
 
-def render_stone(spec, u, v, pixel):
+def render_stone(
+    spec: dict[str, Any], u: np.ndarray, v: np.ndarray, pixel: float
+) -> np.ndarray:
     kind, table, palette = spec["kind"], spec["noise"], spec["palette"]
     if kind == "marble":
         return _marble(spec, u, v, pixel)

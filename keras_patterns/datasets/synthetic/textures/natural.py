@@ -1,5 +1,7 @@
 """Natural texture families: camouflage, animal prints, floral and foliage."""
 
+from typing import Any
+
 import numpy as np
 
 from keras_patterns.datasets.synthetic import motifs
@@ -60,7 +62,7 @@ def _camo_palette(rng):
     )
 
 
-def sample_camouflage(rng):
+def sample_camouflage(rng: np.random.Generator) -> dict[str, Any]:
     kind = rng.choice(
         ["woodland", "digital", "desert", "brush"], p=[0.35, 0.25, 0.2, 0.2]
     )
@@ -77,7 +79,9 @@ def sample_camouflage(rng):
     }
 
 
-def render_camouflage(spec, u, v, pixel):
+def render_camouflage(
+    spec: dict[str, Any], u: np.ndarray, v: np.ndarray, pixel: float
+) -> np.ndarray:
     s, palette, table = spec["scale"], spec["palette"], spec["noise"]
     kind = spec["kind"]
     x, y = u, v
@@ -132,7 +136,7 @@ def _animal_palette(rng, kind):
     return np.stack([ground, dark, inner])
 
 
-def sample_animal(rng):
+def sample_animal(rng: np.random.Generator) -> dict[str, Any]:
     kind = rng.choice(
         ["leopard", "cheetah", "zebra", "giraffe", "snake", "croc", "ermine"],
         p=[0.2, 0.15, 0.15, 0.15, 0.13, 0.1, 0.12],
@@ -244,7 +248,9 @@ def _ermine(spec, u, v, pixel):
     return mix(out, palette[1], aa(np.maximum(tail, dots), pixel))
 
 
-def render_animal(spec, u, v, pixel):
+def render_animal(
+    spec: dict[str, Any], u: np.ndarray, v: np.ndarray, pixel: float
+) -> np.ndarray:
     kind = spec["kind"]
     if kind in ("leopard", "cheetah"):
         return _leopard(spec, u, v, pixel)
@@ -258,7 +264,7 @@ def render_animal(spec, u, v, pixel):
 # === Floral and foliage: leaf cover, tropical prints, flowers, small prints ===
 
 
-def sample_floral(rng):
+def sample_floral(rng: np.random.Generator) -> dict[str, Any]:
     kind = rng.choice(
         ["foliage", "tropical", "flowers", "printed"], p=[0.35, 0.2, 0.3, 0.15]
     )
@@ -348,7 +354,9 @@ def _flower_layer(out, spec, u, v, pixel, layer):
     return mix(out, flowers[2], heart)
 
 
-def render_floral(spec, u, v, pixel):
+def render_floral(
+    spec: dict[str, Any], u: np.ndarray, v: np.ndarray, pixel: float
+) -> np.ndarray:
     kind = spec["kind"]
     if kind == "printed":
         return motifs.render_floral(spec["motif"], u, v, pixel)

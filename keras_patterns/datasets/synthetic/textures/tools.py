@@ -1,10 +1,13 @@
 """Shared tools of the texture families: noise, warps, relief, colours, cells, bands."""
 
+from typing import Any
+
 import numpy as np
 
 from keras_patterns.datasets.synthetic.drawing import contrasting_colors
 from keras_patterns.datasets.synthetic.drawing import luma
 from keras_patterns.datasets.synthetic.drawing import random_color
+from keras_patterns.utils.typing import ArrayLike
 
 NOISE_SIZE = 64
 """Side of a spec's noise lattice; a power of two, so cells wrap by masking."""
@@ -151,7 +154,7 @@ def relief(
     return np.minimum(shade, 2.5).astype(np.float32, copy=False)
 
 
-def colour_ramp(t, colors):
+def colour_ramp(t: np.ndarray, colors: ArrayLike) -> np.ndarray:
     """Piecewise-linear colour map of `t` in [0, 1] through `colors` (k, 3)."""
     colors = np.asarray(colors, np.float32)
     x = np.clip(t, 0.0, 1.0) * np.float32(len(colors) - 1)
@@ -159,13 +162,15 @@ def colour_ramp(t, colors):
     return colors[i] + (colors[i + 1] - colors[i]) * (x - i)[..., None]
 
 
-def apply_shading(out, factor):
+def apply_shading(out: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """Multiplies an image `(H, W, 3)` by a brightness `(H, W)`."""
     out *= factor[..., None]
     return out
 
 
-def random_palette(rng, n, min_contrast=0.15):
+def random_palette(
+    rng: np.random.Generator, n: int, min_contrast: float = 0.15
+) -> np.ndarray:
     """`n` colours: contrasting ones, or one hue family in varied values."""
     if rng.random() < 0.55:
         return np.stack(contrasting_colors(rng, n, min_contrast))
@@ -182,22 +187,34 @@ def random_palette(rng, n, min_contrast=0.15):
     return np.stack(colors).astype(np.float32)
 
 
-def natural_colour(rng, hue, value, saturation):
+def natural_colour(
+    rng: np.random.Generator,
+    hue: tuple[float, float],
+    value: tuple[float, float],
+    saturation: tuple[float, float],
+) -> np.ndarray:
     """A colour with hue drawn in a range (turns): wood, skin, stone tones."""
     return random_color(rng, value, saturation, hue=rng.uniform(*hue))
 
 
-def cell_table(rng, columns):
+def cell_table(rng: np.random.Generator, columns: int) -> np.ndarray:
+    """Random values `(CELLS, CELLS, columns)` of a periodic lattice of cells."""
     return rng.random((CELLS, CELLS, columns)).astype(np.float32)
 
 
-def per_cell(i, j, table):
+def per_cell(i: np.ndarray, j: np.ndarray, table: np.ndarray) -> np.ndarray:
     """The random values `(..., columns)` of integer cells `(i, j)`."""
     mask = CELLS - 1
     return table[j.astype(np.int64) & mask, i.astype(np.int64) & mask]
 
 
-def voronoi(x, y, table, jitter, stagger=0.0):
+def voronoi(
+    x: np.ndarray,
+    y: np.ndarray,
+    table: np.ndarray,
+    jitter: float,
+    stagger: float = 0.0,
+) -> tuple[np.ndarray, ...]:
     """Nearest and second-nearest jittered lattice points (distances in cells).
 
     Returns `(f1, f2, value, px, py)`: the two distances, the nearest cell's
@@ -258,7 +275,7 @@ def _profile(position, kind, amount):
     return 1 + np.float32(amount) * 0.5 * x
 
 
-def sample_bands(rng, period, kind):
+def sample_bands(rng: np.random.Generator, period: float, kind: str) -> dict[str, Any]:
     """Band widths and colours shared by stripes and wavy lines."""
     n = int(rng.integers(2, 5))
     palette = random_palette(rng, n, 0.18)
@@ -290,7 +307,10 @@ def sample_bands(rng, period, kind):
     }
 
 
-def paint_bands(spec, t, u, v, pixel):
+def paint_bands(
+    spec: dict[str, Any], t: np.ndarray, u: np.ndarray, v: np.ndarray, pixel: float
+) -> np.ndarray:
+    """Bands of `spec`'s colours along `t`, anti-aliased at `pixel`."""
     out, position = _stripe_colors(t, spec, pixel)
     if spec["profile_amount"]:
         apply_shading(out, _profile(position, spec["profile"], spec["profile_amount"]))

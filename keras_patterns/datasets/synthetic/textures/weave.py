@@ -1,5 +1,7 @@
 """The weave texture family: woven and knitted cloth."""
 
+from typing import Any
+
 import numpy as np
 
 from keras_patterns.datasets.synthetic.drawing import aa
@@ -14,7 +16,7 @@ from keras_patterns.datasets.synthetic.textures.tools import random_palette
 # === Weaves: plain, burlap, twill, basketweave, herringbone, knit ===
 
 
-def sample_weave(rng):
+def sample_weave(rng: np.random.Generator) -> dict[str, Any]:
     kind = rng.choice(
         ["plain", "burlap", "twill", "basket", "herringbone", "knit"],
         p=[0.14, 0.17, 0.17, 0.2, 0.12, 0.2],
@@ -169,7 +171,9 @@ def _knit(spec, u, v, pixel):
     return color * shade * cover[..., None] + color * 0.2 * (1 - cover[..., None])
 
 
-def render_weave(spec, u, v, pixel):
+def render_weave(
+    spec: dict[str, Any], u: np.ndarray, v: np.ndarray, pixel: float
+) -> np.ndarray:
     if spec["kind"] == "knit":
         return _knit(spec, u, v, pixel)
     return _interlace(spec, u, v, pixel)
