@@ -9,6 +9,7 @@ from keras_patterns.enhancement.rrdb_layers import RRDB
 from keras_patterns.enhancement.rrdb_layers import PixelUnshuffle
 from keras_patterns.enhancement.rrdb_layers import torch_conv
 from keras_patterns.modeling.upsampling import BicubicUpsampling
+from keras_patterns.utils.presets import PresetMixin
 from keras_patterns.utils.serialization import ArgumentsConfig
 from keras_patterns.utils.typing import PathLike
 from keras_patterns.utils.validation import check_choice
@@ -22,7 +23,7 @@ def _lrelu(x, name):
 
 
 @keras.saving.register_keras_serializable(package="keras_patterns")
-class RRDBNet(ArgumentsConfig, keras.Model):
+class RRDBNet(PresetMixin, ArgumentsConfig, keras.Model):
     """The ESRGAN generator (RRDBNet): images in [0, 1] to images `scale` times larger.
 
     A first convolution, a trunk of `num_blocks` RRDBs, a trunk convolution
@@ -131,6 +132,17 @@ class RRDBNet(ArgumentsConfig, keras.Model):
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.image_residual = image_residual
+
+    PRESET_TASK = "enhancer"
+
+    def preset_fields(self) -> dict[str, Any]:
+        """The architecture: `scale`, `num_blocks`, `filters`, `growth`."""
+        return {
+            "scale": self.scale,
+            "num_blocks": self.num_blocks,
+            "filters": self.filters,
+            "growth": self.growth,
+        }
 
     @property
     def input_multiple(self) -> int:

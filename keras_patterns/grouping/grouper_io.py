@@ -20,7 +20,9 @@ import numpy as np
 
 from keras_patterns.clustering.kmeans import KMeans
 from keras_patterns.embedding.pattern_embedder import PatternEmbedder
+from keras_patterns.enhancement.rrdb_net import RRDBNet
 from keras_patterns.grouping.catalogue import Catalogue
+from keras_patterns.segmentation.deeplab_v3_plus import DeepLabV3Plus
 from keras_patterns.utils.io import atomic_path
 from keras_patterns.utils.io import read_json
 from keras_patterns.utils.io import save_model_atomic
@@ -30,6 +32,16 @@ from keras_patterns.utils.presets import resolve_preset
 from keras_patterns.utils.typing import PathLike
 
 COMPONENTS = ("segmenter", "enhancer", "embedder")
+# What a grouper preset's metadata.json says in "task": it holds no model,
+# but names the presets of its components and the grouper's settings.
+GROUPER_TASK = "grouper"
+
+# The class of each component, whose `from_preset` reads its preset.
+COMPONENT_CLASSES = {
+    "segmenter": DeepLabV3Plus,
+    "enhancer": RRDBNet,
+    "embedder": PatternEmbedder,
+}
 FORMAT_VERSION = 1
 # Constructor arguments saved in config.json.
 SETTINGS = (  # noqa: SIM905 (a list literal would take 14 lines)
@@ -242,19 +254,61 @@ def check_overrides(overrides: Mapping[str, Any], accepted: Iterable[str]) -> No
         )
 
 
+def _component(name, reference, directory):
+    """A grouper preset's component: a preset name, or a folder beside it."""
+    if reference is None:
+        return None
+    local = Path(directory) / str(reference)
+    where = local if local.is_dir() else reference
+    return COMPONENT_CLASSES[name].from_preset(where)
+
+
+def _grouper_preset_parts(directory, metadata):
+    """The arguments a grouper preset's metadata names (see `GROUPER_TASK`)."""
+    file = Path(directory) / "metadata.json"
+    components = _entry(metadata, file, "components", dict, where="metadata.json")
+    unknown = set(components) - set(COMPONENTS)
+    if unknown or "embedder" not in components:
+        raise _bad_config(
+            file,
+            f'"components" must name an embedder, and may name a segmenter and '
+            f"an enhancer. Received: components={components!r}",
+        )
+    parts = {
+        name: _component(name, reference, directory)
+        for name, reference in components.items()
+    }
+    settings = metadata.get("settings", {})
+    unknown = sorted(set(settings) - set(SETTINGS))
+    if unknown:
+        raise _bad_config(file, f'"settings" holds unknown settings: {unknown}')
+    return {
+        **parts,
+        **settings,
+        "clusterer": KMeans("auto", metric="cosine", random_state=0),
+    }
+
+
 def preset_grouper_parts(
     preset: PathLike, overrides: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The constructor arguments of a grouper built from a preset.
 
-    An embedder preset (a name, a folder written by `save_to_preset`, or a
-    remote handle) gives a grouper over patches: that embedder, no
-    segmenter, the preset's `patch_size` and an unfitted cosine
-    `KMeans("auto")`. A folder written by `write_grouper` gives the saved
-    grouper. `overrides` replace any of these arguments.
+    Three kinds of preset give a grouper:
+
+    * an embedder preset (a name, a folder written by `save_to_preset`, or
+      a remote handle): a grouper over patches, with that embedder, no
+      segmenter, the preset's `patch_size` (and `patch_scale`) and an
+      unfitted cosine `KMeans("auto")`;
+    * a grouper preset (`metadata.json` with `task` `"grouper"`): the
+      segmenter, embedder and enhancer presets it names, its settings and
+      an unfitted cosine `KMeans("auto")`;
+    * a folder written by `write_grouper`: the saved grouper, fitted.
+
+    `overrides` replace any of these arguments.
 
     Args:
-        preset: an embedder preset, or a folder written by `write_grouper`.
+        preset: a preset, or a folder written by `write_grouper`.
         overrides: `PatternGrouper` arguments that win over the preset's.
 
     Returns:
@@ -263,13 +317,15 @@ def preset_grouper_parts(
     directory = resolve_preset(preset)
     if is_saved_grouper(directory):
         return {**read_grouper(directory), **overrides}
+    metadata = preset_metadata(directory)
+    if metadata.get("task") == GROUPER_TASK:
+        return {**_grouper_preset_parts(directory, metadata), **overrides}
     if "embedder" in overrides:
         raise ValueError(
             '"embedder" cannot be overridden: an embedder preset is the embedder. '
             "Use PatternGrouper(embedder=...) to give another one. "
             f"Received: embedder={overrides['embedder']!r}"
         )
-    metadata = preset_metadata(directory)
     parts = {
         "embedder": PatternEmbedder.from_preset(directory),
         "clusterer": KMeans("auto", metric="cosine", random_state=0),

@@ -29,12 +29,12 @@ from keras_patterns.grouping.inputs import Garments
 from keras_patterns.grouping.inputs import Images
 from keras_patterns.grouping.pipeline import GroupingPipeline
 from keras_patterns.grouping.pipeline import StageSetting
-from keras_patterns.grouping.stages import GARMENTS
 from keras_patterns.grouping.stages import CutStage
 from keras_patterns.grouping.stages import EmbedStage
 from keras_patterns.grouping.stages import EnhanceStage
 from keras_patterns.grouping.stages import ReadStage
 from keras_patterns.grouping.stages import SegmentStage
+from keras_patterns.modeling.labels import GARMENT_CLASSES
 from keras_patterns.utils.typing import PathLike
 from keras_patterns.utils.typing import Size
 from keras_patterns.utils.validation import check_int
@@ -141,7 +141,7 @@ class PatternGrouper(GrouperFiles):
         patch_scale: float | None = None,
         enhance_below: int = 48,
         segment_size: Size | None = None,
-        classes: Sequence[str] = GARMENTS,
+        classes: Sequence[str] = GARMENT_CLASSES,
         label_names: Sequence[str] | None = None,
         min_patch: int = 8,
         margin: int | float = 2,

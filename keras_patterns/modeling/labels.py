@@ -57,6 +57,9 @@ INSHOP_COLORS.setflags(write=False)
 CLOTHING_CLASSES = ("top", "dress", "outer", "pants", "footwear")
 """The garment classes whose patterns the package groups."""
 
+GARMENT_CLASSES = ("top", "dress", "outer", "pants")
+"""The garments of `NINE_CLASSES` a product's patch may come from."""
+
 NINE_CLASSES = (
     "background",
     "top",

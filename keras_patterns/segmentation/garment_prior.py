@@ -15,14 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from keras_patterns.modeling.labels import GARMENT_CLASSES
 from keras_patterns.modeling.labels import NINE_CLASSES
 from keras_patterns.utils.images import label_maps
 from keras_patterns.utils.typing import ArrayLike
 from keras_patterns.utils.typing import Size
 from keras_patterns.utils.validation import check_names
 from keras_patterns.utils.validation import check_non_negative
-
-GARMENT_CLASSES = ("top", "dress", "outer", "pants")
 
 
 def garment_labels(

@@ -1,0 +1,161 @@
+"""CutStage: the patches cut inside the product's garment."""
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from keras_patterns.grouping.items import GroupedItem
+from keras_patterns.modeling.labels import GARMENT_CLASSES
+from keras_patterns.modeling.labels import NINE_CLASSES
+from keras_patterns.patches.extract import extract_patches
+from keras_patterns.patches.texture import texture_score
+from keras_patterns.utils.validation import check_choice
+from keras_patterns.utils.validation import check_int
+
+# How CutStage chooses the garment when none is named.
+GARMENT_CHOICES = ("largest", "textured")
+
+
+# With "textured", garments whose largest patch is smaller than this share
+# of the largest one's side are not considered.
+TEXTURED_SHARE = 0.3
+
+
+class CutStage:
+    """Cuts up to `patches_per_item` disjoint patches inside one garment.
+
+    The garment is the one named for the photo, else the class whose
+    largest patch is largest; the patches are placed on the working copy
+    and cut from the full photo.
+
+    Args:
+        classes: garment classes a patch may come from.
+        label_names: class names of the label maps' ids.
+        min_patch: smallest patch side kept, in photo pixels.
+        margin: pixels kept away from garment edges (an int), or a share of
+            the region's smaller side (a float below 0.5).
+        patch_shape: `"square"` cuts the largest square inside the garment
+            (the embedder sees all of it); `"rectangle"` the largest
+            rectangle, centre-cropped to a square later.
+        patches_per_item: patches cut from each photo's garment (the
+            largest, then the largest in what is left, ...); the input's
+            embedding is their mean, so one patch spoiled by a segmentation
+            error (a strip of skin or background) weighs less.
+        garment_choice: the garment cut when none is named: `"largest"`,
+            the one whose largest patch is largest, or `"textured"`, of the
+            garments whose largest patch is at least `TEXTURED_SHARE` of
+            the largest's side, the one whose patch holds the most pattern
+            (`patches.texture_score`): in a product photo the product is
+            the patterned garment, beside plain ones often larger.
+    """
+
+    def __init__(
+        self,
+        classes: Sequence[str] = GARMENT_CLASSES,
+        label_names: Sequence[str] = NINE_CLASSES,
+        min_patch: int = 8,
+        margin: int | float = 2,
+        patch_shape: str = "square",
+        patches_per_item: int = 5,
+        garment_choice: str = "largest",
+    ) -> None:
+        self.classes = tuple(classes)
+        self.label_names = tuple(label_names)
+        self.min_patch = check_int(min_patch, "min_patch")
+        self.margin = margin
+        self.patch_shape = check_choice(
+            patch_shape, ("square", "rectangle"), "patch_shape"
+        )
+        self.patches_per_item = check_int(patches_per_item, "patches_per_item")
+        self.garment_choice = check_choice(
+            garment_choice, GARMENT_CHOICES, "garment_choice"
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "classes": self.classes,
+            "min_patch": self.min_patch,
+            "margin": self.margin,
+            "patch_shape": self.patch_shape,
+            "patches_per_item": self.patches_per_item,
+            "garment_choice": self.garment_choice,
+        }
+
+    def choose(
+        self,
+        working: np.ndarray,
+        labels: np.ndarray,
+        classes: Sequence[str],
+        options: dict[str, Any],
+    ) -> tuple[str, ...]:
+        """The garment to cut from when none is named (see `garment_choice`):
+        a one-name tuple, empty when no garment holds a patch."""
+        if self.garment_choice == "largest":
+            largest = extract_patches(
+                working, labels, classes, max_patches=1, **options
+            )
+            return tuple(patch.class_name for patch in largest)
+        candidates = extract_patches(working, labels, classes, **options)
+        if not candidates:
+            return ()
+        side = min(candidates[0].image.shape[:2])
+        big = [p for p in candidates if min(p.image.shape[:2]) >= TEXTURED_SHARE * side]
+        best = max(big, key=lambda patch: texture_score(patch.image))
+        return (best.class_name,)
+
+    def __call__(
+        self,
+        item: GroupedItem,
+        photo: np.ndarray,
+        working: np.ndarray,
+        labels: np.ndarray,
+        garment: str | None,
+        factor: float,
+    ) -> list[np.ndarray]:
+        """The patches of `photo`, placed on `working` (`factor` times smaller).
+
+        Sets `item.boxes` (`item.box` the first) and `item.class_name`, or
+        `item.error` when the garment holds none.
+        """
+        classes = self.classes if garment is None else (garment,)
+        margin = self.margin
+        if factor != 1.0 and isinstance(margin, int) and margin:
+            margin = max(1, round(margin / factor))
+        options = {
+            "min_size": max(1, math.ceil(self.min_patch / factor)),
+            "margin": margin,
+            "label_names": self.label_names,
+            "shape": self.patch_shape,
+        }
+        if len(classes) > 1:
+            classes = self.choose(working, labels, classes, options)
+        count = self.patches_per_item
+        patches = (
+            extract_patches(
+                working, labels, classes, max_patches=count, per_region=count, **options
+            )
+            if classes
+            else []
+        )
+        if not patches:
+            item.error = (
+                f"no garment patch of at least {self.min_patch} pixels "
+                f"(classes {', '.join(self.classes if garment is None else classes)})"
+            )
+            return []
+        if factor == 1.0:
+            boxes = [patch.box for patch in patches]
+        else:
+            limits = photo.shape[:2] * 2  # (height, width, height, width)
+            boxes = [
+                tuple(
+                    min(round(v * factor), limit)
+                    for v, limit in zip(patch.box, limits, strict=True)
+                )
+                for patch in patches
+            ]
+        item.box, item.boxes = boxes[0], boxes
+        item.class_name = patches[0].class_name
+        return [photo[top:bottom, left:right] for top, left, bottom, right in boxes]
