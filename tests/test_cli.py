@@ -149,3 +149,21 @@ def test_the_cli_offers_every_export_format():
     from keras_patterns.cli import EXPORT_FORMATS
 
     assert EXPORT_FORMATS == FORMATS
+
+
+def test_photos_given_to_the_swatch_preset_get_a_note(swatches, tmp_path, capsys):
+    from PIL import Image
+
+    import keras_patterns as kp
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    scenes = kp.datasets.make_pattern_garments(3, (128, 96), seed=2)["images"]
+    for i, scene in enumerate(scenes):
+        Image.fromarray(scene).save(photos / f"{i}.png")
+    argv = ["group", "--quiet", "--clusters", "2", "--out"]
+    assert main([*argv, str(tmp_path / "a"), str(photos)]) == 0
+    err = capsys.readouterr().err
+    assert "look like product photos" in err and "--preset product_photos" in err
+    assert main([*argv, str(tmp_path / "b"), str(swatches)]) == 0
+    assert "product photos" not in capsys.readouterr().err

@@ -2,10 +2,12 @@
 
 import argparse
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from keras_patterns.cli.options import DEFAULT_PRESET
+from keras_patterns.cli.options import PHOTO_PRESET
 from keras_patterns.cli.options import count
 
 
@@ -86,6 +88,22 @@ def read_garments(path: str) -> dict[str, str | None]:
     return {Path(row["file"]).name: row["garment"] or None for row in rows}
 
 
+def photos_given_to_a_swatch_preset(images: str, checked: int = 8) -> bool:
+    """Whether most of the first images look like product photos."""
+    import itertools
+
+    from keras_patterns.grouping.inputs import iter_inputs
+    from keras_patterns.grouping.inputs import looks_like_product_photo
+    from keras_patterns.grouping.inputs import read_input
+
+    first = [
+        read_input(entry) for _, entry in itertools.islice(iter_inputs(images), checked)
+    ]
+    read = [image for image in first if not isinstance(image, str)]
+    photos = sum(looks_like_product_photo(image) for image in read)
+    return bool(read) and photos * 2 > len(read)
+
+
 def run(args: argparse.Namespace) -> int:
     """Groups the folder and writes the results; 1 for failures with --strict."""
     from keras_patterns.clustering.kmeans import KMeans
@@ -98,6 +116,13 @@ def run(args: argparse.Namespace) -> int:
         grouper = PatternGrouper.load(args.grouper, **overrides)
     else:
         grouper = PatternGrouper.from_preset(args.preset or DEFAULT_PRESET, **overrides)
+    if grouper.segmenter is None and photos_given_to_a_swatch_preset(args.images):
+        print(
+            f"note: {args.images} holds what look like product photos (a subject "
+            "on a backdrop), and this preset embeds each image whole, as a "
+            f"swatch; for photos, use --preset {PHOTO_PRESET}",
+            file=sys.stderr,
+        )
     garments = read_garments(args.garments) if args.garments else None
     result = grouper.group(
         args.images, garments=garments, embeddings_path=args.embeddings

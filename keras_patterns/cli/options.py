@@ -3,6 +3,7 @@
 import argparse
 
 DEFAULT_PRESET = "patterns_synthetic"
+PHOTO_PRESET = "product_photos"
 EXIT_STATUS = (
     "exit status: 0 success, 1 run-time failure (one line naming the problem; "
     "--verbose adds the traceback), 2 usage error"

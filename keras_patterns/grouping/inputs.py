@@ -20,6 +20,10 @@ from keras_patterns.utils.typing import PathLike
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
+# Grey levels a photo's backdrop changes by, at most, from pixel to pixel
+# along its border, on average (`looks_like_product_photo`).
+SMOOTH_BORDER = 4.0
+
 Images = PathLike | Iterable[PathLike | ArrayLike] | ArrayLike
 """What the grouper takes: a folder, paths or arrays (a list or any iterable)."""
 
@@ -189,3 +193,56 @@ def read_input(item: Path | ArrayLike) -> np.ndarray | str:
         return str(error)
     except Exception as error:  # a per-item failure, whatever its type
         return f"unreadable input: {type(error).__name__}: {error}"
+
+
+def looks_like_product_photo(image: ArrayLike, border: float = 0.06) -> bool:
+    """Whether an image looks like a product photo rather than a swatch.
+
+    A product photo shows a subject on a backdrop: its border is smooth
+    (a plain or gently graded backdrop: little change from pixel to pixel)
+    while much of its centre differs from the border's colour. A swatch is
+    fabric to its edges (a busy border), or one colour throughout.
+
+    Args:
+        image: uint8 `(H, W, 3)`.
+        border: the border's width, as a share of each side.
+
+    Returns:
+        `True` for a photo-like image.
+
+    Example:
+
+    >>> import numpy as np
+    >>> photo = np.full((120, 90, 3), 235, np.uint8)
+    >>> photo[20:110, 30:60] = (40, 60, 150)  # a figure on a light backdrop
+    >>> stripes = np.zeros((64, 64, 3), np.uint8)
+    >>> stripes[:, ::8] = 255
+    >>> looks_like_product_photo(photo), looks_like_product_photo(stripes)
+    (True, False)
+    """
+    image = np.asarray(image, np.float32)
+    height, width = image.shape[:2]
+    rows, cols = max(1, round(height * border)), max(1, round(width * border))
+    grey = image.mean(axis=-1)
+    down, across = np.abs(np.diff(grey, axis=0)), np.abs(np.diff(grey, axis=1))
+    steps = np.concatenate(
+        [
+            across[:rows].ravel(),
+            across[-rows:].ravel(),
+            down[:, :cols].ravel(),
+            down[:, -cols:].ravel(),
+        ]
+    )
+    if steps.mean() > SMOOTH_BORDER:  # fabric to the edges
+        return False
+    ring = np.concatenate(
+        [
+            image[:rows].reshape(-1, 3),
+            image[-rows:].reshape(-1, 3),
+            image[:, :cols].reshape(-1, 3),
+            image[:, -cols:].reshape(-1, 3),
+        ]
+    )
+    centre = image[height // 4 : 3 * height // 4, width // 4 : 3 * width // 4]
+    subject = np.abs(centre - np.median(ring, axis=0)).max(axis=-1) > 30
+    return bool(subject.mean() > 0.35)
