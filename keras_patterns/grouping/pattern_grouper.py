@@ -83,11 +83,12 @@ class PatternGrouper(GrouperFiles):
             (`grouping.stages.SegmentStage`): the size photos are segmented
             at, the log-prior of a garment that `garments` names, the class
             names of the segmenter's ids.
-        classes, min_patch, margin, patch_shape, patches_per_item,
-            garment_choice: the cut stage's (`grouping.stages.CutStage`):
-            which garments a patch may come from, how many patches of what
-            size and shape, and which garment when none is named (the
-            largest, or the most textured: the patterned product).
+        classes, garment_choice: the cut stage's (`grouping.stages.CutStage`):
+            which garments a patch may come from, and which one when none
+            is named (the largest, or the most textured: the patterned
+            product).
+        min_patch, margin, patch_shape, patches_per_item: the cut stage's
+            too: how many patches, of what size and shape.
         flip_views: the embed stage's (`grouping.stages.EmbedStage`): embed
             each patch with its mirror images too and average them.
         batch_size: inputs read and processed together
