@@ -23,6 +23,49 @@ def _figure(value: Any) -> str:
     return f"{value:.3f}"
 
 
+def _what(meta: dict[str, Any]) -> str:
+    """What a preset is, in a few words."""
+    if meta.get("task") == "grouper":
+        parts = meta.get("components") or {}
+        return ", ".join(f"{k} {v}" for k, v in parts.items() if v is not None)
+    params = meta.get("params")
+    words = [f"{params:,} parameters"] if isinstance(params, int) else []
+    if meta.get("task") == "embedder":
+        words.append(f"{meta.get('patch_size', '?')}-pixel patches")
+    elif meta.get("task") == "segmenter":
+        words.append(f"{meta.get('num_classes', '?')} classes")
+    elif meta.get("task") == "enhancer":
+        words.append(f"x{meta.get('scale', '?')}")
+    return ", ".join(words)
+
+
+def _sources(trained_on: Any) -> str:
+    """The training data: a sentence, or a list of sources."""
+    if isinstance(trained_on, list):
+        return "; ".join(
+            item.get("what", str(item)) if isinstance(item, dict) else str(item)
+            for item in trained_on
+        )
+    return str(trained_on)
+
+
+def _validation(validation: dict[str, Any]) -> str:
+    """The headline figures: a report half's when there is one."""
+    figures = validation.get("report_half", validation)
+    parts = []
+    for key, label in (
+        ("nmi", "NMI"),
+        ("recall_at_1_across_sources", "R@1 across sources"),
+        ("photo_nmi", "photo NMI"),
+        ("on_garment", "patches on the garment"),
+        ("psnr_gain_db", "dB over bicubic"),
+    ):
+        if key in figures:
+            parts.append(f"{label} {_figure(figures[key])}")
+    data = validation.get("data")
+    return ", ".join(parts) + (f" ({data})" if data else "")
+
+
 def run(args: argparse.Namespace) -> int:
     """Prints each installed preset."""
     from keras_patterns.utils.presets import list_presets
@@ -31,19 +74,15 @@ def run(args: argparse.Namespace) -> int:
     if not presets:
         print("no preset installed")
     for name, meta in presets.items():
-        params = meta.get("params")
         print(
-            f"{name}: {meta.get('class_name', '?')}, "
-            + (f"{params:,} parameters, " if isinstance(params, int) else "")
-            + f"{meta.get('patch_size', '?')}-pixel patches"
+            f"{name}: {meta.get('class_name', '?')} ({meta.get('task', '?')}), "
+            + _what(meta)
         )
         print(f"  {meta.get('description', '')}")
-        print(f"  trained on: {meta.get('trained_on', '?')}")
+        trained_on = meta.get("trained_on")
+        if trained_on:
+            print(f"  trained on: {_sources(trained_on)}")
         validation = meta.get("validation") or {}
         if validation:
-            print(
-                f"  validation: NMI {_figure(validation.get('nmi'))}, R@1 across "
-                f"sources {_figure(validation.get('recall_at_1_across_sources'))}"
-                f" ({validation.get('data', '?')})"
-            )
+            print(f"  validation: {_validation(validation)}")
     return 0
