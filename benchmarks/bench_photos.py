@@ -130,6 +130,20 @@ def main():
     )
     parser.add_argument("--seeds", type=int, default=3, help="k-means seeds")
     parser.add_argument("--split-seed", type=int, default=0)
+    parser.add_argument(
+        "--lines",
+        nargs="+",
+        default=["grouper", "named", "oracle", "whole photo"],
+        choices=["grouper", "named", "oracle", "whole photo"],
+        help="which lines to print (an embedder preset has no segmenter: "
+        "--lines oracle)",
+    )
+    parser.add_argument(
+        "--patch-scale",
+        type=float,
+        help="override the grouper's patch_scale (0: none, a fixed patch_size)",
+    )
+    parser.add_argument("--patch-size", type=int, help="override the patch_size")
     args = parser.parse_args()
     paths, masks, labels, sources, garments = load(args.data)
     selection, report = split_by_source(labels, sources, args.split_seed)
@@ -139,12 +153,23 @@ def main():
         f"{len(np.unique(sources))} sources; selection half {selection.sum()}, "
         f"report half {report.sum()}"
     )
-    grouper = kp.PatternGrouper.from_preset(args.grouper, progress=False)
+    overrides = {}
+    if args.patch_scale is not None:
+        overrides["patch_scale"] = args.patch_scale or None
+    if args.patch_size is not None:
+        overrides["patch_size"] = args.patch_size
+    grouper = kp.PatternGrouper.from_preset(args.grouper, progress=False, **overrides)
+    print(
+        f"grouper {args.grouper}: patch_size {grouper.patch_size}, patch_scale "
+        f"{grouper.patch_scale}, enhancer {grouper.enhancer is not None}"
+    )
     runs = {
         "grouper": lambda: grouper.embed(paths),
         "named": lambda: grouper.embed(paths, garments=garments),
     }
     for name, run in runs.items():
+        if name not in args.lines:
+            continue
         began = time.perf_counter()
         result = run()
         line(
@@ -153,7 +178,10 @@ def main():
     # The same embedding stage, given the oracle's squares or whole photos.
     patches = kp.PatternGrouper(
         embedder=grouper.embedder,
+        enhancer=grouper.enhancer,
+        enhance_below=grouper.enhance_below,
         patch_size=grouper.patch_size,
+        patch_scale=grouper.patch_scale,
         flip_views=grouper.flip_views,
         progress=False,
     )
@@ -163,6 +191,8 @@ def main():
         top, left, bottom, right = largest_square(mask == PATTERNED)
         squares.append(photo[top:bottom, left:right])
     for name, inputs in (("oracle", squares), ("whole photo", photos)):
+        if name not in args.lines:
+            continue
         began = time.perf_counter()
         result = patches.embed(inputs)
         seconds = time.perf_counter() - began

@@ -52,9 +52,12 @@ def train_pattern_embedder(
     rotate: bool = False,
     learning_rate: float = LEARNING_RATE,
     initial: PatternEmbedder | None = None,
+    instances: tuple[ArrayLike, ArrayLike] | None = None,
+    instances_per_batch: int = 24,
     seed: int = 0,
     seconds: float | None = None,
     began: float | None = None,
+    backup: str | None = None,
     verbose: int | str = 2,
 ) -> PatternEmbedder:
     """A `texture_cnn(width)` `PatternEmbedder` trained with semi-hard triplets.
@@ -66,6 +69,18 @@ def train_pattern_embedder(
     warm-up and cosine decay (`DeadlineCosineDecay`), then the batch-norm
     statistics are recalibrated. Where `bfloat16_is_fast()`, it trains in
     mixed bfloat16 and returns a float32 model with the same weights.
+
+    With `instances`, unlabelled images (real photographs of textures, for
+    example) join every batch by instance discrimination: each batch also
+    holds two augmented views of `instances_per_batch` instances, and the two
+    views of one instance are positives for each other and negatives for
+    everything else, so the network also learns what makes one real texture
+    itself (Wu et al., "Unsupervised Feature Learning via Non-Parametric
+    Instance Discrimination", CVPR 2018; Chen et al., SimCLR, ICML 2020).
+
+    The initial weights, the batches and the augmentation follow `seed` (it
+    calls `keras.utils.set_random_seed(seed)`); TensorFlow's threaded
+    kernels may still make two runs with one seed end slightly apart.
 
     Args:
         images: `(N, S, S, 3)` uint8 patches.
@@ -85,9 +100,19 @@ def train_pattern_embedder(
             weights are copied, it is not changed), instead of a random
             initialisation: a second cycle of training, or fine-tuning a
             preset on other data.
+        instances: optional `(images, ids)`: `(M, T, T, 3)` uint8 unlabelled
+            images and the instance each comes from (crops of one photograph
+            share an id). The two views of an instance are augmentations of
+            two of its crops, or of one crop twice; ids with a single crop are
+            left out.
+        instances_per_batch: instances per batch, two views each.
         seed: sampling and augmentation seed.
         seconds: optional wall-clock budget (see `fit_with_budget`).
         began: a `time.perf_counter()` reading the budget started at.
+        backup: optional folder to save the training state in after every
+            tenth of the steps, and to resume from (see `fit_with_budget`):
+            a run stopped part-way goes on from its last backup when called
+            again with the same arguments.
         verbose: Keras `fit` verbosity.
 
     Returns:
@@ -118,8 +143,22 @@ def train_pattern_embedder(
         (size, size), rotate=rotate, min_crop=min_crop, seed=seed
     )
     batches = pk_dataset(images, labels, p, k, seed=seed).map(augment)
+    if instances is not None:
+        offset = len(np.unique(np.asarray(labels)))  # batches label 0 .. n - 1
+        batches = _with_instances(
+            batches,
+            offset,
+            instances,
+            instances_per_batch,
+            size,
+            rotate,
+            min_crop,
+            seed,
+        )
+    batches = batches.prefetch(2)
     policy = "mixed_bfloat16" if bfloat16_is_fast() else "float32"
     with dtype_policy(policy):
+        keras.utils.set_random_seed(seed)
         embedder = build()
         if initial is not None:
             _copy_weights(initial, embedder)
@@ -127,7 +166,9 @@ def train_pattern_embedder(
         siamese.compile(
             optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=1e-4)
         )
-        fit_with_budget(siamese, batches, steps, seconds, verbose, learning_rate, began)
+        fit_with_budget(
+            siamese, batches, steps, seconds, verbose, learning_rate, began, backup
+        )
         recalibrate_batch_norm(embedder, batches, steps=10)
     history = getattr(siamese, "history", None)  # set by `fit`
     if policy == "float32":
@@ -137,6 +178,39 @@ def train_pattern_embedder(
     plain.set_weights(embedder.get_weights())
     plain.history = history
     return plain
+
+
+def _with_instances(
+    batches, offset, instances, per_batch, size, rotate, min_crop, seed
+):
+    """`batches` with two views of `per_batch` unlabelled instances added to
+    each, labelled from `offset` on (above the labels of `batches`)."""
+    from keras_patterns.utils.lazy_tensorflow import tf
+
+    per_batch = check_int(per_batch, "instances_per_batch", minimum=1)
+    images, ids = instances
+    images, ids = np.asarray(images), np.asarray(ids)
+    _, counts = np.unique(ids, return_counts=True)
+    usable = int(np.sum(counts >= 2))
+    if images.ndim != 4 or len(images) != len(ids) or usable < per_batch:
+        raise ValueError(
+            '"instances" must be (images, ids): (M, T, T, 3) images, M ids, and '
+            f"at least instances_per_batch={per_batch} ids with two or more "
+            f"images. Received images of shape {images.shape}, {len(ids)} ids "
+            f"for {len(images)} images, {usable} ids with two or more images"
+        )
+    augment = pattern_augmentation(
+        (size, size), rotate=rotate, min_crop=min_crop, seed=seed + 100
+    )
+    views = pk_dataset(images, ids, per_batch, 2, seed=seed).map(augment)
+
+    def join(labelled, unlabelled):
+        return (
+            tf.concat([labelled[0], unlabelled[0]], 0),
+            tf.concat([labelled[1], unlabelled[1] + offset], 0),
+        )
+
+    return tf.data.Dataset.zip((batches, views)).map(join)
 
 
 def train_embedder_on_patches(

@@ -21,6 +21,7 @@ def fit_with_budget(
     verbose: int | str = 2,
     peak: float | None = None,
     began: float | None = None,
+    backup: str | None = None,
 ) -> int:
     """Trains `model` on `data` for `steps` steps or `seconds`, whichever ends first.
 
@@ -40,6 +41,11 @@ def fit_with_budget(
             the optimiser must then have a float learning rate.
         began: a `time.perf_counter()` reading the budget started at (for
             example before drawing the training data); by default now.
+        backup: optional folder for `keras.callbacks.BackupAndRestore`: the
+            model and optimiser are saved there after every epoch (a tenth
+            of the steps), and a run that finds a backup there goes on from
+            it, learning rate schedule included; the folder is removed when
+            the run completes. The data set starts over on resuming.
 
     Returns:
         The number of steps trained.
@@ -61,8 +67,10 @@ def fit_with_budget(
     epochs = max(1, min(10, steps))
     limit = TimeLimit(seconds or float("inf"))
     callbacks = [limit]
+    if backup is not None:  # first: it restores before the schedule reads
+        callbacks.insert(0, keras.callbacks.BackupAndRestore(str(backup)))
     if peak is not None:
-        callbacks.append(DeadlineCosineDecay(peak, steps, seconds))
+        callbacks.append(DeadlineCosineDecay(peak, steps, seconds, resume=bool(backup)))
     model.fit(
         data,
         epochs=epochs,

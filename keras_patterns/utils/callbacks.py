@@ -62,6 +62,10 @@ class DeadlineCosineDecay(keras.callbacks.Callback):
         seconds: wall-clock budget, or None for a pure step schedule.
         warmup: share of the progress spent warming up, in [0, 1).
         floor: the final learning rate.
+        resume: count the steps from the optimiser's `iterations` when
+            training begins, so that a run restored from a checkpoint
+            (`keras.callbacks.BackupAndRestore`, placed before this callback)
+            goes on where its schedule stopped; the clock restarts.
 
     Example:
 
@@ -77,8 +81,10 @@ class DeadlineCosineDecay(keras.callbacks.Callback):
         seconds: float | None = None,
         warmup: float = 0.05,
         floor: float = 0.0,
+        resume: bool = False,
     ) -> None:
         super().__init__()
+        self.resume = bool(resume)
         if not 0 <= warmup < 1:
             raise ValueError(f'"warmup" must lie in [0, 1). Received: warmup={warmup}')
         if int(steps) < 1:
@@ -122,6 +128,9 @@ class DeadlineCosineDecay(keras.callbacks.Callback):
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._start, self._step = time.perf_counter(), 0
+        if self.resume:
+            iterations = self.model.optimizer.iterations
+            self._step = int(keras.ops.convert_to_numpy(iterations))
 
     def on_train_batch_begin(
         self, batch: int, logs: dict[str, Any] | None = None

@@ -69,13 +69,11 @@ def test_training_starts_from_initial_weights(monkeypatch):
     data = kp.datasets.make_pattern_patches(8, (40, 40), families=[0, 1], seed=1)
     arguments = {"p": 2, "k": 2, "size": 32, "embedding_dim": 8, "width": 8}
     arguments["verbose"] = 0
-    keras.utils.set_random_seed(7)
     start = training.train_pattern_embedder(
-        data["images"], data["pattern"], 1, **arguments
+        data["images"], data["pattern"], 1, seed=7, **arguments
     )
-    keras.utils.set_random_seed(8)  # another random initialisation
-    again = training.train_pattern_embedder(
-        data["images"], data["pattern"], 1, initial=start, **arguments
+    again = training.train_pattern_embedder(  # another random initialisation
+        data["images"], data["pattern"], 1, initial=start, seed=8, **arguments
     )
     for initial, started, final in zip(
         start.get_weights(), seen[1], again.get_weights(), strict=True
@@ -87,3 +85,95 @@ def test_training_starts_from_initial_weights(monkeypatch):
         training.train_pattern_embedder(
             data["images"], data["pattern"], 1, initial=other, **arguments
         )
+
+
+def _first_batch(monkeypatch, **kwargs):
+    """The first batch `train_pattern_embedder` would train on."""
+    batches = []
+
+    def fake_fit(siamese, dataset, *args, **kw):
+        batches.append(next(iter(dataset)))
+
+    monkeypatch.setattr(training, "fit_with_budget", fake_fit)
+    monkeypatch.setattr(training, "recalibrate_batch_norm", lambda *a, **k: None)
+    data = kp.datasets.make_pattern_patches(12, (40, 40), families=[0, 1, 2], seed=1)
+    training.train_pattern_embedder(
+        data["images"],
+        data["pattern"],
+        1,
+        p=3,
+        k=2,
+        size=32,
+        embedding_dim=8,
+        width=8,
+        verbose=0,
+        **kwargs,
+    )
+    images, labels = batches[0]
+    return np.asarray(images), np.asarray(labels)
+
+
+def test_instances_join_every_batch_as_pairs_of_their_own(monkeypatch):
+    """Two views of each of `instances_per_batch` instances follow the P x K
+    crops, labelled apart from every family; both views come from their
+    instance (each instance image here is one flat colour of its own, and
+    the augmentation only resizes)."""
+    from keras_patterns.utils.lazy_tensorflow import tf
+
+    def resize_only(size, **kwargs):
+        return lambda images, labels: (tf.image.resize(images, size), labels)
+
+    monkeypatch.setattr(training, "pattern_augmentation", resize_only)
+    colours = np.array(
+        [[250, 10, 10], [10, 250, 10], [10, 10, 250], [250, 250, 10], [10, 250, 250]],
+        np.uint8,
+    )
+    ids = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4])  # 4 has one crop: left out
+    flat = np.broadcast_to(colours[ids][:, None, None], (9, 40, 40, 3)).copy()
+    images, labels = _first_batch(
+        monkeypatch, instances=(flat, ids), instances_per_batch=3
+    )
+    assert images.shape == (3 * 2 + 3 * 2, 32, 32, 3)
+    family, instance = labels[:6], labels[6:]
+    assert set(family) <= {0, 1, 2}
+    assert min(instance) >= 3  # above every family label
+    values, counts = np.unique(instance, return_counts=True)
+    assert len(values) == 3 and set(counts) == {2}
+    for value in values:  # both views of an instance show one instance's colour
+        views = images[6:][instance == value] * 255
+        np.testing.assert_allclose(views[0], views[1], atol=0.5)
+        assert np.abs(colours - views[0, 0, 0]).max(axis=1).min() < 0.5
+
+
+def test_bad_instances_are_refused_by_name(monkeypatch):
+    flat = np.zeros((4, 40, 40, 3), np.uint8)
+    with pytest.raises(ValueError, match='"instances" must be.*1 ids with two or'):
+        _first_batch(monkeypatch, instances=(flat, [0, 1, 2, 2]), instances_per_batch=2)
+    with pytest.raises(ValueError, match='"instances" must be.*3 ids for 4 images'):
+        _first_batch(monkeypatch, instances=(flat, [0, 0, 1]), instances_per_batch=1)
+    with pytest.raises(ValueError, match="instances_per_batch"):
+        _first_batch(monkeypatch, instances=(flat, [0, 1, 2, 3]), instances_per_batch=0)
+
+
+def test_the_seed_fixes_the_initial_weights_and_the_batches(monkeypatch):
+    """The same `seed` starts from the same weights and the same batches;
+    another seed from others."""
+    seen = []
+
+    def fake_fit(siamese, dataset, *args, **kwargs):
+        batch = next(iter(dataset))[0]
+        seen.append([np.asarray(batch), *siamese.embedder.get_weights()])
+
+    monkeypatch.setattr(training, "fit_with_budget", fake_fit)
+    data = kp.datasets.make_pattern_patches(8, (40, 40), families=[0, 1], seed=1)
+    arguments = {"p": 2, "k": 2, "size": 32, "embedding_dim": 8, "width": 8}
+    for seed in (3, 3, 4):
+        keras.utils.set_random_seed(seed + 10)  # what the caller did before
+        training.train_pattern_embedder(
+            data["images"], data["pattern"], 2, seed=seed, verbose=0, **arguments
+        )
+    first, same, other = seen
+    for a, b in zip(first, same, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first[0], other[0])  # the batch
+    assert not np.array_equal(first[1], other[1])  # the first kernel

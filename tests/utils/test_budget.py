@@ -5,6 +5,7 @@ import time
 
 import keras
 import numpy as np
+import pytest
 
 from keras_patterns.utils.budget import fit_with_budget
 
@@ -56,3 +57,58 @@ def test_peak_anneals_the_learning_rate():
     fit_with_budget(model, _batches(), steps=10, verbose=0, peak=0.1)
     # DeadlineCosineDecay ends at its floor, 0.
     assert float(model.optimizer.learning_rate.numpy()) < 0.01
+
+
+def test_a_run_stopped_part_way_resumes_from_its_backup(tmp_path):
+    """Stopped after 4 of 10 epochs and run again, training ends with the
+    weights of a run never stopped: the weights, the optimiser and the
+    learning rate schedule all go on from the backup."""
+
+    class Stop(Exception):
+        pass
+
+    class StopAt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 4:
+                raise Stop
+
+    def model():
+        keras.utils.set_random_seed(0)
+        net = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        net.compile(optimizer=keras.optimizers.SGD(0.5, momentum=0.9), loss="mse")
+        return net
+
+    def batches():
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(4, 2)).astype("float32")
+        while True:
+            yield x, x.sum(1, keepdims=True) + 1
+
+    whole = model()
+    fit_with_budget(whole, batches(), steps=20, verbose=0, peak=0.1)
+
+    backup = tmp_path / "backup"
+    stopped = model()
+    original_fit = stopped.fit
+
+    def fit_then_stop(*args, **kwargs):
+        kwargs["callbacks"] = [*kwargs["callbacks"], StopAt()]
+        return original_fit(*args, **kwargs)
+
+    stopped.fit = fit_then_stop
+    with pytest.raises(Stop):
+        fit_with_budget(
+            stopped, batches(), steps=20, verbose=0, peak=0.1, backup=backup
+        )
+    assert int(stopped.optimizer.iterations.numpy()) == 8
+    assert backup.exists()
+    resumed = model()  # a new process would start from fresh weights
+    fit_with_budget(resumed, batches(), steps=20, verbose=0, peak=0.1, backup=backup)
+    assert int(resumed.optimizer.iterations.numpy()) == 20
+    for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # Without the schedule going on from step 8, the weights would differ.
+    fresh = model()
+    fit_with_budget(fresh, batches(), steps=12, verbose=0, peak=0.1)
+    assert not np.allclose(fresh.get_weights()[0], whole.get_weights()[0])
+    assert not backup.exists()  # removed once the run completed
