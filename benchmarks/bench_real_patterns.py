@@ -40,22 +40,27 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from scipy import ndimage  # noqa: E402
 from scipy import signal  # noqa: E402
-from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
 
 import keras_patterns as kp  # noqa: E402
-from keras_patterns.utils.images import resize_image  # noqa: E402
+from keras_patterns.apps.validation import embed_crops  # noqa: E402
+from keras_patterns.apps.validation import kmeans_nmi  # noqa: E402, F401
+from keras_patterns.apps.validation import load_real_crops  # noqa: E402
+from keras_patterns.apps.validation import recall_across_sources  # noqa: E402, F401
+from keras_patterns.apps.validation import split_by_source  # noqa: E402, F401
 from keras_patterns.utils.presets import preset_metadata  # noqa: E402
 from keras_patterns.utils.presets import resolve_preset  # noqa: E402
 
-FLIPS = [(slice(None, None, r), slice(None, None, c)) for r in (1, -1) for c in (1, -1)]
-
 
 def load(path):
-    data = np.load(path)
-    for key in ("images", "labels", "source_ids"):
-        if key not in data.files:
-            raise SystemExit(f"{path}: no {key!r} array (found {data.files})")
+    try:
+        data = load_real_crops(path)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     return data["images"], data["labels"], data["source_ids"], data["class_names"]
+
+
+def embed(embedder, images, size, flips):
+    return embed_crops(embedder, images, size, flips)
 
 
 # === Handcrafted baseline ===
@@ -111,65 +116,7 @@ def handcrafted_features(images):
     return (features - features.mean(0)) / (features.std(0) + 1e-12)
 
 
-# === Embedders ===
-
-
-def embed(embedder, images, size, flips):
-    if size and images.shape[1] != size:
-        images = np.stack([resize_image(i, (size, size)) for i in images])
-    views = FLIPS if flips else FLIPS[:1]
-    vectors = np.mean([embedder.embed(images[(slice(None), *v)]) for v in views], 0)
-    return vectors
-
-
-# === Halves ===
-
-
-def split_by_source(labels, sources, seed=0):
-    """`(selection, report)` boolean masks: the set split in two by source.
-
-    Each family's source textures are shuffled (`seed`) and dealt in turn to
-    the report half, then the selection half, then the report half...: no
-    source is in both, every family is in the report half (a family with a
-    single source is there whole), and a family with several sources is in
-    both. Recipes are chosen on the selection half only; the report half is
-    what is quoted, so its figure is one nothing was tuned on.
-    """
-    rng = np.random.default_rng(seed)
-    report = np.zeros(len(labels), bool)
-    for family in np.unique(labels):
-        families_sources = rng.permutation(np.unique(sources[labels == family]))
-        report |= np.isin(sources, families_sources[0::2])
-    return ~report, report
-
-
-# === Metrics ===
-
-
-def _unit(x):
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-
-def kmeans_nmi(vectors, labels, seeds):
-    k = len(np.unique(labels))
-    scores = []
-    for seed in range(seeds):
-        found = kp.clustering.KMeans(
-            k, metric="cosine", n_init=10, random_state=seed
-        ).fit_predict(vectors)
-        scores.append(normalized_mutual_info_score(labels, found))
-    return float(np.mean(scores))
-
-
-def recall_across_sources(vectors, labels, sources):
-    unit = _unit(vectors)
-    similarity = unit @ unit.T
-    similarity[sources[:, None] == sources[None, :]] = -np.inf
-    sources_of = {c: set(sources[labels == c].tolist()) for c in np.unique(labels)}
-    eligible = np.array([len(sources_of[c]) >= 2 for c in labels])
-    nearest = similarity.argmax(1)
-    hits = labels[nearest] == labels
-    return float(hits[eligible].mean()), int(eligible.sum())
+# === Figures ===
 
 
 def scores(vectors, labels, sources, seeds, halves):

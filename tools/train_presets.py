@@ -1,26 +1,40 @@
-"""Trains every preset shipped with keras-patterns, from scratch, on synthetic data.
+"""Trains the embedder preset shipped with keras-patterns, and writes its card.
 
-The presets in `keras_patterns/presets/` are reproducible: this script draws
-their training data with `keras_patterns.datasets.make_texture_patches`
-(procedural textures only: no real image is used), trains them and writes
-each preset folder (`model.keras` and `metadata.json`) with the command,
-seed and time it took. With `--val`, it also measures the preset on a set of
-real pattern crops (validation only, never trained on) with the same code as
-`benchmarks/bench_real_patterns.py`, and records the figures in the
-metadata.
+`keras_patterns/presets/patterns_synthetic/` is reproducible with two
+commands. The first trains one seed (run it once per seed; a run stopped
+part-way goes on from its last backup when run again):
 
-    python tools/train_presets.py --val ../shared/data/real_patterns_val.npz
+    python tools/real_textures.py --out real_textures.npz
+    python tools/train_presets.py embedder --seed 0 --real-textures real_textures.npz \\
+        --out runs/seed0
+    python tools/train_presets.py embedder --seed 1 --real-textures real_textures.npz \\
+        --out runs/seed1
 
-Presets:
+The second measures every seed's model on the validation sets (never trained
+on) and writes the preset: the first seed's model, and a card
+(`metadata.json`) with the recipe, the training sources, each seed's figures
+on both halves of the validation sets by source, their mean and spread, and
+the handcrafted baseline of the same run:
 
-* `patterns_synthetic`: a texture-CNN `PatternEmbedder` trained with
-  semi-hard triplets on the ten texture families of `TEXTURE_FAMILIES`,
-  with colour, scale and rotation augmentation (a pattern and its rotation
-  are one pattern).
+    python tools/train_presets.py card runs/seed0 runs/seed1 \\
+        --val ../shared/data/real_patterns_val.npz \\
+        --photos ../shared/data/garment_photos_val
+
+The recipe (`RECIPE`): a texture CNN `PatternEmbedder` (GeM pooling, 128-d)
+trained with semi-hard triplets on procedural textures of the ten families of
+`TEXTURE_FAMILIES`, with colour, scale and rotation augmentation (a pattern
+and its rotation are one pattern). With `instances_per_batch`, every batch
+also holds two views of that many real texture photographs from the pool of
+`tools/real_textures.py` (Debian packages, not the sources of the validation
+sets), each its own class (instance discrimination).
+
+Recipes are chosen on the selection half of the validation sets only
+(`bench_real_patterns.split_by_source`); the report half is the figure quoted.
 """
 
 import argparse
 import datetime
+import json
 import os
 import shlex
 import sys
@@ -30,9 +44,12 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
 
 import keras_patterns as kp  # noqa: E402
+from keras_patterns.apps.validation import real_crop_figures  # noqa: E402
 from keras_patterns.embedding.training import train_pattern_embedder  # noqa: E402
+from keras_patterns.patches import largest_square  # noqa: E402
 from keras_patterns.utils.presets import PRESETS_DIR  # noqa: E402
 from keras_patterns.utils.presets import preset_metadata  # noqa: E402
 from keras_patterns.utils.presets import save_preset  # noqa: E402
@@ -40,138 +57,264 @@ from keras_patterns.utils.presets import save_preset  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import bench_photos  # noqa: E402
 import bench_real_patterns  # noqa: E402
 
+NAME = "patterns_synthetic"
 # The recipe of `patterns_synthetic`; every number here is in its card.
 RECIPE = {
-    "items": 12000,  # texture items, one 96 x 96 view each
+    "items": 8000,  # procedural texture items, one 96 x 96 view each
     "source_size": 96,  # crops of 50-100 % of it are resized to `patch_size`
     "patch_size": 64,
     "min_crop": 0.5,
-    # Cosine cycles (warm-up, then decay to zero); each draws fresh textures
-    # (seed + cycle) and starts from the weights the previous one ended with.
-    "cycles": [2400, 2000],
+    "steps": 1500,  # one cosine cycle (warm-up, then decay to zero)
     "p": 10,  # families per batch (all ten)
     "k": 10,  # crops per family in a batch
+    "instances_per_batch": 24,  # real textures per batch, two views each
     "width": 32,
     "embedding_dim": 128,
     "pooling": "gem",
     "learning_rate": 2e-3,
 }
+# How the grouper embeds patches cut from photos with this embedder: at the
+# photo's pixel scale times 2, up to 128 px (chosen on the selection half).
+PHOTO_SETTINGS = {"patch_scale": 2.0, "patch_size": 128}
 
 
-def validate(embedder, path, patch_size):
-    """NMI (k-means, 3 seeds) and R@1 across sources on real crops."""
-    images, labels, sources, _ = bench_real_patterns.load(path)
-    vectors = bench_real_patterns.embed(embedder, images, patch_size, flips=True)
-    nmi = bench_real_patterns.kmeans_nmi(vectors, labels, 3)
-    recall, _ = bench_real_patterns.recall_across_sources(vectors, labels, sources)
-    baseline = bench_real_patterns.handcrafted_features(images)
-    return {
-        "nmi": round(nmi, 3),
-        "recall_at_1_across_sources": round(recall, 3),
-        "baseline_nmi": round(bench_real_patterns.kmeans_nmi(baseline, labels, 3), 3),
-        "baseline_recall_at_1_across_sources": round(
-            bench_real_patterns.recall_across_sources(baseline, labels, sources)[0], 3
+def _command():
+    return "python " + shlex.join(["tools/train_presets.py", *sys.argv[1:]])
+
+
+def train(seed, out, real_textures=None, recipe=None):
+    """Trains one seed into `out` (a preset folder without validation)."""
+    recipe = dict(recipe or RECIPE)
+    out = Path(out)
+    instances, sources = None, {}
+    if recipe["instances_per_batch"]:
+        if not real_textures:
+            raise SystemExit(
+                "--real-textures is required: the recipe mixes "
+                f"{recipe['instances_per_batch']} real textures into each batch "
+                "(build the pool with tools/real_textures.py)"
+            )
+        pool = np.load(real_textures)
+        instances = (pool["images"], pool["image_id"])
+        sources = json.loads(str(pool["sources"]))
+    began = time.perf_counter()
+    data = kp.datasets.make_texture_patches(
+        recipe["items"], (recipe["source_size"],) * 2, seed=seed
+    )
+    print(f"drew {recipe['items']} textures in {time.perf_counter() - began:.0f} s")
+    embedder = train_pattern_embedder(
+        data["images"],
+        data["family"],
+        recipe["steps"],
+        p=recipe["p"],
+        k=recipe["k"],
+        size=recipe["patch_size"],
+        min_crop=recipe["min_crop"],
+        embedding_dim=recipe["embedding_dim"],
+        width=recipe["width"],
+        pooling=recipe["pooling"],
+        rotate=True,
+        learning_rate=recipe["learning_rate"],
+        **(
+            {
+                "instances": instances,
+                "instances_per_batch": recipe["instances_per_batch"],
+            }
+            if instances
+            else {}
         ),
-        "data": (
-            f"{len(images)} real pattern crops ({images.shape[1]} px) of "
-            f"{len(np.unique(labels))} families from {len(np.unique(sources))} "
-            "source textures, never trained on"
-        ),
-        "command": (
-            "python benchmarks/bench_real_patterns.py --data PATH.npz "
-            "--embedder keras_patterns/presets/patterns_synthetic/model.keras"
-        ),
-    }
-
-
-def train_patterns_synthetic(seed, cycles, out, val, resume=None, command=()):
-    recipe = dict(RECIPE, cycles=cycles or RECIPE["cycles"])
-    embedder, first, seconds = None, 0, 0.0
-    if resume:  # a preset this script wrote after its first cycles
-        embedder = kp.models.PatternEmbedder.from_preset(resume)
-        done = preset_metadata(resume)["training"]
-        first, seconds = done["cycles_done"], done["seconds"]
-    for cycle in range(first, len(recipe["cycles"])):
-        began = time.perf_counter()
-        data = kp.datasets.make_texture_patches(
-            recipe["items"], (recipe["source_size"],) * 2, seed=seed + cycle
-        )
-        print(f"cycle {cycle + 1}: drew {recipe['items']} textures")
-        embedder = train_pattern_embedder(
-            data["images"],
-            data["family"],
-            recipe["cycles"][cycle],
-            p=recipe["p"],
-            k=recipe["k"],
-            size=recipe["patch_size"],
-            min_crop=recipe["min_crop"],
-            embedding_dim=recipe["embedding_dim"],
-            width=recipe["width"],
-            pooling=recipe["pooling"],
-            rotate=True,
-            learning_rate=recipe["learning_rate"],
-            initial=embedder,
-            seed=seed + cycle,
-        )
-        seconds += time.perf_counter() - began
-        print(f"cycle {cycle + 1} done, {seconds:.0f} s in all")
+        seed=seed,
+        backup=str(out) + ".backup",
+    )
+    seconds = time.perf_counter() - began
     metadata = {
-        "description": (
-            "Texture-CNN pattern embedder (GeM pooling, 128-d), trained from "
-            "scratch on synthetic textures only; groups swatches by pattern "
-            "family whatever their colour, scale or rotation."
-        ),
         "task": "embedder",
-        "patch_size": recipe["patch_size"],
-        "embedding_dim": recipe["embedding_dim"],
-        "trained_on": (
-            f"{recipe['items']} procedural textures of the 10 families of "
-            "keras_patterns.datasets.TEXTURE_FAMILIES (make_texture_patches, "
-            f"seed {seed}); no real image"
-        ),
         "recipe": recipe,
+        "training_sources": sources,
         "training": {
-            "command": "python "
-            + shlex.join(["tools/train_presets.py", *sys.argv[1:]]),
+            "command": _command(),
             "seed": seed,
             "seconds": round(seconds),
-            "cycles_done": len(recipe["cycles"]),
             "date": datetime.date.today().isoformat(),
             "machine": f"{os.cpu_count()} CPU cores",
             "keras_patterns_version": kp.__version__,
         },
     }
-    if val:
-        metadata["validation"] = validate(embedder, val, recipe["patch_size"])
-        print(metadata["validation"])
-    return save_preset(embedder, Path(out) / "patterns_synthetic", metadata)
+    return save_preset(embedder, out, metadata)
+
+
+def crop_figures(embedder, path):
+    """NMI and R@1 across sources on real crops: all, selection, report."""
+    return real_crop_figures(embedder, path, RECIPE["patch_size"])
+
+
+def baseline_figures(path, halves_seed=0):
+    images, labels, sources, _ = bench_real_patterns.load(path)
+    selection, report = bench_real_patterns.split_by_source(
+        labels, sources, halves_seed
+    )
+    vectors = bench_real_patterns.handcrafted_features(images)
+    halves = {"selection": selection, "report": report}
+    found = bench_real_patterns.scores(vectors, labels, sources, 3, halves)
+    return {part: {"nmi": nmi, "recall_at_1": r1} for part, (nmi, r1) in found.items()}
+
+
+def photo_figures(preset, folder, halves_seed=0):
+    """NMI of the largest square inside each photo's patterned garment,
+    through `PatternGrouper.from_preset(preset)` with the photo settings."""
+    paths, masks, labels, sources, _ = bench_photos.load(folder)
+    selection, report = bench_real_patterns.split_by_source(
+        labels, sources, halves_seed
+    )
+    squares = []
+    for path, mask in zip(paths, masks, strict=True):
+        photo = np.asarray(Image.open(path).convert("RGB"))
+        top, left, bottom, right = largest_square(mask == bench_photos.PATTERNED)
+        squares.append(photo[top:bottom, left:right])
+    grouper = kp.PatternGrouper.from_preset(preset, progress=False, **PHOTO_SETTINGS)
+    vectors = grouper.embed(squares).embeddings
+    parts = {
+        "all": np.ones(len(labels), bool),
+        "selection": selection,
+        "report": report,
+    }
+    return {
+        part: {"nmi": bench_photos.nmi_ari(vectors[m], labels[m], 3)[0]}
+        for part, m in parts.items()
+    }
+
+
+def _summary(measured, part):
+    """The mean over seeds of one part's figures, and their spread."""
+
+    def stat(values):
+        return round(float(np.mean(values)), 3), round(float(np.ptp(values)), 3)
+
+    figures, spread = {}, {}
+    keys = [("real_crops", "nmi", "nmi")]
+    keys.append(("real_crops", "recall_at_1", "recall_at_1_across_sources"))
+    keys.append(("photo_squares", "nmi", "photo_nmi"))
+    for source, metric, name in keys:
+        if source in measured[0]:
+            values = [run[source][part][metric] for run in measured]
+            figures[name], spread[name] = stat(values)
+    figures["spread"] = spread  # max - min over the seeds
+    return figures
+
+
+def card(runs, val, photos, out):
+    """Measures each run and writes the preset: the first run's model and a
+    card with every run's figures, their mean and spread."""
+    measured = []
+    for run in runs:
+        embedder = kp.models.PatternEmbedder.from_preset(run)
+        figures = {"seed": preset_metadata(run)["training"]["seed"]}
+        figures["real_crops"] = crop_figures(embedder, val)
+        if photos:
+            figures["photo_squares"] = photo_figures(run, photos)
+        print(run, json.dumps(figures))
+        measured.append(figures)
+    first = preset_metadata(runs[0])
+    sources = first.get("training_sources", {})
+    baseline = baseline_figures(val)
+    validation = {
+        "data": (
+            "600 real pattern crops (64 px) of 10 families from 25 source "
+            "textures, split by source into a selection half (recipes were "
+            "chosen on it) and a report half (nothing was chosen on it: the "
+            "figure to quote); NMI with k = families, mean of 3 k-means seeds"
+            + (
+                "; photo NMI: the largest square inside the patterned garment "
+                "of 240 shop-style product photos (k = families), through "
+                f"PatternGrouper.from_preset({NAME!r}, patch_scale=2, "
+                "patch_size=128)"
+                if photos
+                else ""
+            )
+        ),
+        "report_half": _summary(measured, "report"),
+        "selection_half": _summary(measured, "selection"),
+        "whole_set": _summary(measured, "all"),
+        "handcrafted_baseline": {
+            part: {
+                "nmi": round(f["nmi"], 3),
+                "recall_at_1_across_sources": round(f["recall_at_1"], 3),
+            }
+            for part, f in baseline.items()
+        },
+        "seeds": measured,
+        "command": (
+            f"python benchmarks/bench_real_patterns.py --data PATH.npz --preset {NAME}"
+        ),
+        "photo_command": (
+            "python benchmarks/bench_photos.py --data FOLDER "
+            f"--grouper {NAME} --lines oracle --patch-scale 2 --patch-size 128"
+        ),
+    }
+    recipe = first["recipe"]
+    real = ", ".join(
+        f"{package} {info['version']} ({info['licence']}, {info['images']} images)"
+        for package, info in sources.items()
+    )
+    metadata = {
+        "description": (
+            "Texture-CNN pattern embedder (GeM pooling, 128-d), trained from "
+            "scratch with semi-hard triplets on procedural textures of 10 "
+            "pattern families and, by instance discrimination, on real texture "
+            "photographs from Debian packages; groups swatches and garment "
+            "patches by pattern whatever their colour, scale or rotation."
+        ),
+        "task": "embedder",
+        "patch_size": recipe["patch_size"],
+        "embedding_dim": recipe["embedding_dim"],
+        "photo_settings": PHOTO_SETTINGS,
+        "trained_on": (
+            f"{recipe['items']} procedural textures of the 10 families of "
+            "keras_patterns.datasets.TEXTURE_FAMILIES (make_texture_patches)"
+            + (
+                f"; real texture crops (tools/real_textures.py) from {real}"
+                if real
+                else ""
+            )
+            + ". No image of the validation sets' sources (GIMP, Inkscape, Tux "
+            "Paint, scikit-image, scikit-learn, matplotlib); no image ships in "
+            "the wheel."
+        ),
+        "training_sources": sources,
+        "recipe": recipe,
+        "validation": validation,
+        "training": {
+            **first["training"],
+            "seeds_measured": [m["seed"] for m in measured],
+            "card_command": _command(),
+        },
+    }
+    embedder = kp.models.PatternEmbedder.from_preset(runs[0])
+    return save_preset(embedder, Path(out) / NAME, metadata)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0, help="data and sampling seed")
-    parser.add_argument(
-        "--cycles", type=int, nargs="+", help="steps of each cycle (default: recipe)"
-    )
-    parser.add_argument("--out", default=str(PRESETS_DIR), help="presets folder")
-    parser.add_argument("--val", help="real crops (.npz) to measure the preset on")
-    parser.add_argument(
-        "--resume",
-        help="a preset this script wrote with fewer cycles: train the cycles left",
-    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    one = commands.add_parser("embedder", help="train one seed of the embedder")
+    one.add_argument("--seed", type=int, default=0, help="data, init and sampling seed")
+    one.add_argument("--out", required=True, help="the run's folder")
+    one.add_argument("--real-textures", help="the pool of tools/real_textures.py")
+    one.add_argument("--steps", type=int, help="override the recipe's steps")
+    write = commands.add_parser("card", help="measure the runs and write the preset")
+    write.add_argument("runs", nargs="+", help="run folders; the first ships")
+    write.add_argument("--val", required=True, help="the real crops (.npz)")
+    write.add_argument("--photos", help="the product photos folder")
+    write.add_argument("--out", default=str(PRESETS_DIR), help="presets folder")
     args = parser.parse_args()
-    # What trains it from scratch into the package: without --resume and --out.
-    command, skip = [], False
-    for word in sys.argv[1:]:
-        if not skip and word not in ("--resume", "--out"):
-            command.append(word)
-        skip = word in ("--resume", "--out")
-    path = train_patterns_synthetic(
-        args.seed, args.cycles, args.out, args.val, args.resume, command
-    )
-    print("wrote", path)
+    if args.command == "embedder":
+        recipe = dict(RECIPE, steps=args.steps or RECIPE["steps"])
+        print("wrote", train(args.seed, args.out, args.real_textures, recipe))
+    else:
+        print("wrote", card(args.runs, args.val, args.photos, args.out))
 
 
 if __name__ == "__main__":

@@ -351,6 +351,7 @@ def train_embedder(
     verbose: int | str = 2,
     width: int = 16,
     initial: PatternEmbedder | None = None,
+    train_backbone: bool = True,
     distribution: Distribution = None,
 ) -> PatternEmbedder:
     """A `texture_cnn` PatternEmbedder, semi-hard triplets over the 16 families.
@@ -377,6 +378,9 @@ def train_embedder(
         initial: a texture-CNN embedder to start from (a preset such as
             `PatternEmbedder.from_preset("patterns_synthetic")`) instead of
             random weights; its width replaces `width`.
+        train_backbone: `False` fine-tunes the pooling and projection of
+            `initial` only, its backbone unchanged (see
+            `train_pattern_embedder`).
         distribution: the devices to train on: a `tf.distribute.Strategy`
             on TensorFlow, a `keras.distribution.DataParallel` on JAX, or
             `None` (one device). Batches stay global, split between them.
@@ -409,6 +413,7 @@ def train_embedder(
             width=width,
             embedding_dim=initial.embedding_dim if initial is not None else 128,
             initial=initial,
+            train_backbone=train_backbone,
             seed=seed,
             seconds=seconds,
             began=began,

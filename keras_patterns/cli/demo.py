@@ -12,8 +12,9 @@ def add_parser(add: Callable[..., argparse.ArgumentParser]) -> None:
         "demo",
         help="run the whole method on the embedded synthetic data",
         description="Draw a synthetic catalogue, train a segmenter and an enhancer "
-        "from scratch, fine-tune the patterns_synthetic embedder preset on "
-        "synthetic fabric patches (--from-scratch: train it from random weights), "
+        "from scratch, fine-tune the head of the patterns_synthetic embedder preset "
+        "on garment patches (--fine-tune, --from-scratch: train it from random "
+        "weights), "
         "group the catalogue by pattern and write "
         "groups.csv, groups.json, contact sheets, summary.json (NMI, ARI, times) and "
         "the fitted grouper. About 15 minutes on 2 CPU cores; --quick about 3. "
@@ -37,6 +38,21 @@ def add_parser(add: Callable[..., argparse.ArgumentParser]) -> None:
         const=None,
         help="train the embedder from random weights instead of a preset",
     )
+    demo.add_argument(
+        "--fine-tune",
+        choices=("head", "all", "none"),
+        default="head",
+        help="how the embedder preset is fine-tuned on the catalogue: head (its "
+        "pooling and projection only, the default: what it learnt of real "
+        "textures stays), all (every layer) or none (group with the preset)",
+    )
+    demo.add_argument(
+        "--validation",
+        metavar="CROPS.npz",
+        help="real pattern crops (images, labels, source_ids, class_names): the "
+        "summary gives the embedder's figures on them before and after "
+        "fine-tuning",
+    )
     demo.set_defaults(run=run)
 
 
@@ -50,5 +66,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not args.quiet,
         embedder_preset=args.from_preset,
+        fine_tune=args.fine_tune,
+        validation=args.validation,
     )
     return 0 if summary["grouped"] else 1

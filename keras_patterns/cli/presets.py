@@ -52,6 +52,8 @@ def _sources(trained_on: Any) -> str:
 def _validation(validation: dict[str, Any]) -> str:
     """The headline figures: a report half's when there is one."""
     figures = validation.get("report_half", validation)
+    spread = figures.get("spread") or {}
+    seeds = len(validation.get("seeds") or [])
     parts = []
     for key, label in (
         ("nmi", "NMI"),
@@ -61,9 +63,13 @@ def _validation(validation: dict[str, Any]) -> str:
         ("psnr_gain_db", "dB over bicubic"),
     ):
         if key in figures:
-            parts.append(f"{label} {_figure(figures[key])}")
+            part = f"{label} {_figure(figures[key])}"
+            if key in spread and seeds > 1:
+                part += f" (spread {_figure(spread[key])} over {seeds} seeds)"
+            parts.append(part)
+    half = "report half: " if "report_half" in validation else ""
     data = validation.get("data")
-    return ", ".join(parts) + (f" ({data})" if data else "")
+    return half + ", ".join(parts) + (f" ({data})" if data else "")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -52,6 +52,7 @@ def train_pattern_embedder(
     rotate: bool = False,
     learning_rate: float = LEARNING_RATE,
     initial: PatternEmbedder | None = None,
+    train_backbone: bool = True,
     instances: tuple[ArrayLike, ArrayLike] | None = None,
     instances_per_batch: int = 24,
     seed: int = 0,
@@ -100,6 +101,10 @@ def train_pattern_embedder(
             weights are copied, it is not changed), instead of a random
             initialisation: a second cycle of training, or fine-tuning a
             preset on other data.
+        train_backbone: `False` trains the pooling and the projection only:
+            the backbone (from `initial`) stays as it is, batch-norm
+            statistics included, so fine-tuning on a narrow set of images
+            cannot unlearn what the backbone knows of other textures.
         instances: optional `(images, ids)`: `(M, T, T, 3)` uint8 unlabelled
             images and the instance each comes from (crops of one photograph
             share an id). The two views of an instance are augmentations of
@@ -162,6 +167,7 @@ def train_pattern_embedder(
         embedder = build()
         if initial is not None:
             _copy_weights(initial, embedder)
+        embedder.backbone.trainable = bool(train_backbone)
         siamese = SiameseModel(embedder)
         siamese.compile(
             optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=1e-4)
@@ -169,7 +175,9 @@ def train_pattern_embedder(
         fit_with_budget(
             siamese, batches, steps, seconds, verbose, learning_rate, began, backup
         )
-        recalibrate_batch_norm(embedder, batches, steps=10)
+        if train_backbone:
+            recalibrate_batch_norm(embedder, batches, steps=10)
+    embedder.backbone.trainable = True  # a frozen backbone is not saved frozen
     history = getattr(siamese, "history", None)  # set by `fit`
     if policy == "float32":
         embedder.history = history

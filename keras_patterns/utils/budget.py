@@ -13,6 +13,23 @@ from keras_patterns.utils.callbacks import TimeLimit
 logger = logging.getLogger(__name__)
 
 
+def _build_on_first_batch(model, data):
+    """Builds `model` on the inputs of `data`'s first batch; returns the data
+    from that batch on (a data set starts over anyway)."""
+    if hasattr(data, "take"):  # a tf.data.Dataset: iterating it again restarts
+        model(next(iter(data))[0])
+        return data
+    iterator = iter(data)
+    first = next(iterator)
+    model(first[0])
+
+    def batches():  # Keras takes generators, not other iterators
+        yield first
+        yield from iterator
+
+    return batches()
+
+
 def fit_with_budget(
     model: keras.Model,
     data: Iterable[Any],
@@ -69,6 +86,8 @@ def fit_with_budget(
     callbacks = [limit]
     if backup is not None:  # first: it restores before the schedule reads
         callbacks.insert(0, keras.callbacks.BackupAndRestore(str(backup)))
+        if not model.built:  # BackupAndRestore restores into built models
+            data = _build_on_first_batch(model, data)
     if peak is not None:
         callbacks.append(DeadlineCosineDecay(peak, steps, seconds, resume=bool(backup)))
     model.fit(

@@ -1,11 +1,13 @@
 """The end-to-end demo: its outputs and how it shares the clock."""
 
 import keras
+import numpy as np
 from PIL import Image
 
 import keras_patterns as kp
 from keras_patterns.apps import demo
 from keras_patterns.apps import recipes
+from keras_patterns.apps.validation import real_crop_figures
 
 
 def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
@@ -31,7 +33,21 @@ def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
 
     for name in ("train_segmenter", "train_embedder"):
         monkeypatch.setattr(recipes, name, spy(name, getattr(recipes, name)))
-    summary = demo.run_demo(tmp_path, quick=True, progress=False, log=lambda *a: None)
+    # A stand-in for real crops: 4 families of 2 sources each.
+    crops = kp.datasets.make_pattern_patches(32, (48, 48), families=[0, 1, 2, 3])
+    validation = tmp_path / "crops.npz"
+    np.savez(
+        validation,
+        images=crops["images"],
+        labels=crops["pattern"],
+        source_ids=crops["pattern"] * 2 + np.arange(32) // 4 % 2,
+        class_names=np.array(["a", "b", "c", "d"]),
+    )
+    lines = []
+    out = tmp_path / "demo"
+    summary = demo.run_demo(
+        out, quick=True, progress=False, log=lines.append, validation=validation
+    )
     assert summary["photos"] == 48
     assert {"nmi", "ari", "segmenter_mean_iou", "enhancer_psnr_db", "seconds"} <= set(
         summary
@@ -44,7 +60,7 @@ def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
         "catalogue.csv",
         "grouper/config.json",
     ):
-        assert (tmp_path / name).is_file(), name
+        assert (out / name).is_file(), name
     # The pictures: each model's training curves, the map of the embeddings.
     for name in (
         "embedding_map.png",
@@ -52,10 +68,26 @@ def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
         "curves/enhancer.png",
         "curves/embedder.png",
     ):
-        with Image.open(tmp_path / name) as picture:
+        with Image.open(out / name) as picture:
             assert picture.format == "PNG" and min(picture.size) >= 300, name
-    restored = kp.PatternGrouper.load(tmp_path / "grouper", progress=False)
+    restored = kp.PatternGrouper.load(out / "grouper", progress=False)
     assert isinstance(restored.segmenter, keras.Model)
+    # The preset's head was fine-tuned, its backbone kept as it was.
+    preset = kp.models.PatternEmbedder.from_preset("patterns_synthetic")
+    assert summary["fine_tune"] == "head"
+    for before, after in zip(
+        preset.backbone.weights, restored.embedder.backbone.weights, strict=True
+    ):
+        np.testing.assert_array_equal(before, after)
+    # Before and after on the real crops, and the line that says so.
+    expected = real_crop_figures(preset, validation, 32)
+    assert summary["real_crops"]["before"] == expected
+    assert summary["real_crops"]["after"] == real_crop_figures(
+        restored.embedder, validation, 32
+    )
+    assert any(
+        line.startswith("real crops (report half): preset NMI") for line in lines
+    )
     # Each training stage got its share of the 600 s left: the segmenter
     # SEGMENTER_SHARE, the embedder what was left less the quick reserve.
     share = 600 * demo.SEGMENTER_SHARE

@@ -177,3 +177,31 @@ def test_the_seed_fixes_the_initial_weights_and_the_batches(monkeypatch):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(first[0], other[0])  # the batch
     assert not np.array_equal(first[1], other[1])  # the first kernel
+
+
+def test_a_frozen_backbone_keeps_its_weights_and_statistics():
+    """`train_backbone=False`: only the pooling and projection move; the
+    backbone, batch-norm statistics included, is the initial one, and the
+    model comes back trainable."""
+    data = kp.datasets.make_pattern_patches(8, (40, 40), families=[0, 1], seed=1)
+    arguments = {"p": 2, "k": 2, "size": 32, "embedding_dim": 8, "width": 8}
+    start = training.train_pattern_embedder(
+        data["images"], data["pattern"], 1, seed=0, verbose=0, **arguments
+    )
+    tuned = training.train_pattern_embedder(
+        data["images"],
+        data["pattern"],
+        3,
+        seed=1,
+        verbose=0,
+        initial=start,
+        train_backbone=False,
+        **arguments,
+    )
+    for before, after in zip(
+        start.backbone.weights, tuned.backbone.weights, strict=True
+    ):
+        np.testing.assert_array_equal(before, after)  # moving stats too
+    head = tuned.get_layer("projection").kernel
+    assert not np.allclose(head, start.get_layer("projection").kernel)
+    assert tuned.backbone.trainable and tuned.trainable

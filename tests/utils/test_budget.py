@@ -112,3 +112,21 @@ def test_a_run_stopped_part_way_resumes_from_its_backup(tmp_path):
     fit_with_budget(fresh, batches(), steps=12, verbose=0, peak=0.1)
     assert not np.allclose(fresh.get_weights()[0], whole.get_weights()[0])
     assert not backup.exists()  # removed once the run completed
+
+
+def test_an_unbuilt_model_is_built_before_its_backup_is_read(tmp_path):
+    """BackupAndRestore needs a built model: one built by no Input is built on
+    the first batch, which is still trained on."""
+    seen = []
+
+    def batches():
+        for i in range(1000):
+            seen.append(i)
+            yield np.full((4, 2), i, "float32"), np.ones((4, 1), "float32")
+
+    model = keras.Sequential([keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+    assert not model.built
+    done = fit_with_budget(model, batches(), steps=4, verbose=0, backup=tmp_path / "b")
+    assert done == 4 and int(model.optimizer.iterations.numpy()) == 4
+    assert seen[:4] == [0, 1, 2, 3] and len(seen) <= 6  # the first batch trained
