@@ -145,7 +145,14 @@ def main():
     parser.add_argument("--data", required=True, help="the real crops (.npz)")
     parser.add_argument("--preset", help="an embedder preset (name or folder)")
     parser.add_argument("--grouper", help="a saved PatternGrouper (its embedder)")
-    parser.add_argument("--embedder", help="a saved PatternEmbedder (.keras)")
+    parser.add_argument(
+        "--embedder", nargs="+", default=[], help="saved PatternEmbedders (.keras)"
+    )
+    parser.add_argument(
+        "--per-family",
+        action="store_true",
+        help="also R@1 across sources per family, on each half",
+    )
     parser.add_argument("--size", type=int, help="resize crops to this side first")
     parser.add_argument("--no-flips", action="store_true", help="one view per crop")
     parser.add_argument("--seeds", type=int, default=3, help="k-means seeds")
@@ -188,9 +195,9 @@ def main():
         embedders.append(
             ("grouper embedder", grouper.embedder, args.size or grouper.patch_size)
         )
-    if args.embedder:
-        model = keras.saving.load_model(args.embedder, safe_mode=True)
-        embedders.append((os.path.basename(args.embedder), model, args.size))
+    for path in args.embedder:
+        model = keras.saving.load_model(path, safe_mode=True)
+        embedders.append((os.path.basename(path), model, args.size))
     for name, model, size in embedders:
         start = time.perf_counter()
         vectors = embed(model, images, size, flips=not args.no_flips)
@@ -203,6 +210,24 @@ def main():
             time.perf_counter() - start,
             halves,
         )
+        if args.per_family:
+            per_family(vectors, labels, sources, names, halves)
+
+
+def per_family(vectors, labels, sources, names, halves):
+    """R@1 across sources of each family with two or more sources in a half."""
+    for part, mask in halves.items():
+        unit = vectors[mask] / np.linalg.norm(vectors[mask], axis=1, keepdims=True)
+        similarity = unit @ unit.T
+        where = sources[mask]
+        similarity[where[:, None] == where[None, :]] = -np.inf
+        found = labels[mask][similarity.argmax(1)]
+        cells = []
+        for family in np.unique(labels[mask]):
+            own = labels[mask] == family
+            if len(np.unique(where[own])) >= 2:
+                cells.append(f"{names[family]} {np.mean(found[own] == family):.2f}")
+        print(f"    {part} R@1 per family: " + ", ".join(cells))
 
 
 if __name__ == "__main__":
