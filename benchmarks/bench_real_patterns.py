@@ -211,11 +211,12 @@ def main():
             halves,
         )
         if args.per_family:
-            per_family(vectors, labels, sources, names, halves)
+            every = {"all": np.ones(len(labels), bool), **halves}
+            per_family(vectors, labels, sources, names, every)
 
 
 def per_family(vectors, labels, sources, names, halves):
-    """R@1 across sources of each family with two or more sources in a half."""
+    """R@1 across sources of each family with two or more sources in a part."""
     for part, mask in halves.items():
         unit = vectors[mask] / np.linalg.norm(vectors[mask], axis=1, keepdims=True)
         similarity = unit @ unit.T
