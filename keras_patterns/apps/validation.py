@@ -89,7 +89,9 @@ def split_by_source(
     return ~report, report
 
 
-def embed_crops(embedder: Any, images: ArrayLike, size: int | None, flips: bool = True):
+def embed_crops(
+    embedder: Any, images: ArrayLike, size: int | None, flips: bool = True
+) -> np.ndarray:
     """Embeddings of `images` resized to `size`, averaged over the four
     flips (or of the images as they are with `flips=False`)."""
     images = np.asarray(images)
