@@ -34,7 +34,10 @@ def _copy_weights(source, target):
             f"embedder with weight shapes {shapes}"
         )
     for mine, theirs in zip(target.weights, source.weights, strict=True):
-        mine.assign(keras.ops.cast(theirs.value, mine.dtype))
+        # A copy through NumPy: on JAX, training donates the target's buffers,
+        # which would delete the source's if they were shared.
+        value = np.array(keras.ops.convert_to_numpy(theirs.value))
+        mine.assign(value.astype(keras.backend.standardize_dtype(mine.dtype)))
 
 
 def train_pattern_embedder(
