@@ -51,6 +51,7 @@ BUDGETS = {
         "sr_steps": 20,
         "emb_steps": 4800,
         "emb_items": 2500,
+        "emb_rehearse": 1250,
         "emb_size": 48,
     },
     "quick": {
@@ -61,6 +62,7 @@ BUDGETS = {
         "sr_steps": 8,
         "emb_steps": 30,
         "emb_items": 480,
+        "emb_rehearse": 240,
         "emb_size": 48,
     },
 }
@@ -141,7 +143,10 @@ def run_demo(
         fine_tune: how the preset is fine-tuned on the catalogue: `"head"`
             (default) trains its pooling and projection only, so what its
             backbone learnt of real textures stays; `"all"` trains every
-            layer; `"none"` groups with the preset as it is.
+            layer; `"none"` groups with the preset as it is. Either way the
+            preset's ten texture families are rehearsed beside the
+            catalogue's (`BUDGETS[...]["emb_rehearse"]` textures), so that
+            fine-tuning keeps separating them.
         validation: optional real pattern crops (`.npz`, see
             `keras_patterns.apps.validation`): the summary then gives the
             embedder's figures on them before and after fine-tuning.
@@ -213,6 +218,7 @@ def run_demo(
             verbose=verbose,
             initial=preset,
             train_backbone=preset is None or fine_tune == "all",
+            rehearse=budget["emb_rehearse"] if preset is not None else 0,
         )
     real_crops = None
     if validation is not None:

@@ -21,6 +21,7 @@ from keras_patterns.datasets.pipelines import segmentation_dataset
 from keras_patterns.datasets.synthetic.generator import make_pattern_garments
 from keras_patterns.datasets.synthetic.patterns import PATTERN_FAMILIES
 from keras_patterns.datasets.synthetic.swatches import make_pattern_patches
+from keras_patterns.datasets.synthetic.textures.families import make_texture_patches
 from keras_patterns.embedding.pattern_embedder import PatternEmbedder
 from keras_patterns.embedding.training import train_pattern_embedder
 from keras_patterns.enhancement.esrgan import ESRGAN
@@ -352,6 +353,7 @@ def train_embedder(
     width: int = 16,
     initial: PatternEmbedder | None = None,
     train_backbone: bool = True,
+    rehearse: int = 0,
     distribution: Distribution = None,
 ) -> PatternEmbedder:
     """A `texture_cnn` PatternEmbedder, semi-hard triplets over the 16 families.
@@ -381,6 +383,10 @@ def train_embedder(
         train_backbone: `False` fine-tunes the pooling and projection of
             `initial` only, its backbone unchanged (see
             `train_pattern_embedder`).
+        rehearse: also train on this many procedural textures of the ten
+            families the preset learnt (`make_texture_patches`), labelled
+            apart from the catalogue's families: rehearsal, so that
+            fine-tuning keeps what the preset knows of real textures.
         distribution: the devices to train on: a `tf.distribute.Strategy`
             on TensorFlow, a `keras.distribution.DataParallel` on JAX, or
             `None` (one device). Batches stay global, split between them.
@@ -399,12 +405,17 @@ def train_embedder(
         data = garment_patches(
             items, side, seed=seed, segmenter=segmenter, garment_prior=garment_prior
         )
+    images, labels = data["images"], data["pattern"]
+    if rehearse:
+        textures = make_texture_patches(rehearse, (side, side), seed=seed + 1)
+        images = np.concatenate([images, textures["images"]])
+        labels = np.concatenate([labels, textures["family"] + len(PATTERN_FAMILIES)])
     if initial is not None:
         width = initial.backbone.get_layer("stage0_conv0").filters
     with distribution_scope(distribution):
         return train_pattern_embedder(
-            data["images"],
-            data["pattern"],
+            images,
+            labels,
             steps,
             p=len(PATTERN_FAMILIES),
             k=k,

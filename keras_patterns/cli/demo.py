@@ -42,9 +42,10 @@ def add_parser(add: Callable[..., argparse.ArgumentParser]) -> None:
         "--fine-tune",
         choices=("head", "all", "none"),
         default="head",
-        help="how the embedder preset is fine-tuned on the catalogue: head (its "
-        "pooling and projection only, the default: what it learnt of real "
-        "textures stays), all (every layer) or none (group with the preset)",
+        help="how the embedder preset is fine-tuned on the catalogue, its ten "
+        "texture families rehearsed beside the catalogue's: head (its pooling "
+        "and projection only, the default: what it learnt of real textures "
+        "stays), all (every layer) or none (group with the preset)",
     )
     demo.add_argument(
         "--validation",

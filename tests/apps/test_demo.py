@@ -19,6 +19,7 @@ def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
         "sr_steps": 2,
         "emb_steps": 2,
         "emb_items": 64,
+        "emb_rehearse": 32,
         "emb_size": 32,
     }
     monkeypatch.setitem(demo.BUDGETS, "quick", tiny)

@@ -66,6 +66,7 @@ def test_train_embedder_fine_tunes_a_preset(monkeypatch):
 
     def fake_train(images, labels, steps, **kwargs):
         seen.update(kwargs, steps=steps, families=len(np.unique(labels)))
+        seen.update(images=np.asarray(images), labels=np.asarray(labels))
         return kwargs["initial"]
 
     monkeypatch.setattr(recipes, "train_pattern_embedder", fake_train)
@@ -76,6 +77,17 @@ def test_train_embedder_fine_tunes_a_preset(monkeypatch):
     assert seen["initial"] is preset and seen["steps"] == 3
     assert seen["width"] == width and seen["embedding_dim"] == preset.embedding_dim
     assert seen["families"] == len(kp.datasets.PATTERN_FAMILIES)
+    # Rehearsal: the preset's ten texture families join, labelled apart.
+    model = recipes.train_embedder(
+        steps=3, items=32, size=32, initial=preset, rehearse=20, train_backbone=False
+    )
+    families = len(kp.datasets.PATTERN_FAMILIES)
+    assert len(seen["images"]) == 32 + 20 and seen["train_backbone"] is False
+    rehearsed = seen["labels"][32:]
+    assert rehearsed.min() >= families and seen["labels"][:32].max() < families
+    expected = kp.datasets.make_texture_patches(20, (40, 40), seed=1)
+    np.testing.assert_array_equal(rehearsed - families, expected["family"])
+    np.testing.assert_array_equal(seen["images"][32:], expected["images"])
     parser = build_parser()
     assert parser.parse_args(["demo", "--out", "x"]).from_preset == "patterns_synthetic"
     args = parser.parse_args(["demo", "--out", "x", "--from-scratch"])
