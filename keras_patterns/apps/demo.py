@@ -143,10 +143,10 @@ def run_demo(
         fine_tune: how the preset is fine-tuned on the catalogue: `"head"`
             (default) trains its pooling and projection only, so what its
             backbone learnt of real textures stays; `"all"` trains every
-            layer; `"none"` groups with the preset as it is. Either way the
-            preset's ten texture families are rehearsed beside the
-            catalogue's (`BUDGETS[...]["emb_rehearse"]` textures), so that
-            fine-tuning keeps separating them.
+            layer; `"none"` groups with the preset as it is. When it
+            fine-tunes, the preset's ten texture families are rehearsed
+            beside the catalogue's (`BUDGETS[...]["emb_rehearse"]`
+            textures), so that it keeps separating them.
         validation: optional real pattern crops (`.npz`, see
             `keras_patterns.apps.validation`): the summary then gives the
             embedder's figures on them before and after fine-tuning.
