@@ -45,6 +45,7 @@ import keras_patterns as kp  # noqa: E402
 from keras_patterns.apps.validation import embed_crops  # noqa: E402
 from keras_patterns.apps.validation import kmeans_nmi  # noqa: E402, F401
 from keras_patterns.apps.validation import load_real_crops  # noqa: E402
+from keras_patterns.apps.validation import nearest_across_sources  # noqa: E402
 from keras_patterns.apps.validation import recall_across_sources  # noqa: E402, F401
 from keras_patterns.apps.validation import split_by_source  # noqa: E402, F401
 from keras_patterns.utils.presets import preset_metadata  # noqa: E402
@@ -218,11 +219,8 @@ def main():
 def per_family(vectors, labels, sources, names, halves):
     """R@1 across sources of each family with two or more sources in a part."""
     for part, mask in halves.items():
-        unit = vectors[mask] / np.linalg.norm(vectors[mask], axis=1, keepdims=True)
-        similarity = unit @ unit.T
         where = sources[mask]
-        similarity[where[:, None] == where[None, :]] = -np.inf
-        found = labels[mask][similarity.argmax(1)]
+        found = labels[mask][nearest_across_sources(vectors[mask], where)]
         cells = []
         for family in np.unique(labels[mask]):
             own = labels[mask] == family

@@ -115,6 +115,23 @@ def kmeans_nmi(vectors: ArrayLike, labels: ArrayLike, seeds: int = 3) -> float:
     return float(np.mean(scores))
 
 
+def nearest_across_sources(vectors: ArrayLike, sources: ArrayLike) -> np.ndarray:
+    """Each item's nearest neighbour (cosine) among items of other sources.
+
+    Example:
+
+    >>> import numpy as np
+    >>> vectors = np.array([[1, 0], [1, 0], [0.9, 0.1], [0, 1]])
+    >>> nearest_across_sources(vectors, ["a", "a", "b", "c"]).tolist()
+    [2, 2, 0, 2]
+    """
+    vectors, sources = np.asarray(vectors, np.float64), np.asarray(sources)
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    similarity = unit @ unit.T
+    similarity[sources[:, None] == sources[None, :]] = -np.inf
+    return similarity.argmax(1)
+
+
 def recall_across_sources(
     vectors: ArrayLike, labels: ArrayLike, sources: ArrayLike
 ) -> tuple[float, int]:
@@ -132,16 +149,12 @@ def recall_across_sources(
     >>> recall_across_sources(vectors, [0, 0, 1, 1], ["a", "b", "c", "d"])
     (1.0, 4)
     """
-    vectors, labels = np.asarray(vectors, np.float64), np.asarray(labels)
-    sources = np.asarray(sources)
-    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    similarity = unit @ unit.T
-    similarity[sources[:, None] == sources[None, :]] = -np.inf
+    labels, sources = np.asarray(labels), np.asarray(sources)
     sources_of = {c: set(sources[labels == c].tolist()) for c in np.unique(labels)}
     eligible = np.array([len(sources_of[c]) >= 2 for c in labels])
     if not eligible.any():  # no family with two sources: nothing to count
         return float("nan"), 0
-    hits = labels[similarity.argmax(1)] == labels
+    hits = labels[nearest_across_sources(vectors, sources)] == labels
     return float(hits[eligible].mean()), int(eligible.sum())
 
 
