@@ -144,6 +144,11 @@ def main():
         help="override the grouper's patch_scale (0: none, a fixed patch_size)",
     )
     parser.add_argument("--patch-size", type=int, help="override the patch_size")
+    parser.add_argument(
+        "--garment-choice",
+        choices=["largest", "textured"],
+        help="override the garment cut when none is named",
+    )
     args = parser.parse_args()
     paths, masks, labels, sources, garments = load(args.data)
     selection, report = split_by_source(labels, sources, args.split_seed)
@@ -158,10 +163,13 @@ def main():
         overrides["patch_scale"] = args.patch_scale or None
     if args.patch_size is not None:
         overrides["patch_size"] = args.patch_size
+    if args.garment_choice is not None:
+        overrides["garment_choice"] = args.garment_choice
     grouper = kp.PatternGrouper.from_preset(args.grouper, progress=False, **overrides)
     print(
         f"grouper {args.grouper}: patch_size {grouper.patch_size}, patch_scale "
-        f"{grouper.patch_scale}, enhancer {grouper.enhancer is not None}"
+        f"{grouper.patch_scale}, garment_choice {grouper.garment_choice}, "
+        f"enhancer {grouper.enhancer is not None}"
     )
     runs = {
         "grouper": lambda: grouper.embed(paths),

@@ -21,6 +21,54 @@ from keras_patterns.utils.visualization import contact_sheet
 STATIC = Path(__file__).parent / "_static"
 
 
+def product_photos(count=6):
+    """The `product_photos` preset on synthetic product photos it never saw:
+    each photo with its patches outlined, the segmenter's labels, and the
+    first patch."""
+    import numpy as np
+    from PIL import Image
+    from PIL import ImageDraw
+
+    from keras_patterns.datasets.synthetic.product_photos import make_product_photos
+    from keras_patterns.grouping import PatternGrouper
+    from keras_patterns.modeling.labels import PHOTO_CLASSES
+
+    data = make_product_photos(count, (384, 288), seed=2024)
+    grouper = PatternGrouper.from_preset(
+        "product_photos", progress=False, keep_patches=True
+    )
+    result = grouper.embed(list(data["images"]))
+    height, width = grouper.segment_size
+    labels = grouper.segmenter.predict_labels(
+        np.stack(
+            [
+                np.asarray(Image.fromarray(p).resize((width, height)))
+                for p in data["images"]
+            ]
+        )
+    )
+    tiles, captions = [], []
+    for photo, label_map, item in zip(
+        data["images"], labels, result.items, strict=True
+    ):
+        outlined = Image.fromarray(photo)
+        draw = ImageDraw.Draw(outlined)
+        for top, left, bottom, right in item.boxes or ():
+            draw.rectangle(
+                (left, top, right - 1, bottom - 1), outline=(220, 30, 30), width=3
+            )
+        shown = labels_to_rgb(label_map, PHOTO_CLASSES)
+        patch = (
+            item.patch
+            if item.patch is not None
+            else np.full((64, 64, 3), 255, np.uint8)
+        )
+        tiles += [np.asarray(outlined), shown, patch]
+        captions += [f"cut: {item.class_name}", "segmenter", "patch"]
+    sheet = contact_sheet(tiles, captions, columns=6, thumb_height=192)
+    sheet.save(STATIC / "product_photos.png", optimize=True)
+
+
 def samples():
     data = make_pattern_garments(12, image_size=(256, 192), seed=11)
     tiles, captions = [], []
@@ -67,4 +115,5 @@ if __name__ == "__main__":
     families()
     textures()
     clustering()
+    product_photos()
     print("wrote", *sorted(p.name for p in STATIC.glob("*.png")))

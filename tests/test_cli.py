@@ -167,3 +167,35 @@ def test_photos_given_to_the_swatch_preset_get_a_note(swatches, tmp_path, capsys
     assert "look like product photos" in err and "--preset product_photos" in err
     assert main([*argv, str(tmp_path / "b"), str(swatches)]) == 0
     assert "product photos" not in capsys.readouterr().err
+
+
+def test_group_with_the_photo_preset_cuts_the_named_garment(tmp_path, capsys):
+    # The shipped photo preset, with no training: every photo is grouped, the
+    # patch comes from the garment the CSV names, and no swatch note is given.
+    import csv
+
+    from keras_patterns.datasets.synthetic.product_photos import make_product_photos
+    from keras_patterns.modeling.labels import PHOTO_CLASSES
+    from keras_patterns.modeling.labels import garment_class
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    data = make_product_photos(4, (288, 216), seed=3)
+    rows = [("file", "garment")]
+    pairs = zip(data["images"], data["garment"], strict=True)
+    for i, (photo, garment) in enumerate(pairs):
+        Image.fromarray(photo).save(photos / f"{i}.jpg", quality=95)
+        rows.append((f"{i}.jpg", str(garment)))
+    with open(tmp_path / "garments.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    out = tmp_path / "out"
+    argv = ["group", str(photos), "--preset", "product_photos", "--quiet"]
+    argv += ["--clusters", "2", "--out", str(out)]
+    assert main([*argv, "--garments", str(tmp_path / "garments.csv")]) == 0
+    captured = capsys.readouterr()
+    assert "4 images: 2 groups, 0 failed" in captured.out
+    assert "look like product photos" not in captured.err
+    with open(out / "groups.csv", newline="") as f:
+        grouped = {row["source"].rsplit("/", 1)[-1]: row for row in csv.DictReader(f)}
+    for file, garment in rows[1:]:
+        assert grouped[file]["class_name"] == garment_class(garment, PHOTO_CLASSES)

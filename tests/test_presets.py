@@ -393,8 +393,31 @@ def test_the_wheel_ships_the_presets(tmp_path):
     )
     print(f"wheel built in {time.perf_counter() - began:.1f} s")
     (wheel,) = (tmp_path / "dist").glob("keras_patterns-*.whl")
-    assert wheel.stat().st_size < 30 * 2**20
+    assert wheel.stat().st_size < 40 * 2**20
     names = set(zipfile.ZipFile(wheel).namelist())
     for preset in (root / "keras_patterns" / "presets").iterdir():
-        for file in ("model.keras", "metadata.json"):
+        # Every file of every preset (a grouper preset is its metadata.json).
+        files = sorted(path.name for path in preset.iterdir())
+        assert "metadata.json" in files
+        for file in files:
             assert f"keras_patterns/presets/{preset.name}/{file}" in names
+
+
+def test_save_preset_leaves_the_optimizer_out(tmp_path):
+    # A compiled, trained model: the preset holds its weights, not Adam's.
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    model.fit(x, x[:, :2], epochs=1, verbose=0)
+    folder = save_preset(model, tmp_path / "trained", {"task": "demo"})
+    loaded = keras.saving.load_model(folder / "model.keras", safe_mode=True)
+    assert getattr(loaded, "optimizer", None) is None
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+    with (
+        zipfile.ZipFile(folder / "model.keras") as archive,
+        archive.open("model.weights.h5") as weights,
+    ):
+        assert b"optimizer" not in weights.read()

@@ -26,6 +26,16 @@ every batch also holds two views of N real texture photographs from the
 pool of `tools/real_textures.py` (Debian packages, not the sources of the
 validation sets), each its own class (instance discrimination).
 
+The photo presets: `garments_synthetic` (the segmenter; the drawn photos
+are kept beside the run, so a stopped run resumes without drawing them
+again) and `product_photos` (the grouper: its components and settings,
+measured on the validation photos by half):
+
+    python tools/train_presets.py segmenter --seed 0 --out runs/segmenter \
+        --real-textures real_textures.npz
+    python tools/train_presets.py photo-grouper \
+        --photos ../shared/data/garment_photos_val
+
 Recipes are chosen on the selection half of the validation sets only
 (`bench_real_patterns.split_by_source`); the report half is the figure quoted.
 """
@@ -342,10 +352,20 @@ def train_segmenter(seed, out, real_textures=None, recipe=None):
         pool = np.load(real_textures)
         textures, sources = pool["images"], json.loads(str(pool["sources"]))
     began = time.perf_counter()
-    data = make_product_photos(
-        recipe["photos"], tuple(recipe["photo_size"]), seed=seed, textures=textures
-    )
-    print(f"drew {recipe['photos']} photos in {time.perf_counter() - began:.0f} s")
+    # The drawn photos are kept beside the run (drawing 3,000 takes over an
+    # hour on 2 cores), so a stopped run resumes without drawing them again.
+    cache = Path(str(out) + f".photos-{recipe['photos']}-seed{seed}.npz")
+    if cache.exists():
+        data = dict(np.load(cache))
+        print(f"read {len(data['images'])} photos from {cache}")
+    else:
+        data = make_product_photos(
+            recipe["photos"], tuple(recipe["photo_size"]), seed=seed, textures=textures
+        )
+        partial = cache.with_suffix(".partial.npz")
+        np.savez(partial, images=data["images"], masks=data["masks"])
+        os.replace(partial, cache)
+        print(f"drew {recipe['photos']} photos in {time.perf_counter() - began:.0f} s")
     classes = len(PHOTO_CLASSES)
     remapped = kp.datasets.remap_classes(
         data["masks"], PHOTO_CLASSES, merges=PHOTO_MERGES
@@ -390,6 +410,7 @@ def train_segmenter(seed, out, real_textures=None, recipe=None):
         ),
         "task": "segmenter",
         "label_names": list(PHOTO_CLASSES),
+        "merges": dict(PHOTO_MERGES),
         "recipe": recipe,
         "class_weights": weights,
         "training_sources": sources,

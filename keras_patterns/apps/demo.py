@@ -1,16 +1,19 @@
 """The end-to-end demo: the whole method on the embedded synthetic data.
 
 `keras-patterns demo --out OUT` draws a catalogue of synthetic product
-photographs (unseen items, every pattern family), trains a segmenter and
-an enhancer from scratch and fine-tunes the `patterns_synthetic` embedder
-preset on other synthetic data (or, with `--from-scratch`, trains the
-embedder from random weights too), groups the catalogue, and writes what
-a user would look at: `groups.csv`, `groups.json`, contact sheets, a map
-of the embeddings by group (`embedding_map.png`), each model's training
-curves (`curves/segmenter.png`, `enhancer.png`, `embedder.png`),
-`summary.json` (NMI and ARI against the known pattern families, each
-stage's quality and time) and the fitted grouper in `grouper/`
-(`PatternGrouper.load`).
+photographs (unseen items, every pattern family), starts from the
+`garments_synthetic` segmenter preset (or, with `--train-segmenter`,
+trains one from scratch), trains an enhancer from scratch, groups the
+catalogue with the `patterns_synthetic` embedder preset as it is, then
+fine-tunes that preset on other synthetic data (or, with `--from-scratch`,
+trains the embedder from random weights), groups the catalogue again, and
+writes what a user would look at: `groups.csv`, `groups.json`, contact
+sheets, a map of the embeddings by group (`embedding_map.png`), the
+training curves of each model trained (`curves/enhancer.png`,
+`embedder.png`, and `segmenter.png` when it trains one), `summary.json`
+(NMI and ARI against the known pattern families before and after
+fine-tuning, each stage's quality and time) and the fitted grouper in
+`grouper/` (`PatternGrouper.load`).
 """
 
 import json
@@ -34,13 +37,20 @@ from keras_patterns.embedding.pattern_embedder import PatternEmbedder
 from keras_patterns.enhancement.upscale import upscale_patches
 from keras_patterns.grouping.pattern_grouper import PatternGrouper
 from keras_patterns.grouping.stages import UPSCALE_BATCHING
+from keras_patterns.modeling.labels import GARMENT_CLASSES
+from keras_patterns.modeling.labels import NINE_CLASSES
+from keras_patterns.segmentation.deeplab_v3_plus import DeepLabV3Plus
 from keras_patterns.utils.figures import plot_history
 from keras_patterns.utils.io import write_text_atomic
+from keras_patterns.utils.presets import preset_metadata
+from keras_patterns.utils.presets import resolve_preset
 from keras_patterns.utils.typing import PathLike
 from keras_patterns.utils.validation import check_choice
 
 # How the demo fine-tunes its embedder preset (see `run_demo`).
 FINE_TUNING = ("head", "all", "none")
+# The segmenter preset the demo starts from (see `run_demo`).
+SEGMENTER_PRESET = "garments_synthetic"
 
 BUDGETS = {
     "full": {
@@ -93,16 +103,16 @@ def _enhancing_seconds(enhancer, photos, patches_per_photo=5, trials=3):
 
 
 class _Clock:
-    def __init__(self, log, seconds):
+    def __init__(self, log, seconds, stages=6):
         self.log, self.times, self.start = log, {}, time.perf_counter()
-        self.deadline = self.start + seconds
+        self.deadline, self.stages = self.start + seconds, stages
 
     def left(self, share=1.0, reserve=0.0):
         """Seconds a stage may train: `share` of what is left, less `reserve`."""
         return max(share * (self.deadline - time.perf_counter()) - reserve, 10.0)
 
     def run(self, name, message, fn, *args, **kwargs):
-        self.log(f"[{len(self.times) + 1}/6] {message}")
+        self.log(f"[{len(self.times) + 1}/{self.stages}] {message}")
         began = time.perf_counter()
         result = fn(*args, **kwargs)
         self.times[name] = round(time.perf_counter() - began, 1)
@@ -119,15 +129,16 @@ def run_demo(
     embedder_preset: str | None = "patterns_synthetic",
     fine_tune: str = "head",
     validation: PathLike | None = None,
+    segmenter_preset: str | None = SEGMENTER_PRESET,
 ) -> dict[str, Any]:
     """Runs the demo into the folder `out`; returns the summary dict.
 
     Each training stage has a step budget and, so that the demo keeps to
     `BUDGETS[...]["seconds"]` on a slow or busy machine, a share of the
-    time left: the segmenter `SEGMENTER_SHARE` of it, the embedder all but
-    a reserve for the stages after it, with its learning rate annealed to
-    that deadline. On a quick machine the step budgets bind; on a slow one
-    the clock does.
+    time left: the segmenter (when it trains one) `SEGMENTER_SHARE` of it,
+    the embedder all but a reserve for the stages after it, with its
+    learning rate annealed to that deadline. On a quick machine the step
+    budgets bind; on a slow one the clock does.
 
     Args:
         out: the output folder, created if missing.
@@ -150,6 +161,10 @@ def run_demo(
         validation: optional real pattern crops (`.npz`, see
             `keras_patterns.apps.validation`): the summary then gives the
             embedder's figures on them before and after fine-tuning.
+        segmenter_preset: the segmenter preset the grouper cuts with (its
+            classes, merges and input size from its `metadata.json`);
+            `None` trains a 9-class segmenter on synthetic scenes instead,
+            within `SEGMENTER_SHARE` of the time.
 
     Returns:
         The summary written to `summary.json`: counts, NMI and ARI against
@@ -160,7 +175,11 @@ def run_demo(
     mode = "quick" if quick else "full"
     budget = BUDGETS[mode]
     verbose = 2 if progress else 0
-    clock = _Clock(log, budget["seconds"])
+    # catalogue, segmenter, enhancer, [preset grouping], [embedder], grouping,
+    # outputs
+    compares = embedder_preset is not None and fine_tune != "none"
+    trains = embedder_preset is None or fine_tune != "none"
+    clock = _Clock(log, budget["seconds"], stages=5 + compares + trains)
     files, garments, families = clock.run(
         "catalogue",
         "drawing a catalogue of synthetic product photos",
@@ -169,19 +188,42 @@ def run_demo(
         budget["photos_per_family"],
         seed + 1000,
     )
-    segmenter = clock.run(
-        "segmenter",
-        "training DeepLabV3+ (MobileNetV2) on synthetic scenes",
-        recipes.train_segmenter,
-        budget["seg_steps"],
-        budget["seg_scenes"],
-        SEGMENT_SIZE,
-        seed,
-        seconds=clock.left(SEGMENTER_SHARE),
-        verbose=verbose,
-    )
+    if segmenter_preset is not None:
+        card = preset_metadata(resolve_preset(segmenter_preset))
+        labels = {
+            "label_names": tuple(card["label_names"]),
+            "merges": card.get("merges"),
+            "segment_size": tuple(card["recipe"]["input_size"]),
+        }
+        segmenter = clock.run(
+            "segmenter",
+            f"loading the {segmenter_preset} segmenter preset",
+            DeepLabV3Plus.from_preset,
+            segmenter_preset,
+        )
+    else:
+        labels = {
+            "label_names": NINE_CLASSES,
+            "merges": None,
+            "segment_size": SEGMENT_SIZE,
+        }
+        segmenter = clock.run(
+            "segmenter",
+            "training DeepLabV3+ (MobileNetV2) on synthetic scenes",
+            recipes.train_segmenter,
+            budget["seg_steps"],
+            budget["seg_scenes"],
+            SEGMENT_SIZE,
+            seed,
+            seconds=clock.left(SEGMENTER_SHARE),
+            verbose=verbose,
+        )
     miou = recipes.segmenter_miou(
-        segmenter, scenes=30 if quick else 100, size=SEGMENT_SIZE
+        segmenter,
+        scenes=30 if quick else 100,
+        size=labels["segment_size"],
+        label_names=labels["label_names"],
+        merges=labels["merges"],
     )
     enhancer = clock.run(
         "enhancer",
@@ -196,6 +238,34 @@ def run_demo(
     used = sr_db > bicubic_db
     reserve = RESERVE[mode] + (_enhancing_seconds(enhancer, len(files)) if used else 0)
     preset = PatternEmbedder.from_preset(embedder_preset) if embedder_preset else None
+
+    def grouper_with(embedder):
+        return PatternGrouper(
+            segmenter,
+            enhancer if used else None,
+            embedder,
+            KMeans(
+                len(PATTERN_FAMILIES), metric="cosine", n_init=10, random_state=seed
+            ),
+            patch_size=budget["emb_size"],
+            segment_size=labels["segment_size"],
+            label_names=labels["label_names"],
+            classes=tuple(
+                name for name in GARMENT_CLASSES if name in labels["label_names"]
+            ),
+            progress=progress,
+        )
+
+    before = None
+    if compares:
+        found = clock.run(
+            "preset grouping",
+            f"grouping {len(files)} photos with the {embedder_preset} preset as it is",
+            grouper_with(preset).fit_group,
+            files,
+            garments=garments,
+        )
+        before = _scores(found, families)
     if preset is not None and fine_tune == "none":
         embedder = preset
     else:
@@ -214,6 +284,9 @@ def run_demo(
             seed=seed,
             source="garments",
             segmenter=segmenter,
+            label_names=labels["label_names"],
+            merges=labels["merges"],
+            segment_size=labels["segment_size"],
             seconds=clock.left(reserve=reserve),
             verbose=verbose,
             initial=preset,
@@ -233,15 +306,7 @@ def run_demo(
     _write_curves(
         out, {"segmenter": segmenter, "enhancer": enhancer, "embedder": embedder}
     )
-    grouper = PatternGrouper(
-        segmenter,
-        enhancer if used else None,
-        embedder,
-        KMeans(len(PATTERN_FAMILIES), metric="cosine", n_init=10, random_state=seed),
-        patch_size=budget["emb_size"],
-        segment_size=SEGMENT_SIZE,
-        progress=progress,
-    )
+    grouper = grouper_with(embedder)
     result = clock.run(
         "grouping",
         f"grouping {len(files)} photos",
@@ -256,29 +321,40 @@ def run_demo(
         families,
         clock,
         {
+            "segmenter_preset": segmenter_preset,
             "segmenter_mean_iou": round(miou, 3),
             "enhancer_psnr_db": round(sr_db, 2),
             "bicubic_psnr_db": round(bicubic_db, 2),
             "enhancer_used": bool(used),
             "embedder_preset": embedder_preset,
             "fine_tune": fine_tune if preset is not None else "from scratch",
+            **({"before_fine_tuning": before} if before else {}),
             **({"real_crops": real_crops} if real_crops else {}),
         },
         log,
     )
 
 
-def _report(out, result, grouper, families, clock, stages, log):
+def _scores(result, families):
+    """NMI and ARI of a grouping against the pattern families (grouped
+    photos only)."""
     ok = result.assignments >= 0
     truth, found = np.asarray(families)[ok], result.assignments[ok]
+    return {
+        "nmi": round(float(normalized_mutual_info_score(truth, found)), 3),
+        "ari": round(float(adjusted_rand_score(truth, found)), 3),
+    }
+
+
+def _report(out, result, grouper, families, clock, stages, log):
+    ok = result.assignments >= 0
     summary = {
         "photos": len(result),
         "grouped": int(ok.sum()),
         "failed": len(result.failures),
         "groups": len(result.groups),
         "pattern_families": len(PATTERN_FAMILIES),
-        "nmi": round(float(normalized_mutual_info_score(truth, found)), 3),
-        "ari": round(float(adjusted_rand_score(truth, found)), 3),
+        **_scores(result, families),
         "enhanced_patches": int(sum(item.enhanced for item in result.items)),
         **stages,
         "seconds": clock.times,
@@ -299,6 +375,12 @@ def _report(out, result, grouper, families, clock, stages, log):
         f"{len(PATTERN_FAMILIES)} pattern families; {summary['grouped']} grouped, "
         f"{summary['failed']} failed; {summary['seconds']['total']:.0f} s in all"
     )
+    if "before_fine_tuning" in summary:
+        before = summary["before_fine_tuning"]
+        log(
+            f"with the embedder preset as it is (before fine-tuning): NMI "
+            f"{before['nmi']:.3f}, ARI {before['ari']:.3f}"
+        )
     if "real_crops" in summary:
         log(_real_crops_line(summary["real_crops"]))
     log(

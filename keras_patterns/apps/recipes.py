@@ -11,6 +11,7 @@ trains (`keras_patterns.utils.figures.plot_history` draws it).
 """
 
 import time
+from collections.abc import Mapping
 from collections.abc import Sequence
 
 import keras
@@ -168,21 +169,28 @@ def segmenter_miou(
     scenes: int = 100,
     size: Size = SEGMENT_SIZE,
     seed: int = 12345,
+    label_names: Sequence[str] = NINE_CLASSES,
+    merges: Mapping[str, str] | None = None,
 ) -> float:
-    """Mean IoU over the 9 classes on held-out synthetic scenes.
+    """Mean IoU over the segmenter's classes on held-out synthetic scenes.
 
     Args:
-        model: a 9-class segmenter with `predict_labels` (a `DeepLabV3Plus`).
+        model: a segmenter with `predict_labels` (a `DeepLabV3Plus`).
         scenes: synthetic scenes drawn.
         size: `(height, width)` of the scenes.
         seed: random seed of the scenes (other than the training seeds).
+        label_names: the model's class names, in id order (a preset's
+            `PHOTO_CLASSES`, for example).
+        merges: In-shop classes folded into another of `label_names`
+            (`remap_classes`), such as `PHOTO_MERGES`.
 
     Returns:
         The mean IoU, a float in [0, 1].
     """
     data = make_pattern_garments(scenes, size, seed=seed)
     predicted = model.predict_labels(data["images"])
-    return mean_iou(remap_classes(data["masks"]), predicted, len(NINE_CLASSES))
+    truth = remap_classes(data["masks"], label_names, merges=merges)
+    return mean_iou(truth, predicted, len(label_names))
 
 
 def train_enhancer(
@@ -271,6 +279,8 @@ def garment_patches(
     segmenter: keras.Model | None = None,
     segment_size: Size | None = SEGMENT_SIZE,
     garment_prior: float = 0.0,
+    label_names: Sequence[str] = NINE_CLASSES,
+    merges: Mapping[str, str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Patches cut from synthetic product photos, labelled by pattern family.
 
@@ -293,19 +303,23 @@ def garment_patches(
         margin: pixels (int) or share of the region's smaller side (float)
             kept away from garment edges (see `extract_patches`).
         seed: random seed.
-        segmenter: a 9-class segmenter (a `DeepLabV3Plus`) whose predicted
-            garment the patches are cut from, or `None` for the true masks.
+        segmenter: a segmenter (a `DeepLabV3Plus`) of `label_names` whose
+            predicted garment the patches are cut from, or `None` for the
+            true masks.
         segment_size: `(height, width)` the photos are resized to for the
             segmenter; `None` keeps them.
         garment_prior: with a `segmenter`, the log-prior of each photo's
             named garment (`segmentation.garment_labels`); 0 turns it off.
+        label_names: the segmenter's class names, in id order.
+        merges: In-shop classes folded into another of `label_names`
+            (`remap_classes`), such as `PHOTO_MERGES`.
 
     Returns:
         A dict with `images` uint8 `(n, side, side, 3)` and `pattern` int
         `(n,)`; photos whose garment yields no patch are left out.
     """
     data = make_pattern_garments(count, photo_size, seed=seed)
-    truth = remap_classes(data["masks"])
+    truth = remap_classes(data["masks"], label_names, merges=merges)
     predicted = [None] * count
     if segmenter is not None:
         predicted = garment_label_maps(
@@ -314,6 +328,7 @@ def garment_patches(
             [str(garment) for garment in data["garment"]],
             garment_prior,
             segment_size,
+            label_names=label_names,
         )
     images, families = [], []
     for i, (photo, garment) in enumerate(
@@ -329,7 +344,7 @@ def garment_patches(
                 classes=(str(garment),),
                 max_patches=1,
                 margin=margin,
-                label_names=NINE_CLASSES,
+                label_names=label_names,
                 shape="square",
             )
             if patches:
@@ -348,6 +363,9 @@ def train_embedder(
     source: str = "swatches",
     segmenter: keras.Model | None = None,
     garment_prior: float = 0.0,
+    label_names: Sequence[str] = NINE_CLASSES,
+    merges: Mapping[str, str] | None = None,
+    segment_size: Size | None = SEGMENT_SIZE,
     seconds: float | None = None,
     verbose: int | str = 2,
     width: int = 16,
@@ -371,6 +389,9 @@ def train_embedder(
             predictions instead of the true masks.
         garment_prior: with a `segmenter`, the log-prior of each photo's
             named garment when cutting (see `garment_patches`).
+        label_names: the `segmenter`'s class names, in id order.
+        merges: In-shop classes folded into another of `label_names`.
+        segment_size: `(height, width)` the `segmenter` runs at.
         seconds: optional wall-clock limit for the whole call, drawing and
             cutting the patches included; the learning rate anneals to it.
         verbose: Keras `fit` verbosity.
@@ -403,7 +424,14 @@ def train_embedder(
         data = make_pattern_patches(items, (side, side), seed=seed)
     else:
         data = garment_patches(
-            items, side, seed=seed, segmenter=segmenter, garment_prior=garment_prior
+            items,
+            side,
+            seed=seed,
+            segmenter=segmenter,
+            segment_size=segment_size,
+            garment_prior=garment_prior,
+            label_names=label_names,
+            merges=merges,
         )
     images, labels = data["images"], data["pattern"]
     if rehearse:

@@ -269,6 +269,8 @@ def save_preset(
 ) -> Path:
     """Writes a preset folder: `model.keras` and `metadata.json`, atomically.
 
+    The model is saved without its optimizer: a preset is the trained
+    model, not its training state (AdamW's moments would triple the file).
     `name` (the folder's name), `class_name` (the model's class) and
     `params` (its parameter count) are filled in when `metadata` leaves them
     out. The metadata is checked before anything is written, and each file
@@ -307,12 +309,21 @@ def save_preset(
     ordered = {key: filled[key] for key in METADATA_FIELDS if key in filled}
     ordered.update(filled)
     text = json.dumps(ordered, indent=2, allow_nan=False) + "\n"
-    save_model_atomic(model, directory / MODEL_FILE)
+    save_model_atomic(_without_optimizer(model), directory / MODEL_FILE)
     write_text_atomic(directory / METADATA_FILE, text)
     for name in (MODEL_FILE, METADATA_FILE):  # package data: readable by all
         (directory / name).chmod(0o644)
     logger.info("Saved the preset %s (%s)", ordered["name"], directory)
     return directory
+
+
+def _without_optimizer(model: keras.Model) -> keras.Model:
+    """`model`, or a copy of it with no optimizer when it was compiled."""
+    if getattr(model, "optimizer", None) is None:
+        return model
+    copy = type(model).from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 class PresetMixin:

@@ -19,30 +19,44 @@ def test_garment_patches_come_from_the_main_garment():
         recipes.train_embedder(steps=1, source="photos")
 
 
-def test_garment_patches_from_a_segmenters_predictions():
-    class EverythingIsATop:
+@pytest.mark.parametrize(
+    "label_names, garment",
+    [
+        (kp.datasets.NINE_CLASSES, "top"),
+        (kp.modeling.labels.PHOTO_CLASSES, "pants"),  # ids of its own order
+    ],
+)
+def test_garment_patches_from_a_segmenters_predictions(label_names, garment):
+    class EverythingIsOneGarment:
         def __init__(self):
             self.sizes = []
 
         def predict_labels(self, images, batch_size=8):
             self.sizes.append(images.shape[1:3])
-            top = kp.datasets.NINE_CLASSES.index("top")
-            return np.full(images.shape[:3], top, np.uint8)
+            return np.full(images.shape[:3], label_names.index(garment), np.uint8)
 
-    segmenter = EverythingIsATop()
+    segmenter = EverythingIsOneGarment()
+    merges = kp.modeling.labels.PHOTO_MERGES if "skirt" in label_names else None
     data = recipes.garment_patches(
-        12, side=24, photo_size=(128, 96), segmenter=segmenter, segment_size=(32, 24)
+        12,
+        side=24,
+        photo_size=(128, 96),
+        segmenter=segmenter,
+        segment_size=(32, 24),
+        label_names=label_names,
+        merges=merges,
     )
     scenes = kp.datasets.make_pattern_garments(12, (128, 96), seed=0)
-    tops = scenes["garment"] == "top"
-    assert segmenter.sizes == [(32, 24)]
-    # Every photo keeps its family: tops are cut from the prediction (the
-    # whole frame is "top", so the patch is the photo's centred 96 x 96
-    # square, resized to 24), the others fall back to the true mask.
+    chosen = scenes["garment"] == garment
+    assert segmenter.sizes == [(32, 24)] and chosen.any()
+    # Every photo keeps its family: the chosen garment's photos are cut from
+    # the prediction (the whole frame is that garment, so the patch is the
+    # photo's centred 96 x 96 square, resized to 24), the others fall back
+    # to the true mask.
     np.testing.assert_array_equal(data["pattern"], scenes["pattern"])
-    first = np.flatnonzero(tops)[0]
-    expected = resize_image(scenes["images"][first][16:112], (24, 24))
-    np.testing.assert_array_equal(data["images"][first], expected)
+    for first in np.flatnonzero(chosen):
+        expected = resize_image(scenes["images"][first][16:112], (24, 24))
+        np.testing.assert_array_equal(data["images"][first], expected)
 
 
 def test_trained_models_keep_their_training_history():
