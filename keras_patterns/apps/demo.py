@@ -14,6 +14,9 @@ training curves of each model trained (`curves/enhancer.png`,
 (NMI and ARI against the known pattern families before and after
 fine-tuning, each stage's quality and time) and the fitted grouper in
 `grouper/` (`PatternGrouper.load`).
+
+One job: running the demo and writing its outputs; the training itself is
+in `keras_patterns.apps.recipes`.
 """
 
 import json

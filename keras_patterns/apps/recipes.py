@@ -8,6 +8,9 @@ stage's own parts; what a recipe reaches is measured in the documentation's
 Measurements page. Each returned model keeps the `keras.callbacks.History`
 of its training in `model.history`, as `fit` leaves it on the model it
 trains (`keras_patterns.utils.figures.plot_history` draws it).
+
+One job: the training recipes, with the data each draws and the figure
+each is judged by (`segmenter_miou`, `enhancer_psnr`).
 """
 
 import time

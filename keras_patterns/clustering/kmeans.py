@@ -1,4 +1,9 @@
-"""k-means over embeddings, as a scikit-learn estimator."""
+"""k-means over embeddings, as a scikit-learn estimator.
+
+One job: the `KMeans` estimator (cosine or Euclidean k-means, and the
+choice of k by silhouette for `"auto"`); its length is that estimator's
+validation, docstrings and examples.
+"""
 
 import logging
 from typing import Any

@@ -1,4 +1,8 @@
-"""Nearest neighbours of embedding vectors ("more like this"), exact or faiss."""
+"""Nearest neighbours of embedding vectors ("more like this"), exact or faiss.
+
+One job: the `NeighborIndex` estimator (its exact and faiss methods, and
+its own save and load).
+"""
 
 import json
 import logging

@@ -4,6 +4,9 @@ Figure units put the top of the head at y = 0 and the soles at y = 1, with
 x = 0 on the body's axis. Every part is a list of shapes: `("poly", points)`
 or `("ellipse", (cx, cy, rx, ry))`. `scenes.py` maps them to pixels and
 paints them, back to front, into a label map.
+
+One job: the figure's geometry (body, hair and every garment cut), no
+drawing.
 """
 
 import dataclasses
