@@ -1,12 +1,10 @@
 """Shapes of a shop-photo figure and its garments, in figure units.
 
+One job: the geometry of the body, hair and every garment cut, no drawing.
 Figure units put the top of the head at y = 0 and the soles at y = 1, with
-x = 0 on the body's axis. Every part is a list of shapes: `("poly", points)`
-or `("ellipse", (cx, cy, rx, ry))`. `scenes.py` maps them to pixels and
+x = 0 on the body's axis. Every part is a list of shapes, `("poly", points)`
+or `("ellipse", (cx, cy, rx, ry))`; `scenes.py` maps them to pixels and
 paints them, back to front, into a label map.
-
-One job: the figure's geometry (body, hair and every garment cut), no
-drawing.
 """
 
 import dataclasses
@@ -60,13 +58,9 @@ class Body:
         Returns:
             A new `Body` with jittered `arm_spread` and `leg_spread`.
         """
-        return dataclasses.replace(
-            self,
-            arm_spread=float(
-                np.clip(self.arm_spread + rng.normal(0, 0.01), 0.01, 0.09)
-            ),
-            leg_spread=float(np.clip(self.leg_spread + rng.normal(0, 0.006), 0, 0.04)),
-        )
+        arms = float(np.clip(self.arm_spread + rng.normal(0, 0.01), 0.01, 0.09))
+        legs = float(np.clip(self.leg_spread + rng.normal(0, 0.006), 0, 0.04))
+        return dataclasses.replace(self, arm_spread=arms, leg_spread=legs)
 
 
 def _limb(start, end, width_start, width_end, fraction=1.0):
