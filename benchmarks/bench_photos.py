@@ -37,6 +37,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from sklearn.metrics import adjusted_rand_score  # noqa: E402
@@ -117,7 +118,11 @@ def line(name, result, labels, masks, seeds, halves, seconds, placement=True):
             cell += f" on-garment {np.mean(np.array(patches) >= 0.9):.0%}"
         cells.append(cell)
     failed = int((~embedded).sum())
-    print(f"{name:12s} " + " | ".join(cells) + f" | failed {failed} | {seconds:.0f} s")
+    enhanced = sum(bool(getattr(item, "enhanced", False)) for item in result.items)
+    print(
+        f"{name:12s} " + " | ".join(cells) + f" | failed {failed} | "
+        f"enhanced {enhanced} | {seconds:.0f} s"
+    )
 
 
 def main():
@@ -149,6 +154,11 @@ def main():
         choices=["largest", "textured"],
         help="override the garment cut when none is named",
     )
+    parser.add_argument(
+        "--enhancer",
+        help="an enhancer preset or .keras file to add (or 'none' to drop one)",
+    )
+    parser.add_argument("--enhance-below", type=int, help="override enhance_below")
     args = parser.parse_args()
     paths, masks, labels, sources, garments = load(args.data)
     selection, report = split_by_source(labels, sources, args.split_seed)
@@ -165,11 +175,19 @@ def main():
         overrides["patch_size"] = args.patch_size
     if args.garment_choice is not None:
         overrides["garment_choice"] = args.garment_choice
+    if args.enhance_below is not None:
+        overrides["enhance_below"] = args.enhance_below
+    if args.enhancer == "none":
+        overrides["enhancer"] = None
+    elif args.enhancer and args.enhancer.endswith(".keras"):
+        overrides["enhancer"] = keras.saving.load_model(args.enhancer, safe_mode=True)
+    elif args.enhancer:
+        overrides["enhancer"] = kp.models.RRDBNet.from_preset(args.enhancer)
     grouper = kp.PatternGrouper.from_preset(args.grouper, progress=False, **overrides)
     print(
         f"grouper {args.grouper}: patch_size {grouper.patch_size}, patch_scale "
         f"{grouper.patch_scale}, garment_choice {grouper.garment_choice}, "
-        f"enhancer {grouper.enhancer is not None}"
+        f"enhancer {grouper.enhancer is not None} (below {grouper.enhance_below} px)"
     )
     runs = {
         "grouper": lambda: grouper.embed(paths),

@@ -1,14 +1,15 @@
-"""Upscale small patches x4 with an RRDBNet (stage 3), trained here or official.
+"""Upscale small patches x4 with an RRDBNet (stage 3): the preset, official or trained.
 
-    python examples/enhance_patches.py --out sr_out          # trains a small one
+    python examples/enhance_patches.py --out sr_out          # the textures_x4 preset
     python examples/enhance_patches.py --checkpoint RRDB_ESRGAN_x4.pth --out sr_out
+    python examples/enhance_patches.py --train --out sr_out  # trains a small one
     python examples/enhance_patches.py --quick --out /tmp/sr            # CI size
 
 `--checkpoint` takes an official ESRGAN or Real-ESRGAN `.pth` (read with
 PyTorch) or a `.keras` file. `OUT/enhanced.png` shows, per patch, the small
 input, bicubic x4, the network's x4 and the original; the PSNR of both is
-printed. A network trained here also leaves `OUT/curves.png` (L1 loss per
-epoch).
+printed. A network trained here (`--train`) also leaves `OUT/curves.png`
+(L1 loss per epoch).
 """
 
 import argparse
@@ -34,6 +35,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="official .pth or a .keras RRDBNet")
     parser.add_argument("--out", default="sr_out")
+    parser.add_argument(
+        "--train", action="store_true", help="train a small one on synthetic fabric"
+    )
     parser.add_argument("--steps", type=int, default=300, help="training steps")
     parser.add_argument("--quick", action="store_true", help="small run (CI)")
     args = parser.parse_args()
@@ -41,6 +45,8 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     if args.checkpoint:
         generator = load_generator(args.checkpoint)
+    elif not args.train:
+        generator = kp.models.RRDBNet.from_preset("textures_x4")
     else:
         generator = recipes.train_enhancer(
             4 if args.quick else args.steps, patches=64 if args.quick else 1200

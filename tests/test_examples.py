@@ -16,7 +16,7 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"
 PICTURES = {
     "train_embedder.py": ("curves.png", "retrieval.png"),
     "train_segmentation.py": ("curves.png", "predictions.png"),
-    "enhance_patches.py": ("curves.png", "enhanced.png"),
+    "enhance_patches.py": ("enhanced.png",),
     "cluster_embeddings.py": ("k_scores.png", "embedding_map.png"),
 }
 

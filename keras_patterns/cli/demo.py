@@ -13,7 +13,8 @@ def add_parser(add: Callable[..., argparse.ArgumentParser]) -> None:
         help="run the whole method on the embedded synthetic data",
         description="Draw a synthetic catalogue, segment it with the "
         "garments_synthetic segmenter preset (--train-segmenter: train one from "
-        "scratch), train an enhancer from scratch, group the catalogue with the "
+        "scratch) and the textures_x4 enhancer preset (--train-enhancer: train "
+        "one), group the catalogue with the "
         "patterns_synthetic embedder preset, fine-tune the preset's head on "
         "garment patches (--fine-tune, --from-scratch: train it from random "
         "weights), group the catalogue again and write groups.csv, groups.json, "
@@ -55,6 +56,12 @@ def add_parser(add: Callable[..., argparse.ArgumentParser]) -> None:
         "garments_synthetic preset",
     )
     demo.add_argument(
+        "--train-enhancer",
+        action="store_true",
+        help="train a small enhancer on synthetic fabric instead of starting "
+        "from the textures_x4 preset",
+    )
+    demo.add_argument(
         "--validation",
         metavar="CROPS.npz",
         help="real pattern crops (images, labels, source_ids, class_names): the "
@@ -66,6 +73,7 @@ def add_parser(add: Callable[..., argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Runs the demo; 1 when nothing could be grouped."""
+    from keras_patterns.apps.demo import ENHANCER_PRESET
     from keras_patterns.apps.demo import SEGMENTER_PRESET
     from keras_patterns.apps.demo import run_demo
 
@@ -78,5 +86,6 @@ def run(args: argparse.Namespace) -> int:
         fine_tune=args.fine_tune,
         validation=args.validation,
         segmenter_preset=None if args.train_segmenter else SEGMENTER_PRESET,
+        enhancer_preset=None if args.train_enhancer else ENHANCER_PRESET,
     )
     return 0 if summary["grouped"] else 1

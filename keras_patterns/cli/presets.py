@@ -33,7 +33,8 @@ def _what(meta: dict[str, Any]) -> str:
     if meta.get("task") == "embedder":
         words.append(f"{meta.get('patch_size', '?')}-pixel patches")
     elif meta.get("task") == "segmenter":
-        words.append(f"{meta.get('num_classes', '?')} classes")
+        classes = len(meta.get("label_names") or []) or meta.get("num_classes", "?")
+        words.append(f"{classes} classes")
     elif meta.get("task") == "enhancer":
         words.append(f"x{meta.get('scale', '?')}")
     return ", ".join(words)

@@ -37,6 +37,12 @@ def spy_on_training(monkeypatch):
     return limits
 
 
+def restored_weights(out):
+    """The enhancer weights of the grouper the demo saved."""
+    restored = kp.PatternGrouper.load(out / "grouper", progress=False)
+    return restored.enhancer.weights
+
+
 def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(demo.BUDGETS, "quick", TINY)
     limits = spy_on_training(monkeypatch)
@@ -75,10 +81,17 @@ def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
     ):
         assert (out / name).is_file(), name
     # The pictures: the trained models' curves, the map of the embeddings.
-    for name in ("embedding_map.png", "curves/enhancer.png", "curves/embedder.png"):
+    for name in ("embedding_map.png", "curves/embedder.png"):
         with Image.open(out / name) as picture:
             assert picture.format == "PNG" and min(picture.size) >= 300, name
     assert not (out / "curves" / "segmenter.png").exists()
+    assert not (out / "curves" / "enhancer.png").exists()
+    # The enhancer is the preset's, kept: it beats bicubic on held-out fabric.
+    enhancer = kp.models.RRDBNet.from_preset("textures_x4")
+    assert summary["enhancer_preset"] == "textures_x4" and summary["enhancer_used"]
+    assert summary["enhancer_psnr_db"] > summary["bicubic_psnr_db"]
+    for before, after in zip(enhancer.weights, restored_weights(out), strict=True):
+        np.testing.assert_array_equal(before, after)
     # The segmenter is the preset's, with its classes.
     restored = kp.PatternGrouper.load(out / "grouper", progress=False)
     segmenter = kp.models.DeepLabV3Plus.from_preset("garments_synthetic")
@@ -120,9 +133,12 @@ def test_demo_trains_a_segmenter_within_its_share(tmp_path, monkeypatch):
         log=lambda line: None,
         fine_tune="none",
         segmenter_preset=None,
+        enhancer_preset=None,
     )
     assert summary["segmenter_preset"] is None and "before_fine_tuning" not in summary
+    assert summary["enhancer_preset"] is None
     assert (out / "curves" / "segmenter.png").is_file()
+    assert (out / "curves" / "enhancer.png").is_file()
     restored = kp.PatternGrouper.load(out / "grouper", progress=False)
     assert restored.label_names == kp.modeling.labels.NINE_CLASSES
     # The segmenter had SEGMENTER_SHARE of the 600 s left; no embedder trained.
