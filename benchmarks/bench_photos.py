@@ -151,7 +151,7 @@ def main():
     parser.add_argument("--patch-size", type=int, help="override the patch_size")
     parser.add_argument(
         "--garment-choice",
-        choices=["largest", "textured"],
+        choices=["largest", "textured", "probe"],
         help="override the garment cut when none is named",
     )
     parser.add_argument(

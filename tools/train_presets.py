@@ -443,7 +443,7 @@ def photo_grouper_settings():
         "segment_size": SEGMENTER_RECIPE["input_size"],
         "label_names": list(PHOTO_CLASSES),
         "classes": list(PHOTO_GARMENTS),
-        "garment_choice": "textured",
+        "garment_choice": "probe",
         # Patches under 32 px go through the enhancer: 32, 48 and 64 grouped
         # the selection half alike (NMI 0.563-0.565, 0.524 with none), and
         # 32 costs least (docs/presets.rst, textures_x4).
@@ -452,18 +452,128 @@ def photo_grouper_settings():
     }
 
 
-def write_photo_grouper(out, photos=None):
+# The garment probe of `product_photos`: a logistic regression on the
+# embedder's embeddings of candidate squares cut from synthetic product photos
+# (label: the square lies at least 90 % on the product's garment), chosen on
+# the selection half of the validation photos (docs/photos.rst).
+PROBE_RECIPE = {
+    "photos": 1000,
+    "photo_size": [384, 288],
+    "seed": 78,
+    "on_garment": 0.9,
+    "C": 0.003,
+    "threshold": 0.5,
+    "size": 64,
+}
+
+
+def train_garment_probe(real_textures, recipe=PROBE_RECIPE):
+    """The `garment_probe` setting: weights, bias, threshold, size."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from keras_patterns.datasets.synthetic.product_photos import make_product_photos
+    from keras_patterns.grouping.stages.cut import PROBE_PER_REGION
+    from keras_patterns.modeling.labels import PHOTO_CLASSES
+    from keras_patterns.modeling.labels import PHOTO_MERGES
+
+    pool = np.load(real_textures)
+    data = make_product_photos(
+        recipe["photos"],
+        tuple(recipe["photo_size"]),
+        seed=recipe["seed"],
+        textures=pool["images"],
+    )
+    product = kp.datasets.remap_classes(
+        data["masks"], PHOTO_CLASSES, merges=PHOTO_MERGES
+    )
+    product = (
+        product
+        == np.array([PHOTO_CLASSES.index(g) for g in data["garment"]])[:, None, None]
+    )
+    settings = {**photo_grouper_settings(), "garment_choice": "textured"}
+    settings.pop("garment_probe", None)
+    grouper = kp.PatternGrouper(
+        kp.models.DeepLabV3Plus.from_preset(SEGMENTER),
+        None,
+        kp.models.PatternEmbedder.from_preset(NAME),
+        progress=False,
+        **settings,
+    )
+    pipeline = grouper.pipeline
+    vectors, positive = [], []
+    for start in range(0, len(product), 32):
+        photos = list(data["images"][start : start + 32])
+        found = pipeline.segment(photos, [None] * len(photos))
+        for n, (working, factor, labels) in enumerate(found):
+            truth = product[start + n]
+            if truth.shape != working.shape[:2]:
+                truth = np.asarray(
+                    Image.fromarray(truth.astype(np.uint8)).resize(
+                        working.shape[1::-1], Image.NEAREST
+                    ),
+                    bool,
+                )
+            candidates = pipeline.cut.candidates(
+                working,
+                labels,
+                pipeline.cut.classes,
+                pipeline.cut.options(factor),
+                per_region=PROBE_PER_REGION,
+            )
+            if not candidates:
+                continue
+            inputs = pipeline.cut.probe_inputs(candidates, recipe["size"])
+            vectors.append(pipeline.embed.vectors(inputs))
+            for patch in candidates:
+                top, left, bottom, right = patch.box
+                share = truth[top:bottom, left:right].mean()
+                positive.append(share >= recipe["on_garment"])
+    vectors, positive = np.concatenate(vectors), np.array(positive)
+    scaler = StandardScaler().fit(vectors)
+    fitted = LogisticRegression(C=recipe["C"], max_iter=3000)
+    fitted.fit(scaler.transform(vectors), positive)
+    weights = fitted.coef_[0] / scaler.scale_
+    print(
+        f"garment probe: {len(positive)} candidates of {recipe['photos']} photos, "
+        f"{positive.mean():.0%} on the product"
+    )
+    return {
+        "weights": [round(float(w), 6) for w in weights],
+        "bias": round(float(fitted.intercept_[0] - scaler.mean_ @ weights), 6),
+        "threshold": recipe["threshold"],
+        "size": recipe["size"],
+    }
+
+
+def write_photo_grouper(out, photos=None, real_textures=None):
     """Writes the `product_photos` grouper preset (a `metadata.json` naming
-    its component presets and settings) and, with `photos`, its figures."""
+    its component presets and settings) and, with `photos`, its figures.
+
+    With `real_textures`, its garment probe is trained again (on synthetic
+    photos whose fabrics come from that pool); else the installed preset's
+    is kept.
+    """
     folder = Path(out) / PHOTO_GROUPER
+    settings = photo_grouper_settings()
+    probe = {"recipe": PROBE_RECIPE}
+    if real_textures:
+        settings["garment_probe"] = train_garment_probe(real_textures)
+        probe["training_sources"] = json.loads(str(np.load(real_textures)["sources"]))
+        probe["command"] = _command()
+    else:
+        installed = preset_metadata(PRESETS_DIR / PHOTO_GROUPER)
+        settings["garment_probe"] = installed["settings"]["garment_probe"]
+        probe = installed["garment_probe"]
     metadata = {
         "name": PHOTO_GROUPER,
         "description": (
             "Groups product photos (a model wearing the product) by the pattern "
-            "of the patterned garment: segments the garments, cuts patches from "
-            "the garment that carries the most pattern (or the one named), keeps "
-            "each patch's pixel scale, upscales the smallest (under 32 px) with "
-            "the textures_x4 enhancer, embeds and clusters."
+            "of the patterned garment: segments the garments, cuts the squares "
+            "that a linear probe on their embeddings finds patterned (or the "
+            "named garment's), keeps each patch's pixel scale, upscales the "
+            "smallest (under 32 px) with the textures_x4 enhancer, embeds and "
+            "clusters."
         ),
         "task": "grouper",
         "class_name": "PatternGrouper",
@@ -472,7 +582,8 @@ def write_photo_grouper(out, photos=None):
             "enhancer": ENHANCER,
             "embedder": NAME,
         },
-        "settings": photo_grouper_settings(),
+        "settings": settings,
+        "garment_probe": probe,
     }
     folder.mkdir(parents=True, exist_ok=True)
     if photos:
@@ -559,6 +670,9 @@ def main():
         "photo-grouper", help="write the product_photos grouper preset"
     )
     photo.add_argument("--photos", help="measure it on this photos folder")
+    photo.add_argument(
+        "--real-textures", help="train its garment probe again with this pool"
+    )
     photo.add_argument("--out", default=str(PRESETS_DIR), help="presets folder")
     write = commands.add_parser("card", help="measure the runs and write the preset")
     write.add_argument("runs", nargs="+", help="run folders; the first ships")
@@ -577,7 +691,7 @@ def main():
         recipe["photos"] = args.photos or recipe["photos"]
         print("wrote", train_segmenter(args.seed, args.out, args.real_textures, recipe))
     elif args.command == "photo-grouper":
-        print("wrote", write_photo_grouper(args.out, args.photos))
+        print("wrote", write_photo_grouper(args.out, args.photos, args.real_textures))
     else:
         print("wrote", card(args.runs, args.val, args.photos, args.out))
 

@@ -11,6 +11,7 @@ to the groups and stores them once; the result holds a row per input.
 import contextlib
 import logging
 import time
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 
@@ -83,10 +84,11 @@ class PatternGrouper(GrouperFiles):
             (`grouping.stages.SegmentStage`): the size photos are segmented
             at, the log-prior of a garment that `garments` names, the class
             names of the segmenter's ids.
-        classes, garment_choice: the cut stage's (`grouping.stages.CutStage`):
-            which garments a patch may come from, and which one when none
-            is named (the largest, or the most textured: the patterned
-            product).
+        classes, garment_choice, garment_probe: the cut stage's
+            (`grouping.stages.CutStage`): which garments a patch may come
+            from, and which one when none is named (the largest, the most
+            textured, or the patches a linear probe on the embedder's
+            embeddings finds patterned: the patterned product).
         min_patch, margin, patch_shape, patches_per_item: the cut stage's
             too: how many patches, of what size and shape.
         flip_views: the embed stage's (`grouping.stages.EmbedStage`): embed
@@ -123,6 +125,7 @@ class PatternGrouper(GrouperFiles):
     patch_shape = StageSetting("cut")
     patches_per_item = StageSetting("cut")
     garment_choice = StageSetting("cut")
+    garment_probe = StageSetting("cut")
     enhancer = StageSetting("enhance")
     enhance_below = StageSetting("enhance")
     patch_size = StageSetting("enhance")
@@ -149,6 +152,7 @@ class PatternGrouper(GrouperFiles):
         patch_shape: str = "square",
         patches_per_item: int = 5,
         garment_choice: str = "largest",
+        garment_probe: Mapping[str, Any] | None = None,
         garment_prior: float = 1.5,
         flip_views: bool | int = True,
         batch_size: int = 32,
@@ -170,6 +174,7 @@ class PatternGrouper(GrouperFiles):
                 patch_shape,
                 patches_per_item,
                 garment_choice,
+                garment_probe,
             ),
             enhance=EnhanceStage(enhancer, enhance_below, patch_size, patch_scale),
             embed=EmbedStage(embedder, flip_views),

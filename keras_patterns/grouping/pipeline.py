@@ -281,4 +281,6 @@ class GroupingPipeline:
             item.boxes = [item.box]
             return [photo]
         working, factor, labels = found
-        return self.cut(item, photo, working, labels, name, factor)
+        return self.cut(
+            item, photo, working, labels, name, factor, embed=self.embed.vectors
+        )

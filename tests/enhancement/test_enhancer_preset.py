@@ -63,7 +63,10 @@ def test_the_photo_preset_enhances_its_patches_under_32_pixels():
     without an enhancer on every other photo."""
     from keras_patterns.datasets.synthetic.product_photos import make_product_photos
 
-    photos = list(make_product_photos(3, (576, 432), seed=3)["images"])
+    photos = [
+        *make_product_photos(2, (576, 432), seed=3)["images"],
+        *make_product_photos(2, (160, 120), seed=4)["images"],
+    ]
     grouper = kp.PatternGrouper.from_preset("product_photos", progress=False)
     plain = kp.PatternGrouper.from_preset(
         "product_photos", enhancer=None, progress=False

@@ -208,3 +208,72 @@ def test_the_textured_garment_is_cut_rather_than_the_largest():
     assert cut("textured") == "top"
     with pytest.raises(ValueError, match='"garment_choice" must be one of'):
         kp.PatternGrouper(garment_choice="prettiest")
+
+
+class Contrast:
+    """An embedder whose one dimension is a patch's pixel standard deviation."""
+
+    def embed(self, images, batch_size=64):
+        return np.asarray(images, np.float32).std(axis=(1, 2, 3))[:, None]
+
+
+def plain_pants_striped_top():
+    photo = np.full((80, 60, 3), 120, np.uint8)
+    photo[10:40, 36:56] = 30
+    photo[10:40, 36:56:4] = 220  # stripes on the smaller top: std about 82
+    return photo
+
+
+def probe(weight, bias, threshold=0.5):
+    return {"weights": [weight], "bias": bias, "threshold": threshold, "size": 16}
+
+
+def probed_boxes(garment_probe, patches_per_item=5):
+    grouper = kp.PatternGrouper(
+        TwoGarments(),
+        embedder=Contrast(),
+        garment_choice="probe",
+        garment_probe=garment_probe,
+        patches_per_item=patches_per_item,
+        progress=False,
+    )
+    item = grouper.embed([plain_pants_striped_top()]).items[0]
+    return item.class_name, item.boxes
+
+
+def inside(boxes, top, left, bottom, right):
+    return all(
+        y0 >= top and x0 >= left and y1 <= bottom and x1 <= right
+        for y0, x0, y1, x1 in boxes
+    )
+
+
+def test_the_probe_cuts_the_squares_it_finds_patterned():
+    # logit = std - 10: the striped top's squares are patterned, the plain
+    # pants' (std 0, logit -10) are not, though the pants are larger.
+    name, boxes = probed_boxes(probe(1.0, -10.0))
+    assert name == "top" and len(boxes) >= 1 and inside(boxes, 10, 36, 40, 56)
+    # The same probe turned round (logit = 10 - std) finds the pants.
+    name, boxes = probed_boxes(probe(-1.0, 10.0))
+    assert name == "pants" and inside(boxes, 10, 2, 70, 32)
+    # The most probable square is always cut; a threshold no square reaches
+    # (logit 0.5, probability 0.62 < 0.99) keeps it alone.
+    name, boxes = probed_boxes(probe(0.0, 0.5, threshold=0.99))
+    assert len(boxes) == 1
+    # With every square above the threshold, up to patches_per_item of both
+    # garments are cut.
+    name, boxes = probed_boxes(probe(0.0, 5.0), patches_per_item=5)
+    assert len(boxes) > 1 and not inside(boxes, 10, 36, 40, 56)
+    _, two = probed_boxes(probe(0.0, 5.0), patches_per_item=2)
+    assert two == boxes[:2]
+
+
+def test_a_probe_choice_needs_a_well_formed_probe():
+    with pytest.raises(ValueError, match="needs a garment_probe"):
+        kp.PatternGrouper(garment_choice="probe")
+    with pytest.raises(ValueError, match="garment_probe must be"):
+        kp.PatternGrouper(garment_choice="probe", garment_probe={"weights": [1.0]})
+    with pytest.raises(ValueError, match="threshold=1.5"):
+        kp.PatternGrouper(garment_choice="probe", garment_probe=probe(1.0, 0.0, 1.5))
+    grouper = kp.PatternGrouper(garment_choice="probe", garment_probe=probe(1, 0))
+    assert grouper.get_config()["garment_probe"] == probe(1.0, 0.0)

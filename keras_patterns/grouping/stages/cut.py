@@ -1,6 +1,8 @@
 """CutStage: the patches cut inside the product's garment."""
 
 import math
+from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,13 +11,18 @@ import numpy as np
 from keras_patterns.grouping.items import GroupedItem
 from keras_patterns.modeling.labels import GARMENT_CLASSES
 from keras_patterns.modeling.labels import NINE_CLASSES
+from keras_patterns.patches.extract import Patch
 from keras_patterns.patches.extract import extract_patches
 from keras_patterns.patches.texture import texture_score
+from keras_patterns.utils.images import centre_square
+from keras_patterns.utils.images import resize_image
 from keras_patterns.utils.validation import check_choice
 from keras_patterns.utils.validation import check_int
 
 # How CutStage chooses the garment when none is named.
-GARMENT_CHOICES = ("largest", "textured")
+GARMENT_CHOICES = ("largest", "textured", "probe")
+# With "probe", the candidate squares cut from each garment region.
+PROBE_PER_REGION = 3
 
 
 # With "textured", garments whose largest patch is smaller than this share
@@ -48,7 +55,17 @@ class CutStage:
             garments whose largest patch is at least `TEXTURED_SHARE` of
             the largest's side, the one whose patch holds the most pattern
             (`patches.texture_score`): in a product photo the product is
-            the patterned garment, beside plain ones often larger.
+            the patterned garment, beside plain ones often larger; or
+            `"probe"`: of the same candidates, `PROBE_PER_REGION` squares
+            per garment region, the ones that `garment_probe` finds
+            patterned, the most probable first (always at least one), from
+            any garment class: a segmenter that splits the patterned garment
+            between classes still gives its patches.
+        garment_probe: with `"probe"`, a linear probe on the embedder's
+            embeddings: a mapping with `weights` (one per embedding
+            dimension), `bias`, `threshold` (the probability of "patterned"
+            a patch after the first needs) and `size` (the side candidates
+            are resized to before embedding).
     """
 
     def __init__(
@@ -60,6 +77,7 @@ class CutStage:
         patch_shape: str = "square",
         patches_per_item: int = 5,
         garment_choice: str = "largest",
+        garment_probe: Mapping[str, Any] | None = None,
     ) -> None:
         self.classes = tuple(classes)
         self.label_names = tuple(label_names)
@@ -72,6 +90,13 @@ class CutStage:
         self.garment_choice = check_choice(
             garment_choice, GARMENT_CHOICES, "garment_choice"
         )
+        self.garment_probe = _check_probe(garment_probe)
+        if self.garment_choice == "probe" and self.garment_probe is None:
+            raise ValueError(
+                'garment_choice="probe" needs a garment_probe (weights, bias, '
+                "threshold, size), such as the product_photos preset's. "
+                "Received: garment_probe=None"
+            )
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -81,6 +106,19 @@ class CutStage:
             "patch_shape": self.patch_shape,
             "patches_per_item": self.patches_per_item,
             "garment_choice": self.garment_choice,
+            "garment_probe": self.garment_probe,
+        }
+
+    def options(self, factor: float) -> dict[str, Any]:
+        """`extract_patches` options on a working copy `factor` times smaller."""
+        margin = self.margin
+        if factor != 1.0 and isinstance(margin, int) and margin:
+            margin = max(1, round(margin / factor))
+        return {
+            "min_size": max(1, math.ceil(self.min_patch / factor)),
+            "margin": margin,
+            "label_names": self.label_names,
+            "shape": self.patch_shape,
         }
 
     def choose(
@@ -97,13 +135,61 @@ class CutStage:
                 working, labels, classes, max_patches=1, **options
             )
             return tuple(patch.class_name for patch in largest)
-        candidates = extract_patches(working, labels, classes, **options)
-        if not candidates:
+        big = self.candidates(working, labels, classes, options)
+        if not big:
             return ()
-        side = min(candidates[0].image.shape[:2])
-        big = [p for p in candidates if min(p.image.shape[:2]) >= TEXTURED_SHARE * side]
         best = max(big, key=lambda patch: texture_score(patch.image))
         return (best.class_name,)
+
+    def candidates(
+        self,
+        working: np.ndarray,
+        labels: np.ndarray,
+        classes: Sequence[str],
+        options: dict[str, Any],
+        per_region: int | None = None,
+    ) -> list[Patch]:
+        """The squares a garment is chosen among: the largest `per_region` of
+        each garment region (by default `PROBE_PER_REGION` with `"probe"`,
+        else 1), those whose side is at least `TEXTURED_SHARE` of the
+        largest's."""
+        if per_region is None:
+            per_region = PROBE_PER_REGION if self.garment_choice == "probe" else 1
+        found = extract_patches(
+            working, labels, classes, per_region=per_region, **options
+        )
+        if not found:
+            return []
+        side = min(found[0].image.shape[:2])
+        return [p for p in found if min(p.image.shape[:2]) >= TEXTURED_SHARE * side]
+
+    @staticmethod
+    def probe_inputs(candidates: Sequence[Patch], size: int) -> np.ndarray:
+        """The candidates as the probe's embedder sees them: `(N, size, size, 3)`."""
+        return np.stack(
+            [resize_image(centre_square(p.image), (size, size)) for p in candidates]
+        )
+
+    def probed(
+        self,
+        working: np.ndarray,
+        labels: np.ndarray,
+        classes: Sequence[str],
+        options: dict[str, Any],
+        embed: Callable[[np.ndarray], np.ndarray],
+    ) -> list[Patch]:
+        """The candidates `garment_probe` finds patterned, most probable first."""
+        big = self.candidates(working, labels, classes, options)
+        if not big:
+            return []
+        probe = self.garment_probe
+        vectors = embed(self.probe_inputs(big, probe["size"]))
+        logits = vectors @ np.asarray(probe["weights"])
+        logits = logits + probe["bias"]
+        order = np.argsort(-logits, kind="stable")
+        least = math.log(probe["threshold"] / (1.0 - probe["threshold"]))
+        kept = [order[0], *(n for n in order[1:] if logits[n] >= least)]
+        return [big[n] for n in kept[: self.patches_per_item]]
 
     def __call__(
         self,
@@ -113,32 +199,39 @@ class CutStage:
         labels: np.ndarray,
         garment: str | None,
         factor: float,
+        embed: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> list[np.ndarray]:
         """The patches of `photo`, placed on `working` (`factor` times smaller).
 
         Sets `item.boxes` (`item.box` the first) and `item.class_name`, or
-        `item.error` when the garment holds none.
+        `item.error` when the garment holds none. `embed` (images to
+        embeddings) is what `"probe"` scores candidates with.
         """
         classes = self.classes if garment is None else (garment,)
-        margin = self.margin
-        if factor != 1.0 and isinstance(margin, int) and margin:
-            margin = max(1, round(margin / factor))
-        options = {
-            "min_size": max(1, math.ceil(self.min_patch / factor)),
-            "margin": margin,
-            "label_names": self.label_names,
-            "shape": self.patch_shape,
-        }
-        if len(classes) > 1:
-            classes = self.choose(working, labels, classes, options)
+        options = self.options(factor)
         count = self.patches_per_item
-        patches = (
-            extract_patches(
-                working, labels, classes, max_patches=count, per_region=count, **options
+        if len(classes) > 1 and self.garment_choice == "probe":
+            if embed is None:
+                raise ValueError(
+                    'garment_choice="probe" embeds the candidate patches: it needs '
+                    "an embedder. Received: embed=None"
+                )
+            patches = self.probed(working, labels, classes, options, embed)
+        else:
+            if len(classes) > 1:
+                classes = self.choose(working, labels, classes, options)
+            patches = (
+                extract_patches(
+                    working,
+                    labels,
+                    classes,
+                    max_patches=count,
+                    per_region=count,
+                    **options,
+                )
+                if classes
+                else []
             )
-            if classes
-            else []
-        )
         if not patches:
             item.error = (
                 f"no garment patch of at least {self.min_patch} pixels "
@@ -159,3 +252,32 @@ class CutStage:
         item.box, item.boxes = boxes[0], boxes
         item.class_name = patches[0].class_name
         return [photo[top:bottom, left:right] for top, left, bottom, right in boxes]
+
+
+def _check_probe(probe: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """`garment_probe` as a plain dict of floats, checked."""
+    if probe is None:
+        return None
+    expected = (
+        "a mapping with weights (a list of numbers), bias, threshold in (0, 1) and size"
+    )
+    if not isinstance(probe, Mapping) or not {
+        "weights",
+        "bias",
+        "threshold",
+        "size",
+    } <= set(probe):
+        raise ValueError(f"garment_probe must be {expected}. Received: {probe!r:.200}")
+    weights = np.asarray(probe["weights"], np.float64)
+    threshold = float(probe["threshold"])
+    if weights.ndim != 1 or not weights.size or not 0.0 < threshold < 1.0:
+        raise ValueError(
+            f"garment_probe must be {expected}. Received: weights of shape "
+            f"{weights.shape}, threshold={threshold}"
+        )
+    return {
+        "weights": [float(w) for w in weights],
+        "bias": float(probe["bias"]),
+        "threshold": threshold,
+        "size": check_int(probe["size"], "garment_probe['size']", minimum=16),
+    }

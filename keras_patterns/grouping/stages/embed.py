@@ -51,6 +51,15 @@ class EmbedStage:
     def get_config(self) -> dict[str, Any]:
         return {"flip_views": self.flip_views}
 
+    def vectors(self, images: np.ndarray) -> np.ndarray:
+        """The embedder's embeddings of a batch of images, one view each."""
+        if self.embedder is None:
+            raise ValueError(
+                "The grouper has no embedder yet: fit() trains one, or give "
+                "embedder=. Received: embedder=None"
+            )
+        return self._embed(images)
+
     def _embed(self, views):
         embed = self.embedder.embed
         if "batch_size" in inspect.signature(embed).parameters:
