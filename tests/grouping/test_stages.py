@@ -277,3 +277,14 @@ def test_a_probe_choice_needs_a_well_formed_probe():
         kp.PatternGrouper(garment_choice="probe", garment_probe=probe(1.0, 0.0, 1.5))
     grouper = kp.PatternGrouper(garment_choice="probe", garment_probe=probe(1, 0))
     assert grouper.get_config()["garment_probe"] == probe(1.0, 0.0)
+    # A probe fitted on another embedder's embeddings: the item says why.
+    wrong = {**probe(1.0, 0.0), "weights": [1.0, 2.0]}
+    grouper = kp.PatternGrouper(
+        TwoGarments(),
+        embedder=Contrast(),
+        garment_choice="probe",
+        garment_probe=wrong,
+        progress=False,
+    )
+    with pytest.raises(ValueError, match="garment_probe has 2 weights"):
+        grouper.embed([plain_pants_striped_top()])

@@ -184,6 +184,12 @@ class CutStage:
             return []
         probe = self.garment_probe
         vectors = embed(self.probe_inputs(big, probe["size"]))
+        if vectors.shape[-1] != len(probe["weights"]):
+            raise ValueError(
+                f"garment_probe has {len(probe['weights'])} weights, but the "
+                f"embedder gives {vectors.shape[-1]}-dimensional embeddings: "
+                "the probe must be fitted on this embedder's embeddings"
+            )
         logits = vectors @ np.asarray(probe["weights"])
         logits = logits + probe["bias"]
         order = np.argsort(-logits, kind="stable")
