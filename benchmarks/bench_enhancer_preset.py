@@ -32,7 +32,6 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -45,13 +44,6 @@ import bench_real_patterns as real  # noqa: E402
 
 SCALE = 4
 SIDES = (16, 24, 32)
-
-
-def load_model(reference, cls):
-    """A model from a preset name or folder, or a `.keras` file."""
-    if str(reference).endswith(".keras"):
-        return keras.saving.load_model(reference, safe_mode=True)
-    return cls.from_preset(reference)
 
 
 def upscalers(enhancer, official):
@@ -147,9 +139,11 @@ def main():
     parser.add_argument("--official", help="a converted official RRDBNet (.keras)")
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
-    enhancer = load_model(args.enhancer, kp.models.RRDBNet)
-    embedder = load_model(args.embedder, kp.models.PatternEmbedder)
-    official = load_model(args.official, kp.models.RRDBNet) if args.official else None
+    enhancer = bench_photos.load_model(args.enhancer, kp.models.RRDBNet)
+    embedder = bench_photos.load_model(args.embedder, kp.models.PatternEmbedder)
+    official = None
+    if args.official:
+        official = bench_photos.load_model(args.official, kp.models.RRDBNet)
     size = 64
     images, labels, sources, _ = real.load(args.data)
     selection, report = real.split_by_source(labels, sources)

@@ -78,6 +78,13 @@ def load(folder):
     return paths, masks, labels, sources, garments
 
 
+def load_model(reference, cls):
+    """A model from a preset name or folder of `cls`, or a `.keras` file."""
+    if str(reference).endswith(".keras"):
+        return keras.saving.load_model(reference, safe_mode=True)
+    return cls.from_preset(reference)
+
+
 def nmi_ari(vectors, labels, seeds):
     k = len(np.unique(labels))
     nmi, ari = [], []
@@ -179,10 +186,8 @@ def main():
         overrides["enhance_below"] = args.enhance_below
     if args.enhancer == "none":
         overrides["enhancer"] = None
-    elif args.enhancer and args.enhancer.endswith(".keras"):
-        overrides["enhancer"] = keras.saving.load_model(args.enhancer, safe_mode=True)
     elif args.enhancer:
-        overrides["enhancer"] = kp.models.RRDBNet.from_preset(args.enhancer)
+        overrides["enhancer"] = load_model(args.enhancer, kp.models.RRDBNet)
     grouper = kp.PatternGrouper.from_preset(args.grouper, progress=False, **overrides)
     print(
         f"grouper {args.grouper}: patch_size {grouper.patch_size}, patch_scale "

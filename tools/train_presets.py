@@ -498,7 +498,6 @@ def train_garment_probe(real_textures, recipe=PROBE_RECIPE):
         == np.array([PHOTO_CLASSES.index(g) for g in data["garment"]])[:, None, None]
     )
     settings = {**photo_grouper_settings(), "garment_choice": "textured"}
-    settings.pop("garment_probe", None)
     grouper = kp.PatternGrouper(
         kp.models.DeepLabV3Plus.from_preset(SEGMENTER),
         None,

@@ -37,12 +37,6 @@ def spy_on_training(monkeypatch):
     return limits
 
 
-def restored_weights(out):
-    """The enhancer weights of the grouper the demo saved."""
-    restored = kp.PatternGrouper.load(out / "grouper", progress=False)
-    return restored.enhancer.weights
-
-
 def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(demo.BUDGETS, "quick", TINY)
     limits = spy_on_training(monkeypatch)
@@ -90,10 +84,10 @@ def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
     enhancer = kp.models.RRDBNet.from_preset("textures_x4")
     assert summary["enhancer_preset"] == "textures_x4" and summary["enhancer_used"]
     assert summary["enhancer_psnr_db"] > summary["bicubic_psnr_db"]
-    for before, after in zip(enhancer.weights, restored_weights(out), strict=True):
+    restored = kp.PatternGrouper.load(out / "grouper", progress=False)
+    for before, after in zip(enhancer.weights, restored.enhancer.weights, strict=True):
         np.testing.assert_array_equal(before, after)
     # The segmenter is the preset's, with its classes.
-    restored = kp.PatternGrouper.load(out / "grouper", progress=False)
     segmenter = kp.models.DeepLabV3Plus.from_preset("garments_synthetic")
     assert summary["segmenter_preset"] == "garments_synthetic"
     assert restored.label_names == kp.modeling.labels.PHOTO_CLASSES
