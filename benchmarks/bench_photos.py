@@ -9,8 +9,9 @@ garment, 3 other garments, and `labels.csv` with `file`, `family_id`,
 
 * **grouper**: the photos grouped with no garment named: NMI and ARI
   against the pattern families (k-means with k = the families, mean over
-  `--seeds` seeds), and the share of the patches it cut that lie at least
-  90% on the patterned garment;
+  `--seeds` seeds), the share of the patches it cut that lie at least
+  90% on the patterned garment, and the share of photos whose first patch
+  does;
 * **named**: the same with each photo's garment named (`garments=`), and
   the share of patches at least 90% on that garment;
 * **oracle**: the largest square inside the patterned garment's true mask,
@@ -122,7 +123,11 @@ def line(name, result, labels, masks, seeds, halves, seconds, placement=True):
         cell = f"{part} NMI {nmi:.3f} ARI {ari:.3f}"
         if placement:
             patches = [s for i, item in enumerate(shares) if use[i] for s in item]
-            cell += f" on-garment {np.mean(np.array(patches) >= 0.9):.0%}"
+            first = [item[0] for i, item in enumerate(shares) if use[i] and item]
+            cell += (
+                f" on-garment {np.mean(np.array(patches) >= 0.9):.0%}"
+                f" (first patch {np.mean(np.array(first) >= 0.9):.0%})"
+            )
         cells.append(cell)
     failed = int((~embedded).sum())
     enhanced = sum(bool(getattr(item, "enhanced", False)) for item in result.items)

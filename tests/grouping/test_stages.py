@@ -268,6 +268,37 @@ def test_the_probe_cuts_the_squares_it_finds_patterned():
     assert two == boxes[:2]
 
 
+def named_boxes(garment_probe, garment):
+    grouper = kp.PatternGrouper(
+        TwoGarments(),
+        embedder=Contrast(),
+        garment_choice="probe",
+        garment_probe=garment_probe,
+        progress=False,
+    )
+    item = grouper.embed([plain_pants_striped_top()], garments=[garment]).items[0]
+    return item.class_name, item.boxes
+
+
+def test_a_named_garment_comes_first_and_the_probe_chooses_within_it():
+    # Every square passes the threshold (logit std + 5 > 0), yet a name
+    # keeps the patches on its garment: the plain pants when named, though
+    # the probe prefers the striped top, and the top alone when it is named.
+    everything = probe(1.0, 5.0)
+    name, boxes = named_boxes(everything, "pants")
+    assert name == "pants" and len(boxes) > 1 and inside(boxes, 10, 2, 70, 32)
+    name, boxes = named_boxes(everything, "top")
+    assert name == "top" and inside(boxes, 10, 36, 40, 56)
+    # A named class the segmenter found nowhere (no dress region): the
+    # probe's most patterned square, the top's, rather than no patch.
+    name, boxes = named_boxes(probe(1.0, -10.0), "dress")
+    assert name == "top" and inside(boxes, 10, 36, 40, 56)
+    # Without the probe, the same name cuts nothing.
+    grouper = kp.PatternGrouper(TwoGarments(), embedder=Contrast(), progress=False)
+    item = grouper.embed([plain_pants_striped_top()], garments=["dress"]).items[0]
+    assert not item.ok and "classes dress" in item.error
+
+
 def test_a_probe_choice_needs_a_well_formed_probe():
     with pytest.raises(ValueError, match="needs a garment_probe"):
         kp.PatternGrouper(garment_choice="probe")

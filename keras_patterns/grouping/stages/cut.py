@@ -60,7 +60,10 @@ class CutStage:
             per garment region, the ones that `garment_probe` finds
             patterned, the most probable first (always at least one), from
             any garment class: a segmenter that splits the patterned garment
-            between classes still gives its patches.
+            between classes still gives its patches. With `"probe"`, a named
+            garment orders the candidates rather than filtering them: its
+            class's first, then the others, and every patch from the first
+            one's class (`probed`).
         garment_probe: with `"probe"`, a linear probe on the embedder's
             embeddings: a mapping with `weights` (one per embedding
             dimension), `bias`, `threshold` (the probability of "patterned"
@@ -177,8 +180,17 @@ class CutStage:
         classes: Sequence[str],
         options: dict[str, Any],
         embed: Callable[[np.ndarray], np.ndarray],
+        garment: str | None = None,
     ) -> list[Patch]:
-        """The candidates `garment_probe` finds patterned, most probable first."""
+        """The candidates `garment_probe` finds patterned, most probable first.
+
+        With a `garment` named, the candidates of every class in `classes`
+        are scored, but the named class's come first, and the patches after
+        the first come from the first one's class only: a segmenter that
+        gives the named garment no region of its class (a dress it calls a
+        top) still gives a patch on the patterned garment, and one that
+        names it correctly gives patches on it alone.
+        """
         big = self.candidates(working, labels, classes, options)
         if not big:
             return []
@@ -192,9 +204,16 @@ class CutStage:
             )
         logits = vectors @ np.asarray(probe["weights"])
         logits = logits + probe["bias"]
-        order = np.argsort(-logits, kind="stable")
+        named = np.array([patch.class_name == garment for patch in big])
+        # The named class first (lexsort's last key is its first), then the
+        # probe's logit, largest first.
+        order = np.lexsort((-logits, ~named))
         least = math.log(probe["threshold"] / (1.0 - probe["threshold"]))
-        kept = [order[0], *(n for n in order[1:] if logits[n] >= least)]
+        first = big[order[0]].class_name
+        kept = [order[0]]
+        for n in order[1:]:
+            if logits[n] >= least and (garment is None or big[n].class_name == first):
+                kept.append(n)
         return [big[n] for n in kept[: self.patches_per_item]]
 
     def __call__(
@@ -216,13 +235,15 @@ class CutStage:
         classes = self.classes if garment is None else (garment,)
         options = self.options(factor)
         count = self.patches_per_item
-        if len(classes) > 1 and self.garment_choice == "probe":
+        if self.garment_choice == "probe" and garment in (None, *self.classes):
             if embed is None:
                 raise ValueError(
                     'garment_choice="probe" embeds the candidate patches: it needs '
                     "an embedder. Received: embed=None"
                 )
-            patches = self.probed(working, labels, classes, options, embed)
+            patches = self.probed(
+                working, labels, self.classes, options, embed, garment
+            )
         else:
             if len(classes) > 1:
                 classes = self.choose(working, labels, classes, options)
