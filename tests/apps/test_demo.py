@@ -1,6 +1,7 @@
 """The end-to-end demo: its outputs and how it shares the clock."""
 
 import numpy as np
+import pytest
 from PIL import Image
 
 import keras_patterns as kp
@@ -37,6 +38,7 @@ def spy_on_training(monkeypatch):
     return limits
 
 
+@pytest.mark.end_to_end
 def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(demo.BUDGETS, "quick", TINY)
     limits = spy_on_training(monkeypatch)
@@ -116,6 +118,7 @@ def test_demo_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
     assert 10 < limits["train_embedder"] < 600 - demo.RESERVE["quick"]
 
 
+@pytest.mark.end_to_end
 def test_demo_trains_a_segmenter_within_its_share(tmp_path, monkeypatch):
     monkeypatch.setitem(demo.BUDGETS, "quick", TINY)
     limits = spy_on_training(monkeypatch)

@@ -57,20 +57,24 @@ def test_the_preset_restores_textures_it_never_saw_better_than_bicubic(maker):
     assert network > bicubic + 0.5
 
 
-def test_the_photo_preset_enhances_its_patches_under_32_pixels():
-    """`product_photos` upscales with this preset the patches whose side is
-    under 32 px, and only those: its embeddings equal the same grouper's
-    without an enhancer on every other photo."""
+def test_the_photo_preset_with_this_enhancer_enhances_patches_under_32_pixels():
+    """`product_photos` given this preset (it has none: on photos it did not
+    pay) upscales the patches whose side is under 32 px, and only those:
+    its embeddings equal the preset's own on every other photo."""
     from keras_patterns.datasets.synthetic.product_photos import make_product_photos
 
     photos = [
         *make_product_photos(2, (576, 432), seed=3)["images"],
         *make_product_photos(2, (160, 120), seed=4)["images"],
     ]
-    grouper = kp.PatternGrouper.from_preset("product_photos", progress=False)
-    plain = kp.PatternGrouper.from_preset(
-        "product_photos", enhancer=None, progress=False
+    grouper = kp.PatternGrouper.from_preset(
+        "product_photos",
+        enhancer=kp.models.RRDBNet.from_preset(NAME),
+        enhance_below=32,
+        progress=False,
     )
+    plain = kp.PatternGrouper.from_preset("product_photos", progress=False)
+    assert plain.enhancer is None
     patches = np.random.default_rng(1).random((1, 16, 16, 3), np.float32)
     np.testing.assert_allclose(
         grouper.enhancer.predict(patches, verbose=0),
