@@ -200,20 +200,15 @@ def test_group_with_the_photo_preset_cuts_the_named_garment(tmp_path, capsys):
     assert "look like product photos" not in captured.err
     with open(out / "groups.csv", newline="") as f:
         grouped = {row["source"].rsplit("/", 1)[-1]: row for row in csv.DictReader(f)}
-    # The named garment's pixels in the drawn masks, in the preset's classes.
-    # Where the segmenter found the named class, the patch is cut from it and
-    # lies on that garment; where it did not (a skirt it calls a top), the
-    # probe's choice is cut rather than nothing.
+    # The named garment's pixels in the drawn masks, in the preset's classes:
+    # the patch comes from the named class and lies on that garment.
     truth = remap_classes(data["masks"], PHOTO_CLASSES, merges=PHOTO_MERGES)
-    found = 0
     for i, (file, garment) in enumerate(rows[1:]):
         row = grouped[file]
+        name = garment_class(garment, PHOTO_CLASSES)
+        assert row["class_name"] == name, (file, garment)
         top, left, bottom, right = (
             int(row[k]) for k in ("top", "left", "bottom", "right")
         )
-        name = garment_class(garment, PHOTO_CLASSES)
-        if row["class_name"] == name:
-            found += 1
-            on = (truth[i] == PHOTO_CLASSES.index(name))[top:bottom, left:right]
-            assert on.mean() >= 0.85, (file, garment, on.mean())
-    assert found >= 3
+        on = (truth[i] == PHOTO_CLASSES.index(name))[top:bottom, left:right]
+        assert on.mean() >= 0.8, (file, garment, on.mean())

@@ -80,10 +80,12 @@ class PatternGrouper(GrouperFiles):
             scale times `patch_scale` (at most `patch_size`), so a fabric's
             pattern frequency does not depend on the garment's size in the
             photo; those below `enhance_below` are enhanced first.
-        segment_size, garment_prior, label_names: the segment stage's
-            (`grouping.stages.SegmentStage`): the size photos are segmented
-            at, the log-prior of a garment that `garments` names, the class
-            names of the segmenter's ids.
+        segment_size, garment_prior, garment_prior_below, label_names: the
+            segment stage's (`grouping.stages.SegmentStage`): the size
+            photos are segmented at, the log-prior of a garment that
+            `garments` names (applied only where the segmenter gave it less
+            than `garment_prior_below` of the pixels, when that is set), the
+            class names of the segmenter's ids.
         classes, garment_choice, garment_probe: the cut stage's
             (`grouping.stages.CutStage`): which garments a patch may come
             from, and which one when none is named (the largest, the most
@@ -118,6 +120,7 @@ class PatternGrouper(GrouperFiles):
     segmenter = StageSetting("segment")
     segment_size = StageSetting("segment")
     garment_prior = StageSetting("segment")
+    garment_prior_below = StageSetting("segment")
     label_names = StageSetting("segment", "cut")
     classes = StageSetting("segment", "cut")
     min_patch = StageSetting("cut")
@@ -154,6 +157,7 @@ class PatternGrouper(GrouperFiles):
         garment_choice: str = "largest",
         garment_probe: Mapping[str, Any] | None = None,
         garment_prior: float = 1.5,
+        garment_prior_below: float | None = None,
         flip_views: bool | int = True,
         batch_size: int = 32,
         embedder_steps: int = 300,
@@ -161,7 +165,13 @@ class PatternGrouper(GrouperFiles):
         progress: bool = True,
     ) -> None:
         segment = SegmentStage(
-            segmenter, segment_size, garment_prior, classes, label_names, batch_size
+            segmenter,
+            segment_size,
+            garment_prior,
+            classes,
+            label_names,
+            batch_size,
+            garment_prior_below,
         )
         self.pipeline = GroupingPipeline(
             read=ReadStage(batch_size),

@@ -30,6 +30,7 @@ def garment_labels(
     prior: float = 1.5,
     garment_classes: str | Sequence[str] = GARMENT_CLASSES,
     label_names: Sequence[str] = NINE_CLASSES,
+    below: float | None = None,
 ) -> np.ndarray:
     """A label map from logits, with a prior for the garment the photo shows.
 
@@ -37,7 +38,10 @@ def garment_labels(
     garment of `garment_classes` becomes `garment` when `garment`'s logit
     is at most `prior` below the winner's: the argmax after adding `prior`
     to `garment`'s logit, a prior `exp(prior)` times larger on that garment.
-    Pixels labelled background, skin, hair... keep their label.
+    Pixels labelled background, skin, hair... keep their label. With
+    `below`, the prior applies only when the argmax gives `garment` less
+    than that share of the pixels: a garment the segmenter found keeps its
+    own outline, and only one it missed is looked for.
 
     Args:
         logits: `(H, W, C)` per-pixel class logits.
@@ -45,6 +49,8 @@ def garment_labels(
         prior: log-prior added to `garment`'s logit (0 is the plain argmax).
         garment_classes: the classes that may be relabelled to `garment`.
         label_names: class names indexed by label id.
+        below: the share of pixels (in [0, 1]) under which the argmax must
+            leave `garment` for the prior to apply; `None`: always.
 
     Returns:
         uint8 labels `(H, W)`.
@@ -57,6 +63,11 @@ def garment_labels(
     >>> logits = np.array([[[0.0, 2.0, 1.0], [3.0, 0.0, 1.0]]])  # (1, 2, 3)
     >>> garment_labels(logits, "dress", 1.5, ("top", "dress"), names).tolist()
     [[2, 0]]
+    >>> # The argmax gives "dress" half the pixels: the prior applies under 0.6.
+    >>> logits = np.array([[[0.0, 2.0, 1.0], [0.0, 1.0, 2.0]]])
+    >>> [garment_labels(logits, "dress", 1.5, ("top", "dress"), names, below=b).tolist()
+    ...  for b in (0.6, 0.5)]
+    [[[2, 2]], [[1, 2]]]
     """
     logits = np.asarray(logits)
     if logits.ndim != 3 or logits.shape[-1] != len(label_names):
@@ -67,13 +78,25 @@ def garment_labels(
     prior = check_non_negative(prior, "prior")
     target = check_names(garment, label_names, "garment")
     garments = check_names(garment_classes, label_names, "garment_classes")
-    return _relabel(logits, target, prior, garments)
+    return _relabel(logits, target, prior, garments, _check_below(below))
 
 
-def _relabel(logits, target, prior, garments):
+def _check_below(below):
+    if below is None:
+        return None
+    if not isinstance(below, (int, float)) or not 0.0 <= below <= 1.0:
+        raise ValueError(
+            f'"below" must be a share of pixels in [0, 1], or None. Received: {below!r}'
+        )
+    return float(below)
+
+
+def _relabel(logits, target, prior, garments, below=None):
     """`garment_labels` with checked arguments: `target` and `garments` are ids."""
     labels = np.argmax(logits, axis=-1).astype(np.uint8)
     if prior == 0 or target is None:
+        return labels
+    if below is not None and np.mean(labels == target) >= below:
         return labels
     winner = np.take_along_axis(logits, labels[..., None].astype(np.intp), -1)[..., 0]
     near = logits[..., target] + prior >= winner
@@ -89,6 +112,7 @@ def garment_label_maps(
     batch_size: int = 32,
     garment_classes: str | Sequence[str] = GARMENT_CLASSES,
     label_names: Sequence[str] = NINE_CLASSES,
+    below: float | None = None,
 ) -> list[np.ndarray]:
     """`garment_labels` for each photo, at the photo's own size.
 
@@ -104,6 +128,8 @@ def garment_label_maps(
         batch_size: photos per forward pass.
         garment_classes: the classes that may be relabelled.
         label_names: class names of the segmenter's ids.
+        below: apply the prior only to photos whose argmax gives the named
+            garment less than this share of the pixels (`None`: to all).
 
     Returns:
         A list of uint8 `(H, W)` label maps.
@@ -128,6 +154,7 @@ def garment_label_maps(
             f"{len(photos)} photos, {len(garments)} garments"
         )
     prior = check_non_negative(prior, "prior")
+    below = _check_below(below)
     hinted = prior > 0 and any(g is not None for g in garments)
     if not hinted or not hasattr(segmenter, "predict_logits"):
         return label_maps(segmenter, photos, size, batch_size)
@@ -138,6 +165,6 @@ def garment_label_maps(
     classes = check_names(garment_classes, label_names, "garment_classes")
 
     def decide(i, logits):
-        return _relabel(logits, targets[i], prior, classes)
+        return _relabel(logits, targets[i], prior, classes, below)
 
     return label_maps(segmenter, photos, size, batch_size, decide)

@@ -262,6 +262,7 @@ def test_save_load_predict_round_trip(tmp_path, catalogue, embedder):
         patch_shape="rectangle",
         patches_per_item=2,
         garment_prior=0.7,
+        garment_prior_below=0.05,
         flip_views=False,
         progress=False,
     )
@@ -282,15 +283,17 @@ def test_save_load_predict_round_trip(tmp_path, catalogue, embedder):
     np.testing.assert_array_equal(restored.predict(photos), before)
     assert restored.patch_shape == "rectangle" and restored.min_patch == 4
     assert restored.patches_per_item == 2 and restored.garment_prior == 0.7
+    assert restored.garment_prior_below == 0.05
     assert restored.flip_views is False
     config_file = tmp_path / "grouper/config.json"
     config = json.loads(config_file.read_text())
     assert config["format"] == 1
     # A file written before garment_prior and flip_views keeps its behaviour.
-    del config["garment_prior"], config["flip_views"]
+    del config["garment_prior"], config["garment_prior_below"], config["flip_views"]
     config_file.write_text(json.dumps(config))
     old = kp.PatternGrouper.load(tmp_path / "grouper", progress=False)
     assert old.garment_prior == 0.0 and old.flip_views is False
+    assert old.garment_prior_below is None
     with pytest.raises(FileNotFoundError, match="config.json"):
         kp.PatternGrouper.load(tmp_path)
 

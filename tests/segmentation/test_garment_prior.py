@@ -124,6 +124,36 @@ def test_garment_label_maps_resizes_and_uses_each_photos_garment():
     assert len(segmenter.sizes) == 2
 
 
+def test_the_prior_applies_only_where_the_named_garment_was_missed():
+    # The LogitSegmenter gives "top" the centre (8 of the 48 pixels at 8x6)
+    # and "dress" none: named "dress", the prior applies under any positive
+    # share; named "top" (1/6 of the pixels), it applies under 0.2, not 0.1.
+    segmenter = LogitSegmenter()
+    photo = [np.zeros((8, 6, 3), np.uint8)]
+    dress = kp.datasets.NINE_CLASSES.index("dress")
+    plain = garment_label_maps(segmenter, photo, ["dress"], prior=0.0)[0]
+    always = garment_label_maps(segmenter, photo, ["dress"], prior=1.5)[0]
+    assert (always == dress).sum() == 8 and not (plain == dress).any()
+    for below, expected in ((0.001, always), (1.0, always), (0.0, plain)):
+        found = garment_label_maps(segmenter, photo, ["dress"], 1.5, below=below)
+        np.testing.assert_array_equal(found[0], expected)
+
+    class HalfAndHalf:  # "top" wins the left half by 1, "dress" the right
+        def predict_logits(self, images, batch_size=8):
+            logits = np.zeros((len(images), 8, 6, 9), np.float32)
+            logits[:, :, :3, 1], logits[:, :, :3, 3] = 3.0, 2.0
+            logits[:, :, 3:, 1], logits[:, :, 3:, 3] = 2.0, 3.0
+            return logits
+
+    # Where the named garment holds half the pixels, it keeps its own outline
+    # unless `below` is above a half.
+    for below, dress_pixels in ((0.5, 24), (0.6, 48), (None, 48)):
+        found = garment_label_maps(HalfAndHalf(), photo, ["dress"], 1.5, below=below)
+        assert (found[0] == dress).sum() == dress_pixels, below
+    with pytest.raises(ValueError, match='"below" must be a share'):
+        garment_label_maps(segmenter, photo, ["dress"], 1.5, below=1.5)
+
+
 def test_garment_label_maps_without_logits_gives_plain_labels():
     class LabelsOnly:
         def predict_labels(self, images, batch_size=8):

@@ -39,6 +39,9 @@ class SegmentStage:
             to a similar garment (a top for a dress) go to the named one
             when it nearly won them. 0 turns it off; needs a segmenter with
             `predict_logits`.
+        garment_prior_below: apply `garment_prior` only to photos whose
+            plain argmax gives the named garment less than this share of
+            the pixels (a garment the segmenter missed); `None`: to all.
         classes: the garment classes the prior may relabel.
         label_names: class names of the segmenter's ids (default: the
             9-class set for 9 outputs, else the 16 In-shop classes).
@@ -53,10 +56,21 @@ class SegmentStage:
         classes: Sequence[str] = GARMENT_CLASSES,
         label_names: Sequence[str] | None = None,
         batch_size: int = 32,
+        garment_prior_below: float | None = None,
     ) -> None:
         self.segmenter = segmenter
         self.segment_size = None if segment_size is None else tuple(segment_size)
         self.garment_prior = check_non_negative(garment_prior, "garment_prior")
+        if garment_prior_below is not None:
+            garment_prior_below = check_non_negative(
+                garment_prior_below, "garment_prior_below"
+            )
+            if garment_prior_below > 1.0:
+                raise ValueError(
+                    '"garment_prior_below" must be a share of pixels in [0, 1], '
+                    f"or None. Received: {garment_prior_below}"
+                )
+        self.garment_prior_below = garment_prior_below
         self.classes = tuple(classes)
         if label_names is None:
             outputs = getattr(segmenter, "num_classes", len(NINE_CLASSES))
@@ -70,6 +84,7 @@ class SegmentStage:
         return {
             "segment_size": self.segment_size,
             "garment_prior": self.garment_prior,
+            "garment_prior_below": self.garment_prior_below,
             "label_names": self.label_names,
         }
 
@@ -115,5 +130,6 @@ class SegmentStage:
             self.batch_size,
             self.classes,
             self.label_names,
+            self.garment_prior_below,
         )
         return [(*w, labels) for w, labels in zip(working, maps, strict=True)]
