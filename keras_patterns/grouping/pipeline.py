@@ -249,8 +249,9 @@ class GroupingPipeline:
             names, maps = self._segment(items, images, alive, garments, segmented)
         cuts = {}
         with timed("cut"):
-            for i, name, found in zip(alive, names, maps, strict=True):
-                cut = self._cut(items[i], images[i], name, found)
+            scored = self._probes(names, maps) if segmented else {}
+            for n, (i, name, found) in enumerate(zip(alive, names, maps, strict=True)):
+                cut = self._cut(items[i], images[i], name, found, scored.get(n))
                 if cut:
                     cuts[i] = cut
         with timed("enhance"):
@@ -274,7 +275,17 @@ class GroupingPipeline:
         names = [_garment(garments, items[i], self.segment.label_names) for i in alive]
         return names, self.segment([images[i] for i in alive], names)
 
-    def _cut(self, item: GroupedItem, photo, name, found):
+    def _probes(self, names, maps):
+        """The garment probe's candidates and their embeddings, for the photos
+        it cuts, by position in `maps`: one embedding call for the chunk
+        rather than one per photo."""
+        probed = [n for n, name in enumerate(names) if self.cut.uses_probe(name)]
+        if not probed:
+            return {}
+        cuts = [(maps[n][0], maps[n][2], maps[n][1]) for n in probed]
+        return dict(zip(probed, self.cut.probes(cuts, self.embed.vectors), strict=True))
+
+    def _cut(self, item: GroupedItem, photo, name, found, scored=None):
         """An item's patches: cut inside its garment, or the input itself."""
         if found is None:  # no segmenter: the input is its own patch
             item.box = (0, 0, *photo.shape[:2])
@@ -282,5 +293,12 @@ class GroupingPipeline:
             return [photo]
         working, factor, labels = found
         return self.cut(
-            item, photo, working, labels, name, factor, embed=self.embed.vectors
+            item,
+            photo,
+            working,
+            labels,
+            name,
+            factor,
+            embed=self.embed.vectors,
+            scored=scored,
         )

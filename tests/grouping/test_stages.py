@@ -299,6 +299,46 @@ def test_a_named_garment_comes_first_and_the_probe_chooses_within_it():
     assert not item.ok and "classes dress" in item.error
 
 
+def test_the_probe_embeds_a_chunks_candidates_in_one_call():
+    class Counting(Contrast):
+        def __init__(self):
+            self.calls = []
+
+        def embed(self, images, batch_size=64):
+            self.calls.append(len(images))
+            return super().embed(images, batch_size)
+
+    embedder = Counting()
+    grouper = kp.PatternGrouper(
+        TwoGarments(),
+        embedder=embedder,
+        garment_choice="probe",
+        garment_probe=probe(1.0, -10.0),
+        batch_size=4,
+        flip_views=False,
+        progress=False,
+    )
+    photos = [plain_pants_striped_top()] * 6
+    garments = [None, "pants"] * 3
+    items = grouper.embed(photos, garments=garments).items
+    # Two chunks (4 + 2 photos): the candidates, then the patches, of each.
+    assert len(embedder.calls) == 4
+    candidates = len(
+        grouper.pipeline.cut.candidates(
+            photos[0],
+            TwoGarments().predict_labels(photos[:1])[0],
+            grouper.classes,
+            grouper.pipeline.cut.options(1.0),
+        )
+    )
+    assert embedder.calls[0] == 4 * candidates and embedder.calls[2] == 2 * candidates
+    # The same choices as one photo at a time.
+    assert [item.class_name for item in items] == ["top", "pants"] * 3
+    for item, garment in zip(items, garments, strict=True):
+        alone = grouper.embed([photos[0]], garments=[garment]).items[0]
+        assert alone.boxes == item.boxes
+
+
 def test_a_probe_choice_needs_a_well_formed_probe():
     with pytest.raises(ValueError, match="needs a garment_probe"):
         kp.PatternGrouper(garment_choice="probe")

@@ -166,6 +166,30 @@ class CutStage:
         side = min(found[0].image.shape[:2])
         return [p for p in found if min(p.image.shape[:2]) >= TEXTURED_SHARE * side]
 
+    def uses_probe(self, garment: str | None) -> bool:
+        """Whether a photo with `garment` named (or `None`) is cut by the probe."""
+        return self.garment_choice == "probe" and garment in (None, *self.classes)
+
+    def probes(
+        self,
+        cuts: Sequence[tuple[np.ndarray, np.ndarray, float]],
+        embed: Callable[[np.ndarray], np.ndarray],
+    ) -> list[tuple[list[Patch], np.ndarray]]:
+        """The candidates of several photos and their embeddings, embedded in
+        one call: `(candidates, vectors)` for each `(working, labels, factor)`."""
+        size = self.garment_probe["size"]
+        found = [
+            self.candidates(working, labels, self.classes, self.options(factor))
+            for working, labels, factor in cuts
+        ]
+        inputs = [self.probe_inputs(big, size) for big in found if big]
+        vectors = embed(np.concatenate(inputs)) if inputs else np.zeros((0, 1))
+        ends = np.cumsum([len(big) for big in found])
+        return [
+            (big, vectors[end - len(big) : end])
+            for big, end in zip(found, ends, strict=True)
+        ]
+
     @staticmethod
     def probe_inputs(candidates: Sequence[Patch], size: int) -> np.ndarray:
         """The candidates as the probe's embedder sees them: `(N, size, size, 3)`."""
@@ -194,8 +218,17 @@ class CutStage:
         big = self.candidates(working, labels, classes, options)
         if not big:
             return []
+        vectors = embed(self.probe_inputs(big, self.garment_probe["size"]))
+        return self.chosen(big, vectors, garment)
+
+    def chosen(
+        self, big: Sequence[Patch], vectors: np.ndarray, garment: str | None = None
+    ) -> list[Patch]:
+        """`probed`'s choice among candidates `big` whose embeddings are
+        `vectors` (a chunk's candidates are embedded together)."""
+        if not big:
+            return []
         probe = self.garment_probe
-        vectors = embed(self.probe_inputs(big, probe["size"]))
         if vectors.shape[-1] != len(probe["weights"]):
             raise ValueError(
                 f"garment_probe has {len(probe['weights'])} weights, but the "
@@ -225,17 +258,21 @@ class CutStage:
         garment: str | None,
         factor: float,
         embed: Callable[[np.ndarray], np.ndarray] | None = None,
+        scored: tuple[list[Patch], np.ndarray] | None = None,
     ) -> list[np.ndarray]:
         """The patches of `photo`, placed on `working` (`factor` times smaller).
 
         Sets `item.boxes` (`item.box` the first) and `item.class_name`, or
         `item.error` when the garment holds none. `embed` (images to
-        embeddings) is what `"probe"` scores candidates with.
+        embeddings) is what `"probe"` scores candidates with, unless
+        `scored` gives them and their embeddings already (`probes`).
         """
         classes = self.classes if garment is None else (garment,)
         options = self.options(factor)
         count = self.patches_per_item
-        if self.garment_choice == "probe" and garment in (None, *self.classes):
+        if scored is not None:
+            patches = self.chosen(*scored, garment)
+        elif self.uses_probe(garment):
             if embed is None:
                 raise ValueError(
                     'garment_choice="probe" embeds the candidate patches: it needs '
