@@ -228,7 +228,7 @@ def probe(weight, bias, threshold=0.5):
     return {"weights": [weight], "bias": bias, "threshold": threshold, "size": 16}
 
 
-def probed_boxes(garment_probe, patches_per_item=5):
+def probed_boxes(garment_probe, patches_per_item=5, garment=None):
     grouper = kp.PatternGrouper(
         TwoGarments(),
         embedder=Contrast(),
@@ -237,7 +237,7 @@ def probed_boxes(garment_probe, patches_per_item=5):
         patches_per_item=patches_per_item,
         progress=False,
     )
-    item = grouper.embed([plain_pants_striped_top()]).items[0]
+    item = grouper.embed([plain_pants_striped_top()], garments=[garment]).items[0]
     return item.class_name, item.boxes
 
 
@@ -268,30 +268,18 @@ def test_the_probe_cuts_the_squares_it_finds_patterned():
     assert two == boxes[:2]
 
 
-def named_boxes(garment_probe, garment):
-    grouper = kp.PatternGrouper(
-        TwoGarments(),
-        embedder=Contrast(),
-        garment_choice="probe",
-        garment_probe=garment_probe,
-        progress=False,
-    )
-    item = grouper.embed([plain_pants_striped_top()], garments=[garment]).items[0]
-    return item.class_name, item.boxes
-
-
 def test_a_named_garment_comes_first_and_the_probe_chooses_within_it():
     # Every square passes the threshold (logit std + 5 > 0), yet a name
     # keeps the patches on its garment: the plain pants when named, though
     # the probe prefers the striped top, and the top alone when it is named.
     everything = probe(1.0, 5.0)
-    name, boxes = named_boxes(everything, "pants")
+    name, boxes = probed_boxes(everything, garment="pants")
     assert name == "pants" and len(boxes) > 1 and inside(boxes, 10, 2, 70, 32)
-    name, boxes = named_boxes(everything, "top")
+    name, boxes = probed_boxes(everything, garment="top")
     assert name == "top" and inside(boxes, 10, 36, 40, 56)
     # A named class the segmenter found nowhere (no dress region): the
     # probe's most patterned square, the top's, rather than no patch.
-    name, boxes = named_boxes(probe(1.0, -10.0), "dress")
+    name, boxes = probed_boxes(probe(1.0, -10.0), garment="dress")
     assert name == "top" and inside(boxes, 10, 36, 40, 56)
     # Without the probe, the same name cuts nothing.
     grouper = kp.PatternGrouper(TwoGarments(), embedder=Contrast(), progress=False)
