@@ -78,15 +78,17 @@ def garment_labels(
     prior = check_non_negative(prior, "prior")
     target = check_names(garment, label_names, "garment")
     garments = check_names(garment_classes, label_names, "garment_classes")
-    return _relabel(logits, target, prior, garments, _check_below(below))
+    return _relabel(logits, target, prior, garments, check_below(below))
 
 
-def _check_below(below):
+def check_below(below: Any, name: str = "below") -> float | None:
+    """`below` (a share of pixels in [0, 1], or `None`) as a float, checked."""
     if below is None:
         return None
     if not isinstance(below, (int, float)) or not 0.0 <= below <= 1.0:
         raise ValueError(
-            f'"below" must be a share of pixels in [0, 1], or None. Received: {below!r}'
+            f'"{name}" must be a share of pixels in [0, 1], or None. '
+            f"Received: {below!r}"
         )
     return float(below)
 
@@ -154,7 +156,7 @@ def garment_label_maps(
             f"{len(photos)} photos, {len(garments)} garments"
         )
     prior = check_non_negative(prior, "prior")
-    below = _check_below(below)
+    below = check_below(below)
     hinted = prior > 0 and any(g is not None for g in garments)
     if not hinted or not hasattr(segmenter, "predict_logits"):
         return label_maps(segmenter, photos, size, batch_size)

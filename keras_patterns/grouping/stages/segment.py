@@ -9,6 +9,7 @@ from PIL import Image
 from keras_patterns.modeling.labels import GARMENT_CLASSES
 from keras_patterns.modeling.labels import INSHOP_CLASSES
 from keras_patterns.modeling.labels import NINE_CLASSES
+from keras_patterns.segmentation.garment_prior import check_below
 from keras_patterns.segmentation.garment_prior import garment_label_maps
 from keras_patterns.utils.images import resize_image
 from keras_patterns.utils.validation import check_int
@@ -61,16 +62,9 @@ class SegmentStage:
         self.segmenter = segmenter
         self.segment_size = None if segment_size is None else tuple(segment_size)
         self.garment_prior = check_non_negative(garment_prior, "garment_prior")
-        if garment_prior_below is not None:
-            garment_prior_below = check_non_negative(
-                garment_prior_below, "garment_prior_below"
-            )
-            if garment_prior_below > 1.0:
-                raise ValueError(
-                    '"garment_prior_below" must be a share of pixels in [0, 1], '
-                    f"or None. Received: {garment_prior_below}"
-                )
-        self.garment_prior_below = garment_prior_below
+        self.garment_prior_below = check_below(
+            garment_prior_below, "garment_prior_below"
+        )
         self.classes = tuple(classes)
         if label_names is None:
             outputs = getattr(segmenter, "num_classes", len(NINE_CLASSES))
