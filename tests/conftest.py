@@ -14,6 +14,7 @@ importing it, so collecting the tests imports nothing optional.
 `python -m pytest -m extra` runs only the tests that extras enable.
 """
 
+import os
 from collections import Counter
 
 import keras
@@ -36,6 +37,25 @@ collect_ignore = [
     "enhancement/torch_reference.py",
     "data/legacy/make_legacy_files.py",
 ]
+
+
+# Memory one test worker may need at its peak (TensorFlow or JAX, a real-size
+# model test), in GiB: `-n auto` starts no more workers than fit.
+WORKER_GIB = 3
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` (pytest-xdist): one worker per usable core, as many as fit in
+    memory at `WORKER_GIB` each; each worker runs whole test files
+    (`--dist loadfile`), so a module's fixtures are built once."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    cores = cores or os.cpu_count() or 1
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX: cores alone
+        return cores
+    return max(1, min(cores, int(memory / 2**30 // WORKER_GIB)))
 
 
 def pytest_collection_modifyitems(config, items):
