@@ -21,6 +21,7 @@ import keras
 import pytest
 
 import keras_patterns as kp
+from tests import usable_cores
 from tests.extras import EXTRAS
 from tests.extras import REASON_PATTERN
 from tests.extras import missing_modules
@@ -49,8 +50,7 @@ def pytest_xdist_auto_num_workers(config):
     """`-n auto` (pytest-xdist): one worker per usable core, as many as fit in
     memory at `WORKER_GIB` each; each worker runs whole test files
     (`--dist loadfile`), so a module's fixtures are built once."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    cores = cores or os.cpu_count() or 1
+    cores = usable_cores()
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # not POSIX: cores alone

@@ -167,7 +167,19 @@ class CutStage:
         return [p for p in found if min(p.image.shape[:2]) >= TEXTURED_SHARE * side]
 
     def uses_probe(self, garment: str | None) -> bool:
-        """Whether a photo with `garment` named (or `None`) is cut by the probe."""
+        """Whether a photo with `garment` named (or `None`) is cut by the probe.
+
+        Example:
+
+        >>> probe = {"weights": [1.0], "bias": 0.0, "threshold": 0.7, "size": 16}
+        >>> stage = CutStage(garment_choice="probe", garment_probe=probe)
+        >>> stage.classes
+        ('top', 'dress', 'outer', 'pants')
+        >>> stage.uses_probe(None), stage.uses_probe("top"), stage.uses_probe("skirt")
+        (True, True, False)
+        >>> CutStage().uses_probe(None)
+        False
+        """
         return self.garment_choice == "probe" and garment in (None, *self.classes)
 
     def probes(
@@ -225,7 +237,23 @@ class CutStage:
         self, big: Sequence[Patch], vectors: np.ndarray, garment: str | None = None
     ) -> list[Patch]:
         """`probed`'s choice among candidates `big` whose embeddings are
-        `vectors` (a chunk's candidates are embedded together)."""
+        `vectors` (a chunk's candidates are embedded together).
+
+        Example: a probe that reads the first dimension, threshold 0.7 (a
+        logit of 0.85) for the patches after the first:
+
+        >>> probe = {"weights": [1.0, 0.0], "bias": 0.0, "threshold": 0.7, "size": 16}
+        >>> stage = CutStage(garment_choice="probe", garment_probe=probe)
+        >>> big = [
+        ...     Patch(np.zeros((8, 8, 3)), (0, 0, 8, 8), name, 1.0, 64)
+        ...     for name in ("top", "pants", "top")
+        ... ]
+        >>> vectors = np.array([[0.5, 0.0], [2.0, 0.0], [1.0, 0.0]])
+        >>> [patch.class_name for patch in stage.chosen(big, vectors)]
+        ['pants', 'top']
+        >>> [patch.class_name for patch in stage.chosen(big, vectors, "top")]
+        ['top']
+        """
         if not big:
             return []
         probe = self.garment_probe
@@ -248,6 +276,32 @@ class CutStage:
             if logits[n] >= least and (garment is None or big[n].class_name == first):
                 kept.append(n)
         return [big[n] for n in kept[: self.patches_per_item]]
+
+    @staticmethod
+    def photo_boxes(
+        patches: Sequence[Patch], factor: float, shape: Sequence[int]
+    ) -> list[tuple[int, int, int, int]]:
+        """The boxes of `patches`, placed on a working copy `factor` times
+        smaller, on the photo of `shape`: `(top, left, bottom, right)` each.
+
+        Example:
+
+        >>> patch = Patch(np.zeros((10, 10, 3)), (2, 3, 12, 13), "top", 1.0, 100)
+        >>> CutStage.photo_boxes([patch], 2.0, (25, 40, 3))
+        [(4, 6, 24, 26)]
+        >>> CutStage.photo_boxes([patch], 2.5, (25, 40, 3))
+        [(5, 8, 25, 32)]
+        """
+        if factor == 1.0:
+            return [tuple(patch.box) for patch in patches]
+        limits = tuple(shape[:2]) * 2  # (height, width, height, width)
+        return [
+            tuple(
+                min(round(v * factor), limit)
+                for v, limit in zip(patch.box, limits, strict=True)
+            )
+            for patch in patches
+        ]
 
     def __call__(
         self,
@@ -302,17 +356,7 @@ class CutStage:
                 f"(classes {', '.join(self.classes if garment is None else classes)})"
             )
             return []
-        if factor == 1.0:
-            boxes = [patch.box for patch in patches]
-        else:
-            limits = photo.shape[:2] * 2  # (height, width, height, width)
-            boxes = [
-                tuple(
-                    min(round(v * factor), limit)
-                    for v, limit in zip(patch.box, limits, strict=True)
-                )
-                for patch in patches
-            ]
+        boxes = self.photo_boxes(patches, factor, photo.shape)
         item.box, item.boxes = boxes[0], boxes
         item.class_name = patches[0].class_name
         return [photo[top:bottom, left:right] for top, left, bottom, right in boxes]
