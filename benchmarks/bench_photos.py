@@ -105,13 +105,18 @@ def nmi_ari(vectors, labels, seeds):
     return float(np.mean(nmi)), float(np.mean(ari))
 
 
+def garment_share(mask, box):
+    """The share of the box's pixels on the patterned garment."""
+    top, left, bottom, right = box
+    return (mask[top:bottom, left:right] == PATTERNED).mean()
+
+
 def on_garment(items, masks):
     """Per item, the share of each patch's pixels on the patterned garment."""
     shares = []
     for item, mask in zip(items, masks, strict=True):
-        patched = mask == PATTERNED
         shares.append(
-            [patched[t:b, x:r].mean() for t, x, b, r in item.boxes] if item.ok else []
+            [garment_share(mask, box) for box in item.boxes] if item.ok else []
         )
     return shares
 
@@ -123,11 +128,12 @@ def best_candidates(grouper, photos, masks):
     pipeline = grouper.pipeline
     cut = pipeline.cut
     squares, found = [], []
-    for start in range(0, len(photos), 32):
-        chunk = photos[start : start + 32]
+    step = pipeline.segment.batch_size
+    for start in range(0, len(photos), step):
+        chunk = photos[start : start + step]
         for photo, mask, (working, factor, labels) in zip(
             chunk,
-            masks[start : start + 32],
+            masks[start : start + step],
             pipeline.segment(chunk, [None] * len(chunk)),
             strict=True,
         ):
@@ -136,11 +142,7 @@ def best_candidates(grouper, photos, masks):
             )
             boxes = cut.photo_boxes(candidates, factor, photo.shape)
             boxes.sort(key=lambda box: -min(box[2] - box[0], box[3] - box[1]))
-            good = [
-                box
-                for box in boxes
-                if (mask[box[0] : box[2], box[1] : box[3]] == PATTERNED).mean() >= 0.9
-            ]
+            good = [box for box in boxes if garment_share(mask, box) >= 0.9]
             found.append(bool(good))
             top, left, bottom, right = (good or boxes or [(0, 0, *photo.shape[:2])])[0]
             squares.append(photo[top:bottom, left:right])
