@@ -202,6 +202,13 @@ def main():
     )
     parser.add_argument("--patch-size", type=int, help="override the patch_size")
     parser.add_argument(
+        "--segment-size",
+        type=int,
+        nargs=2,
+        metavar=("HEIGHT", "WIDTH"),
+        help="override the size photos are segmented at",
+    )
+    parser.add_argument(
         "--garment-choice",
         choices=["largest", "textured", "probe"],
         help="override the garment cut when none is named",
@@ -225,6 +232,8 @@ def main():
         overrides["patch_scale"] = args.patch_scale or None
     if args.patch_size is not None:
         overrides["patch_size"] = args.patch_size
+    if args.segment_size is not None:
+        overrides["segment_size"] = tuple(args.segment_size)
     if args.garment_choice is not None:
         overrides["garment_choice"] = args.garment_choice
     if args.enhance_below is not None:
@@ -235,7 +244,8 @@ def main():
         overrides["enhancer"] = load_model(args.enhancer, kp.models.RRDBNet)
     grouper = kp.PatternGrouper.from_preset(args.grouper, progress=False, **overrides)
     print(
-        f"grouper {args.grouper}: patch_size {grouper.patch_size}, patch_scale "
+        f"grouper {args.grouper}: segment_size {grouper.segment_size}, "
+        f"patch_size {grouper.patch_size}, patch_scale "
         f"{grouper.patch_scale}, garment_choice {grouper.garment_choice}, "
         f"enhancer {grouper.enhancer is not None} (below {grouper.enhance_below} px)"
     )
