@@ -66,7 +66,9 @@ def test_memory_does_not_grow_with_the_chunks_processed(parts):
         return traced_peak(lambda: fitted.group(inputs))
 
     peak(8)  # warm-up: traces the forward passes
-    small, large = peak(16), peak(160)
+    # Each size's lower of two runs: what a backend allocates once (JAX's
+    # caches on a first call of a size) is not growth with the chunks.
+    small, large = min(peak(16), peak(16)), min(peak(160), peak(160))
     # 144 more inputs (36 more chunks of 4) add their result rows (an
     # embedding of 8 floats and a few fields each), not their images: one
     # 64x64 patch alone is 12 KB, a kept thumbnail 48 KB.
