@@ -430,7 +430,6 @@ def train_segmenter(seed, out, real_textures=None, recipe=None):
 
 
 PHOTO_GROUPER = "product_photos"
-PHOTO_SEGMENT_SIZE = [384, 288]
 
 
 def photo_grouper_settings():
@@ -448,7 +447,7 @@ def photo_grouper_settings():
         # and 448 x 336 cut 83, 86, 89 and 89 % of patches at least 90 % on the
         # patterned garment; at 384 x 288, NMI 0.707 against 0.747 at 256 x
         # 192, a difference of the size of the k-means seeds' spread there.
-        "segment_size": PHOTO_SEGMENT_SIZE,
+        "segment_size": SEGMENTER_RECIPE["photo_size"],
         "label_names": list(PHOTO_CLASSES),
         "classes": list(PHOTO_GARMENTS),
         "garment_choice": "probe",
