@@ -10,8 +10,9 @@ garment, 3 other garments, and `labels.csv` with `file`, `family_id`,
 * **grouper**: the photos grouped with no garment named: NMI and ARI
   against the pattern families (k-means with k = the families, mean over
   `--seeds` seeds), the share of the patches it cut that lie at least
-  90% on the patterned garment, and the share of photos whose first patch
-  does;
+  90% on the patterned garment, the share of photos whose first patch
+  does, and the median side of the first patch as a share of the oracle
+  square's (how much of the garment the segmenter's regions leave to cut);
 * **named**: the same with each photo's garment named (`garments=`), and
   the share of patches at least 90% on that garment;
 * **best candidate**: of the squares the grouper chooses among (its
@@ -149,6 +150,16 @@ def best_candidates(grouper, photos, masks):
     return squares, np.array(found)
 
 
+def oracle_boxes(masks):
+    """The largest square inside each photo's patterned garment."""
+    return [largest_square(mask == PATTERNED) for mask in masks]
+
+
+def side(box):
+    top, left, bottom, right = box
+    return min(bottom - top, right - left)
+
+
 def line(name, result, labels, masks, seeds, halves, seconds, placement=True):
     """Prints a line: NMI / ARI (and placement) on the whole set and halves."""
     every = np.ones(len(labels), bool)
@@ -156,6 +167,14 @@ def line(name, result, labels, masks, seeds, halves, seconds, placement=True):
     vectors = np.zeros((len(labels), result.embeddings.shape[-1]), np.float32)
     vectors[embedded] = result.embeddings
     shares = on_garment(result.items, masks) if placement else None
+    if placement:
+        # The first patch's side over the oracle square's, per photo.
+        sides = np.array(
+            [
+                side(item.box) / max(side(box), 1) if item.ok else np.nan
+                for item, box in zip(result.items, oracle_boxes(masks), strict=True)
+            ]
+        )
     cells = []
     for part, mask in {"all": every, **halves}.items():
         use = mask & embedded
@@ -166,7 +185,8 @@ def line(name, result, labels, masks, seeds, halves, seconds, placement=True):
             first = [item[0] for i, item in enumerate(shares) if use[i] and item]
             cell += (
                 f" on-garment {np.mean(np.array(patches) >= 0.9):.0%}"
-                f" (first patch {np.mean(np.array(first) >= 0.9):.0%})"
+                f" (first patch {np.mean(np.array(first) >= 0.9):.0%},"
+                f" side {np.nanmedian(sides[use]):.0%} of the oracle's)"
             )
         cells.append(cell)
     failed = int((~embedded).sum())
@@ -273,10 +293,12 @@ def main():
         progress=False,
     )
     photos = [np.asarray(Image.open(path).convert("RGB")) for path in paths]
-    squares = []
-    for photo, mask in zip(photos, masks, strict=True):
-        top, left, bottom, right = largest_square(mask == PATTERNED)
-        squares.append(photo[top:bottom, left:right])
+    squares = [
+        photo[top:bottom, left:right]
+        for photo, (top, left, bottom, right) in zip(
+            photos, oracle_boxes(masks), strict=True
+        )
+    ]
     lines = [("oracle", squares), ("whole photo", photos)]
     if "best candidate" in args.lines:
         best, found = best_candidates(grouper, photos, masks)

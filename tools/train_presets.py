@@ -61,7 +61,6 @@ from PIL import Image  # noqa: E402
 import keras_patterns as kp  # noqa: E402
 from keras_patterns.apps.validation import real_crop_figures  # noqa: E402
 from keras_patterns.embedding.training import train_pattern_embedder  # noqa: E402
-from keras_patterns.patches import largest_square  # noqa: E402
 from keras_patterns.utils.presets import PRESETS_DIR  # noqa: E402
 from keras_patterns.utils.presets import preset_metadata  # noqa: E402
 from keras_patterns.utils.presets import save_preset  # noqa: E402
@@ -185,9 +184,10 @@ def photo_figures(preset, folder, halves_seed=0):
         labels, sources, halves_seed
     )
     squares = []
-    for path, mask in zip(paths, masks, strict=True):
+    for path, (top, left, bottom, right) in zip(
+        paths, bench_photos.oracle_boxes(masks), strict=True
+    ):
         photo = np.asarray(Image.open(path).convert("RGB"))
-        top, left, bottom, right = largest_square(mask == bench_photos.PATTERNED)
         squares.append(photo[top:bottom, left:right])
     grouper = kp.PatternGrouper.from_preset(preset, progress=False, **PHOTO_SETTINGS)
     vectors = grouper.embed(squares).embeddings
