@@ -122,6 +122,12 @@ def on_garment(items, masks):
     return shares
 
 
+def side(box):
+    """The smaller side of a `(top, left, bottom, right)` box."""
+    top, left, bottom, right = box
+    return min(bottom - top, right - left)
+
+
 def best_candidates(grouper, photos, masks):
     """Per photo, the largest of the grouper's candidate squares at least 90%
     on the patterned garment (the largest candidate where none is), and
@@ -142,7 +148,7 @@ def best_candidates(grouper, photos, masks):
                 working, labels, cut.classes, cut.options(factor)
             )
             boxes = cut.photo_boxes(candidates, factor, photo.shape)
-            boxes.sort(key=lambda box: -min(box[2] - box[0], box[3] - box[1]))
+            boxes.sort(key=lambda box: -side(box))
             good = [box for box in boxes if garment_share(mask, box) >= 0.9]
             found.append(bool(good))
             top, left, bottom, right = (good or boxes or [(0, 0, *photo.shape[:2])])[0]
@@ -155,13 +161,10 @@ def oracle_boxes(masks):
     return [largest_square(mask == PATTERNED) for mask in masks]
 
 
-def side(box):
-    top, left, bottom, right = box
-    return min(bottom - top, right - left)
-
-
-def line(name, result, labels, masks, seeds, halves, seconds, placement=True):
-    """Prints a line: NMI / ARI (and placement) on the whole set and halves."""
+def line(name, result, labels, masks, seeds, halves, seconds, oracles=None):
+    """Prints a line: NMI / ARI on the whole set and halves, and, given the
+    `oracles` boxes (`oracle_boxes`), where the patches lie."""
+    placement = oracles is not None
     every = np.ones(len(labels), bool)
     embedded = np.array([item.ok for item in result.items])
     vectors = np.zeros((len(labels), result.embeddings.shape[-1]), np.float32)
@@ -172,7 +175,7 @@ def line(name, result, labels, masks, seeds, halves, seconds, placement=True):
         sides = np.array(
             [
                 side(item.box) / max(side(box), 1) if item.ok else np.nan
-                for item, box in zip(result.items, oracle_boxes(masks), strict=True)
+                for item, box in zip(result.items, oracles, strict=True)
             ]
         )
     cells = []
@@ -269,6 +272,7 @@ def main():
         f"{grouper.patch_scale}, garment_choice {grouper.garment_choice}, "
         f"enhancer {grouper.enhancer is not None} (below {grouper.enhance_below} px)"
     )
+    oracles = oracle_boxes(masks)
     runs = {
         "grouper": lambda: grouper.embed(paths),
         "named": lambda: grouper.embed(paths, garments=garments),
@@ -278,9 +282,8 @@ def main():
             continue
         began = time.perf_counter()
         result = run()
-        line(
-            name, result, labels, masks, args.seeds, halves, time.perf_counter() - began
-        )
+        seconds = time.perf_counter() - began
+        line(name, result, labels, masks, args.seeds, halves, seconds, oracles)
     # The same embedding stage, given the best candidates, the oracle's squares
     # or whole photos.
     patches = kp.PatternGrouper(
@@ -295,9 +298,7 @@ def main():
     photos = [np.asarray(Image.open(path).convert("RGB")) for path in paths]
     squares = [
         photo[top:bottom, left:right]
-        for photo, (top, left, bottom, right) in zip(
-            photos, oracle_boxes(masks), strict=True
-        )
+        for photo, (top, left, bottom, right) in zip(photos, oracles, strict=True)
     ]
     lines = [("oracle", squares), ("whole photo", photos)]
     if "best candidate" in args.lines:
@@ -316,7 +317,7 @@ def main():
         began = time.perf_counter()
         result = patches.embed(inputs)
         seconds = time.perf_counter() - began
-        line(name, result, labels, masks, args.seeds, halves, seconds, False)
+        line(name, result, labels, masks, args.seeds, halves, seconds)
 
 
 if __name__ == "__main__":
