@@ -21,6 +21,10 @@ garment, 3 other garments, and `labels.csv` with `file`, `family_id`,
   through the grouper's own embedding stage: what a perfect garment choice
   with this segmenter would give, and the share of photos that have such a
   square;
+* **segmenter**: how the grouper's segmenter labels the patterned garment:
+  the share of its pixels given any garment class (found), and the share
+  given its most frequent class (purity: a garment split between classes
+  leaves smaller regions to cut squares in);
 * **oracle**: the largest square inside the patterned garment's true mask,
   through the same embedding stage: what a perfect segmenter and garment
   choice would give;
@@ -69,7 +73,7 @@ GARMENT_CLASS = {
     "dress": "dress",
 }
 PATTERNED = 2  # the patterned garment's value in the masks
-LINES = ["grouper", "named", "best candidate", "oracle", "whole photo"]
+LINES = ["grouper", "named", "best candidate", "segmenter", "oracle", "whole photo"]
 
 
 def load(folder):
@@ -154,6 +158,31 @@ def best_candidates(grouper, photos, masks):
             top, left, bottom, right = (good or boxes or [(0, 0, *photo.shape[:2])])[0]
             squares.append(photo[top:bottom, left:right])
     return squares, np.array(found)
+
+
+def garment_purity(grouper, photos, masks):
+    """Per photo, the share of the patterned garment's pixels the grouper's
+    segmenter gives a garment class, and the share it gives the most
+    frequent one."""
+    pipeline = grouper.pipeline
+    garment_ids = [pipeline.cut.label_names.index(c) for c in pipeline.cut.classes]
+    found, purity = [], []
+    step = pipeline.segment.batch_size
+    for start in range(0, len(photos), step):
+        chunk = photos[start : start + step]
+        for mask, (_, _, labels) in zip(
+            masks[start : start + step],
+            pipeline.segment(chunk, [None] * len(chunk)),
+            strict=True,
+        ):
+            if labels.shape != mask.shape:
+                size = labels.shape[1], labels.shape[0]
+                mask = np.asarray(Image.fromarray(mask).resize(size, Image.NEAREST))
+            counts = np.bincount(labels[mask == PATTERNED], minlength=256)[garment_ids]
+            pixels = max(int((mask == PATTERNED).sum()), 1)
+            found.append(counts.sum() / pixels)
+            purity.append(counts.max() / max(counts.sum(), 1))
+    return np.array(found), np.array(purity)
 
 
 def oracle_boxes(masks):
@@ -241,6 +270,9 @@ def main():
         help="an enhancer preset or .keras file to add (or 'none' to drop one)",
     )
     parser.add_argument("--enhance-below", type=int, help="override enhance_below")
+    parser.add_argument(
+        "--segmenter", help="a segmenter preset or .keras file to use instead"
+    )
     args = parser.parse_args()
     paths, masks, labels, sources, garments = load(args.data)
     selection, report = split_by_source(labels, sources, args.split_seed)
@@ -265,6 +297,8 @@ def main():
         overrides["enhancer"] = None
     elif args.enhancer:
         overrides["enhancer"] = load_model(args.enhancer, kp.models.RRDBNet)
+    if args.segmenter:
+        overrides["segmenter"] = load_model(args.segmenter, kp.models.DeepLabV3Plus)
     grouper = kp.PatternGrouper.from_preset(args.grouper, progress=False, **overrides)
     print(
         f"grouper {args.grouper}: segment_size {grouper.segment_size}, "
@@ -308,6 +342,16 @@ def main():
             "photos with a candidate square at least 90% on the patterned garment: "
             + " | ".join(
                 f"{part} {found[mask].mean():.0%}"
+                for part, mask in {"all": np.ones(len(found), bool), **halves}.items()
+            )
+        )
+    if "segmenter" in args.lines:
+        found, purity = garment_purity(grouper, photos, masks)
+        print(
+            "segmenter    patterned garment's pixels given a garment class / its "
+            "most frequent class: "
+            + " | ".join(
+                f"{part} {found[mask].mean():.0%} / {purity[mask].mean():.0%}"
                 for part, mask in {"all": np.ones(len(found), bool), **halves}.items()
             )
         )

@@ -340,8 +340,12 @@ SEGMENTER_RECIPE = {
 }
 
 
-def train_segmenter(seed, out, real_textures=None, recipe=None):
-    """Trains the segmenter preset's model into `out` (resumable)."""
+def train_segmenter(seed, out, real_textures=None, recipe=None, init=None):
+    """Trains the segmenter preset's model into `out` (resumable).
+
+    With `init` (a segmenter preset's name or folder), the model starts from
+    its weights (a fine-tune) instead of from scratch.
+    """
     from keras_patterns.datasets.synthetic.product_photos import make_product_photos
     from keras_patterns.modeling.labels import PHOTO_CLASSES
     from keras_patterns.modeling.labels import PHOTO_MERGES
@@ -357,13 +361,18 @@ def train_segmenter(seed, out, real_textures=None, recipe=None):
     began = time.perf_counter()
     # The drawn photos are kept beside the run (drawing 3,000 takes over an
     # hour on 2 cores), so a stopped run resumes without drawing them again.
-    cache = Path(str(out) + f".photos-{recipe['photos']}-seed{seed}.npz")
+    tucked = f"-tucked{recipe['tucked']}" if recipe.get("tucked") else ""
+    cache = Path(str(out) + f".photos-{recipe['photos']}-seed{seed}{tucked}.npz")
     if cache.exists():
         data = dict(np.load(cache))
         print(f"read {len(data['images'])} photos from {cache}")
     else:
         data = make_product_photos(
-            recipe["photos"], tuple(recipe["photo_size"]), seed=seed, textures=textures
+            recipe["photos"],
+            tuple(recipe["photo_size"]),
+            seed=seed,
+            textures=textures,
+            tucked=recipe.get("tucked", 0.0),
         )
         partial = cache.with_suffix(".partial.npz")
         np.savez(partial, images=data["images"], masks=data["masks"])
@@ -386,12 +395,16 @@ def train_segmenter(seed, out, real_textures=None, recipe=None):
         seed=seed,
     )
     keras.utils.set_random_seed(seed)
-    model = kp.models.DeepLabV3Plus(
-        classes,
-        backbone=recipe["backbone"],
-        aspp_filters=recipe["aspp_filters"],
-        decoder_filters=recipe["decoder_filters"],
-    )
+    if init:
+        model = kp.models.DeepLabV3Plus.from_preset(init)
+        recipe["init"] = init
+    else:
+        model = kp.models.DeepLabV3Plus(
+            classes,
+            backbone=recipe["backbone"],
+            aspp_filters=recipe["aspp_filters"],
+            decoder_filters=recipe["decoder_filters"],
+        )
     model.compile(
         optimizer=keras.optimizers.AdamW(recipe["learning_rate"], weight_decay=1e-4),
         loss=kp.losses.MaskedSparseCategoricalCrossentropy(class_weights=weights),
@@ -696,6 +709,15 @@ def main():
     segment.add_argument("--real-textures", help="the pool of tools/real_textures.py")
     segment.add_argument("--steps", type=int, help="override the recipe's steps")
     segment.add_argument("--photos", type=int, help="override the photos drawn")
+    segment.add_argument(
+        "--init", help="fine-tune this segmenter preset (name or folder)"
+    )
+    segment.add_argument(
+        "--learning-rate", type=float, help="override the recipe's peak rate"
+    )
+    segment.add_argument(
+        "--tucked", type=float, help="share of photos whose top ends at the waist"
+    )
     photo = commands.add_parser(
         "photo-grouper", help="write the product_photos grouper preset"
     )
@@ -719,7 +741,15 @@ def main():
         recipe = dict(SEGMENTER_RECIPE)
         recipe["steps"] = args.steps or recipe["steps"]
         recipe["photos"] = args.photos or recipe["photos"]
-        print("wrote", train_segmenter(args.seed, args.out, args.real_textures, recipe))
+        recipe["learning_rate"] = args.learning_rate or recipe["learning_rate"]
+        if args.tucked:
+            recipe["tucked"] = args.tucked
+        print(
+            "wrote",
+            train_segmenter(
+                args.seed, args.out, args.real_textures, recipe, init=args.init
+            ),
+        )
     elif args.command == "photo-grouper":
         print("wrote", write_photo_grouper(args.out, args.photos, args.real_textures))
     else:

@@ -218,3 +218,30 @@ def test_product_photos_are_drawn_wide_and_the_same_for_a_seed():
     pixels = data["images"][garments].astype(int)
     reddish = (pixels[:, 0] > 120) & (pixels[:, 1] < 60) & (pixels[:, 2] < 60)
     assert reddish.sum() > 500
+
+
+def test_tucked_product_photos_end_tops_at_the_waist():
+    from keras_patterns.datasets.synthetic import figure
+    from keras_patterns.datasets.synthetic.product_photos import sample_product_item
+
+    def garments(tucked):
+        items = [
+            sample_product_item(np.random.default_rng([5, i]), tucked=tucked)
+            for i in range(40)
+        ]
+        return [g for item in items for g in item.garments]
+
+    tucked = garments(1.0)
+    tops = [g.style["length"] for g in tucked if g.name == "top"]
+    rises = [g.style["rise"] for g in tucked if g.name == "pants"]
+    assert tops and rises
+    assert all(figure.WAIST_Y < length <= 0.47 for length in tops)
+    assert all(-0.01 <= rise <= 0.03 for rise in rises)
+    plain = garments(0.0)
+    assert all(g.style["length"] >= 0.5 for g in plain if g.name == "top")
+    assert not any("rise" in g.style for g in plain)
+    # The waistband sits `rise` below the waist (0.045 when not given).
+    body = figure.Body()
+    for style, waistband in (({}, 0.045), ({"rise": 0.0}, 0.0)):
+        block = figure.pants(body, {"length": 0.9, "flare": 0.0, **style})[0]
+        assert block[1][0][1] == pytest.approx(figure.WAIST_Y + waistband)

@@ -276,18 +276,20 @@ def pants(body: Body, style: dict[str, Any]) -> list[tuple[str, Any]]:
 
     Args:
         body: the model.
-        style: the cut, with `length` (in figure units) and `flare` (added
-            to the ankle width).
+        style: the cut, with `length` (in figure units), `flare` (added
+            to the ankle width) and optionally `rise`, the waistband's
+            height below the waist (0.045 if absent; 0 for high-waisted).
 
     Returns:
         The trousers' shapes.
     """
     w, h = body.waist + 0.006, body.hip + 0.008
+    waistband = WAIST_Y + style.get("rise", 0.045)
     block = (
         "poly",
         [
-            (-w, WAIST_Y + 0.045),
-            (w, WAIST_Y + 0.045),
+            (-w, waistband),
+            (w, waistband),
             (h, HIP_Y + 0.02),
             (h - 0.004, CROTCH_Y),
             (-h + 0.004, CROTCH_Y),

@@ -5,7 +5,8 @@ their look; one that must hold on photos drawn by other hands is trained on
 scenes that vary more (domain randomisation):
 
 * outfits with skirts, tanks (sleeveless tops), open and closed jackets,
-  dresses, trousers and shorts, the product any of them;
+  dresses, trousers and shorts, the product any of them; optionally
+  (`tucked`) tops that end at the waist over high-waisted trousers;
 * the product in one of the pattern families or, given `textures`, in a
   real texture; the styling garments mostly plain, sometimes patterned, so
   that "the patterned one" is not what a garment class means;
@@ -71,6 +72,7 @@ def sample_product_item(
     rng: np.random.Generator,
     family: int | None = None,
     textures: np.ndarray | None = None,
+    tucked: float = 0.0,
 ) -> Item:
     """Draws one product and the model wearing it, with the wide look.
 
@@ -78,6 +80,10 @@ def sample_product_item(
         rng: a `numpy.random.Generator`.
         family: the product's pattern family (index); random if `None`.
         textures: optional uint8 `(N, S, S, 3)` real textures for fabrics.
+        tucked: the share of items whose top ends at the waist (short or
+            tucked in) and whose trousers rise to it. At 0 (the default) no
+            random number is drawn for it, so items are those drawn before
+            the option existed.
 
     Returns:
         An `Item`.
@@ -95,6 +101,12 @@ def sample_product_item(
         other = int(rng.integers(1, len(PATTERN_FAMILIES))) if patterned else 0
         fabric = _fabric(rng, other, textures) if patterned else None
         garments.append(make_garment(name, other, rng, fabric))
+    if tucked and rng.random() < tucked:
+        for garment in garments:
+            if garment.name == "top":
+                garment.style["length"] = float(rng.uniform(0.41, 0.47))
+            if garment.name == "pants":
+                garment.style["rise"] = float(rng.uniform(-0.01, 0.03))
     women = "dress" in outfit or "skirt" in outfit or rng.random() < 0.6
     gender = "WOMEN" if women else "MEN"
     body = figure.Body.sample(rng)
@@ -199,6 +211,7 @@ def make_product_photos(
     image_size: Size = (384, 288),
     seed: int = 0,
     textures: np.ndarray | None = None,
+    tucked: float = 0.0,
 ) -> dict[str, Any]:
     """Draws `n` product photos with the wide look, with masks.
 
@@ -208,6 +221,8 @@ def make_product_photos(
         seed: random seed; photo `i` is the same whatever `n` is.
         textures: optional uint8 `(N, S, S, 3)` real textures, some
             garments' fabric.
+        tucked: the share of photos whose top ends at the waist
+            (`sample_product_item`).
 
     Returns:
         A dict with `images` uint8 `(n, H, W, 3)`, `masks` uint8 `(n, H, W)`
@@ -230,7 +245,7 @@ def make_product_photos(
     patterns, garments = [], []
     for i in range(n):
         rng = np.random.default_rng([seed, i, 7])
-        item = sample_product_item(rng, textures=textures)
+        item = sample_product_item(rng, textures=textures, tucked=tucked)
         view = VIEWS[int(rng.choice([0, 0, 0, 1, 3]))]  # mostly front views
         images[i], masks[i] = render_product_view(item, rng, image_size, view)
         patterns.append(item.family)
