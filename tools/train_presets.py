@@ -359,8 +359,8 @@ def train_segmenter(seed, out, real_textures=None, recipe=None, init=None):
         pool = np.load(real_textures)
         textures, sources = pool["images"], json.loads(str(pool["sources"]))
     began = time.perf_counter()
-    # The drawn photos are kept beside the run (drawing 3,000 takes over an
-    # hour on 2 cores), so a stopped run resumes without drawing them again.
+    # The drawn photos are kept beside the run, so a stopped run resumes on
+    # the same photos without drawing them again.
     tucked = f"-tucked{recipe['tucked']}" if recipe.get("tucked") else ""
     cache = Path(str(out) + f".photos-{recipe['photos']}-seed{seed}{tucked}.npz")
     if cache.exists():
@@ -422,7 +422,9 @@ def train_segmenter(seed, out, real_textures=None, recipe=None, init=None):
         "description": (
             "DeepLabV3+ (MobileNetV2) segmenter of product photos into "
             "background, skin, hair and garments (top, outer, dress, skirt, "
-            "pants, footwear), trained from scratch on synthetic product photos"
+            "pants, footwear), trained "
+            + (f"from {init}" if init else "from scratch")
+            + " on synthetic product photos"
         ),
         "task": "segmenter",
         "label_names": list(PHOTO_CLASSES),

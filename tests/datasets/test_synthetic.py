@@ -222,6 +222,7 @@ def test_product_photos_are_drawn_wide_and_the_same_for_a_seed():
 
 def test_tucked_product_photos_end_tops_at_the_waist():
     from keras_patterns.datasets.synthetic import figure
+    from keras_patterns.datasets.synthetic.product_photos import make_product_photos
     from keras_patterns.datasets.synthetic.product_photos import sample_product_item
 
     def garments(tucked):
@@ -240,6 +241,8 @@ def test_tucked_product_photos_end_tops_at_the_waist():
     plain = garments(0.0)
     assert all(g.style["length"] >= 0.5 for g in plain if g.name == "top")
     assert not any("rise" in g.style for g in plain)
+    with pytest.raises(ValueError, match='"tucked".*Received: tucked=1.5'):
+        make_product_photos(1, (32, 24), tucked=1.5)
     # The waistband sits `rise` below the waist (0.045 when not given).
     body = figure.Body()
     for style, waistband in (({}, 0.045), ({"rise": 0.0}, 0.0)):

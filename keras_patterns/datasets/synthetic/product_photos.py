@@ -19,6 +19,7 @@ scenes that vary more (domain randomisation):
 """
 
 import io
+import numbers
 from typing import Any
 
 import numpy as np
@@ -240,6 +241,10 @@ def make_product_photos(
     """
     n = check_int(n, "n")
     image_size = check_size(image_size, minimum=16)
+    if not (isinstance(tucked, numbers.Real) and 0 <= tucked <= 1):
+        raise ValueError(
+            f'"tucked" must be a share between 0 and 1. Received: tucked={tucked!r}'
+        )
     images = np.empty((n, *image_size, 3), np.uint8)
     masks = np.empty((n, *image_size), np.uint8)
     patterns, garments = [], []
