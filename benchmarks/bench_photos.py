@@ -132,56 +132,51 @@ def side(box):
     return min(bottom - top, right - left)
 
 
-def best_candidates(grouper, photos, masks):
+def segmented(grouper, photos):
+    """Each photo segmented by the grouper's segment stage, no garment named:
+    `(working copy, factor back, label map)`."""
+    segment = grouper.pipeline.segment
+    found = []
+    for start in range(0, len(photos), segment.batch_size):
+        chunk = photos[start : start + segment.batch_size]
+        found += segment(chunk, [None] * len(chunk))
+    return found
+
+
+def best_candidates(grouper, photos, masks, segments):
     """Per photo, the largest of the grouper's candidate squares at least 90%
     on the patterned garment (the largest candidate where none is), and
-    whether there was one."""
-    pipeline = grouper.pipeline
-    cut = pipeline.cut
+    whether there was one; `segments` from `segmented`."""
+    cut = grouper.pipeline.cut
     squares, found = [], []
-    step = pipeline.segment.batch_size
-    for start in range(0, len(photos), step):
-        chunk = photos[start : start + step]
-        for photo, mask, (working, factor, labels) in zip(
-            chunk,
-            masks[start : start + step],
-            pipeline.segment(chunk, [None] * len(chunk)),
-            strict=True,
-        ):
-            candidates = cut.candidates(
-                working, labels, cut.classes, cut.options(factor)
-            )
-            boxes = cut.photo_boxes(candidates, factor, photo.shape)
-            boxes.sort(key=lambda box: -side(box))
-            good = [box for box in boxes if garment_share(mask, box) >= 0.9]
-            found.append(bool(good))
-            top, left, bottom, right = (good or boxes or [(0, 0, *photo.shape[:2])])[0]
-            squares.append(photo[top:bottom, left:right])
+    for photo, mask, (working, factor, labels) in zip(
+        photos, masks, segments, strict=True
+    ):
+        candidates = cut.candidates(working, labels, cut.classes, cut.options(factor))
+        boxes = cut.photo_boxes(candidates, factor, photo.shape)
+        boxes.sort(key=lambda box: -side(box))
+        good = [box for box in boxes if garment_share(mask, box) >= 0.9]
+        found.append(bool(good))
+        top, left, bottom, right = (good or boxes or [(0, 0, *photo.shape[:2])])[0]
+        squares.append(photo[top:bottom, left:right])
     return squares, np.array(found)
 
 
-def garment_purity(grouper, photos, masks):
+def garment_purity(grouper, masks, segments):
     """Per photo, the share of the patterned garment's pixels the grouper's
     segmenter gives a garment class, and the share it gives the most
-    frequent one."""
-    pipeline = grouper.pipeline
-    garment_ids = [pipeline.cut.label_names.index(c) for c in pipeline.cut.classes]
+    frequent one; `segments` from `segmented`."""
+    cut = grouper.pipeline.cut
+    garment_ids = [cut.label_names.index(name) for name in cut.classes]
     found, purity = [], []
-    step = pipeline.segment.batch_size
-    for start in range(0, len(photos), step):
-        chunk = photos[start : start + step]
-        for mask, (_, _, labels) in zip(
-            masks[start : start + step],
-            pipeline.segment(chunk, [None] * len(chunk)),
-            strict=True,
-        ):
-            if labels.shape != mask.shape:
-                size = labels.shape[1], labels.shape[0]
-                mask = np.asarray(Image.fromarray(mask).resize(size, Image.NEAREST))
-            counts = np.bincount(labels[mask == PATTERNED], minlength=256)[garment_ids]
-            pixels = max(int((mask == PATTERNED).sum()), 1)
-            found.append(counts.sum() / pixels)
-            purity.append(counts.max() / max(counts.sum(), 1))
+    for mask, (_, _, labels) in zip(masks, segments, strict=True):
+        if labels.shape != mask.shape:
+            size = labels.shape[1], labels.shape[0]
+            mask = np.asarray(Image.fromarray(mask).resize(size, Image.NEAREST))
+        counts = np.bincount(labels[mask == PATTERNED], minlength=256)[garment_ids]
+        pixels = max(int((mask == PATTERNED).sum()), 1)
+        found.append(counts.sum() / pixels)
+        purity.append(counts.max() / max(counts.sum(), 1))
     return np.array(found), np.array(purity)
 
 
@@ -335,24 +330,24 @@ def main():
         for photo, (top, left, bottom, right) in zip(photos, oracles, strict=True)
     ]
     lines = [("oracle", squares), ("whole photo", photos)]
+    parts = {"all": np.ones(len(labels), bool), **halves}
+    if {"best candidate", "segmenter"} & set(args.lines):
+        segments = segmented(grouper, photos)
     if "best candidate" in args.lines:
-        best, found = best_candidates(grouper, photos, masks)
+        best, found = best_candidates(grouper, photos, masks, segments)
         lines.insert(0, ("best candidate", best))
         print(
             "photos with a candidate square at least 90% on the patterned garment: "
-            + " | ".join(
-                f"{part} {found[mask].mean():.0%}"
-                for part, mask in {"all": np.ones(len(found), bool), **halves}.items()
-            )
+            + " | ".join(f"{part} {found[m].mean():.0%}" for part, m in parts.items())
         )
     if "segmenter" in args.lines:
-        found, purity = garment_purity(grouper, photos, masks)
+        found, purity = garment_purity(grouper, masks, segments)
         print(
             "segmenter    patterned garment's pixels given a garment class / its "
             "most frequent class: "
             + " | ".join(
-                f"{part} {found[mask].mean():.0%} / {purity[mask].mean():.0%}"
-                for part, mask in {"all": np.ones(len(found), bool), **halves}.items()
+                f"{part} {found[m].mean():.0%} / {purity[m].mean():.0%}"
+                for part, m in parts.items()
             )
         )
     for name, inputs in lines:

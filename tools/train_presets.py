@@ -340,11 +340,11 @@ SEGMENTER_RECIPE = {
 }
 
 
-def train_segmenter(seed, out, real_textures=None, recipe=None, init=None):
+def train_segmenter(seed, out, real_textures=None, recipe=None):
     """Trains the segmenter preset's model into `out` (resumable).
 
-    With `init` (a segmenter preset's name or folder), the model starts from
-    its weights (a fine-tune) instead of from scratch.
+    With the recipe's `init` (a segmenter preset's name or folder), the model
+    starts from its weights (a fine-tune) instead of from scratch.
     """
     from keras_patterns.datasets.synthetic.product_photos import make_product_photos
     from keras_patterns.modeling.labels import PHOTO_CLASSES
@@ -395,9 +395,9 @@ def train_segmenter(seed, out, real_textures=None, recipe=None, init=None):
         seed=seed,
     )
     keras.utils.set_random_seed(seed)
+    init = recipe.get("init")
     if init:
         model = kp.models.DeepLabV3Plus.from_preset(init)
-        recipe["init"] = init
     else:
         model = kp.models.DeepLabV3Plus(
             classes,
@@ -746,12 +746,9 @@ def main():
         recipe["learning_rate"] = args.learning_rate or recipe["learning_rate"]
         if args.tucked:
             recipe["tucked"] = args.tucked
-        print(
-            "wrote",
-            train_segmenter(
-                args.seed, args.out, args.real_textures, recipe, init=args.init
-            ),
-        )
+        if args.init:
+            recipe["init"] = args.init
+        print("wrote", train_segmenter(args.seed, args.out, args.real_textures, recipe))
     elif args.command == "photo-grouper":
         print("wrote", write_photo_grouper(args.out, args.photos, args.real_textures))
     else:
