@@ -266,6 +266,9 @@ def main():
     )
     parser.add_argument("--enhance-below", type=int, help="override enhance_below")
     parser.add_argument(
+        "--texture-squares", type=int, help="override texture_squares (0: none)"
+    )
+    parser.add_argument(
         "--segmenter", help="a segmenter preset or .keras file to use instead"
     )
     args = parser.parse_args()
@@ -288,6 +291,8 @@ def main():
         overrides["garment_choice"] = args.garment_choice
     if args.enhance_below is not None:
         overrides["enhance_below"] = args.enhance_below
+    if args.texture_squares is not None:
+        overrides["texture_squares"] = args.texture_squares
     if args.enhancer == "none":
         overrides["enhancer"] = None
     elif args.enhancer:
@@ -299,6 +304,7 @@ def main():
         f"grouper {args.grouper}: segment_size {grouper.segment_size}, "
         f"patch_size {grouper.patch_size}, patch_scale "
         f"{grouper.patch_scale}, garment_choice {grouper.garment_choice}, "
+        f"texture_squares {grouper.texture_squares}, "
         f"enhancer {grouper.enhancer is not None} (below {grouper.enhance_below} px)"
     )
     oracles = oracle_boxes(masks)

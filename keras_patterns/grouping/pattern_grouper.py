@@ -86,11 +86,12 @@ class PatternGrouper(GrouperFiles):
             `garments` names (applied only where the segmenter gave it less
             than `garment_prior_below` of the pixels, when that is set), the
             class names of the segmenter's ids.
-        classes, garment_choice, garment_probe: the cut stage's
-            (`grouping.stages.CutStage`): which garments a patch may come
-            from, and which one when none is named (the largest, the most
-            textured, or the patches a linear probe on the embedder's
-            embeddings finds patterned: the patterned product).
+        classes, garment_choice, garment_probe, texture_squares: the cut
+            stage's (`grouping.stages.CutStage`): which garments a patch may
+            come from, and which one when none is named (the largest, the
+            most textured, or the patches a linear probe on the embedder's
+            embeddings finds patterned: the patterned product), and how many
+            squares of the garments' textured part join the candidates.
         min_patch, margin, patch_shape, patches_per_item: the cut stage's
             too: how many patches, of what size and shape.
         flip_views: the embed stage's (`grouping.stages.EmbedStage`): embed
@@ -129,6 +130,7 @@ class PatternGrouper(GrouperFiles):
     patches_per_item = StageSetting("cut")
     garment_choice = StageSetting("cut")
     garment_probe = StageSetting("cut")
+    texture_squares = StageSetting("cut")
     enhancer = StageSetting("enhance")
     enhance_below = StageSetting("enhance")
     patch_size = StageSetting("enhance")
@@ -156,6 +158,7 @@ class PatternGrouper(GrouperFiles):
         patches_per_item: int = 5,
         garment_choice: str = "largest",
         garment_probe: Mapping[str, Any] | None = None,
+        texture_squares: int = 0,
         garment_prior: float = 1.5,
         garment_prior_below: float | None = None,
         flip_views: bool | int = True,
@@ -185,6 +188,7 @@ class PatternGrouper(GrouperFiles):
                 patches_per_item,
                 garment_choice,
                 garment_probe,
+                texture_squares,
             ),
             enhance=EnhanceStage(enhancer, enhance_below, patch_size, patch_scale),
             embed=EmbedStage(embedder, flip_views),

@@ -11,6 +11,7 @@ from keras_patterns.modeling.labels import CLOTHING_CLASSES
 from keras_patterns.modeling.labels import IGNORE_LABEL
 from keras_patterns.patches.rectangles import largest_rectangle
 from keras_patterns.patches.rectangles import largest_square
+from keras_patterns.patches.texture import textured_region
 from keras_patterns.utils.images import check_image
 from keras_patterns.utils.progress import progress_bar
 from keras_patterns.utils.typing import ArrayLike
@@ -218,6 +219,89 @@ def extract_patches(
             box = _centre_crop(box, crop)
         pixels = image[box[0] : box[2], box[1] : box[3]].copy()
         patches.append(Patch(pixels, box, name, area / region_area, region_area))
+    return patches
+
+
+def textured_patches(
+    image: ArrayLike,
+    labels: ArrayLike,
+    classes: str | Sequence[str] = CLOTHING_CLASSES,
+    min_size: int | tuple[int, int] | list[int] = 8,
+    *,
+    label_names: Sequence[str],
+    per_region: int = 2,
+    **region: Any,
+) -> list[Patch]:
+    """Cuts squares from the textured part of the garments, whatever their class.
+
+    The garments (`classes`, taken as one mask) are narrowed to the pixels
+    that carry a pattern (`textured_region`); each connected part of those
+    gives up to `per_region` disjoint squares, the largest first. A
+    segmenter that splits a patterned garment between classes leaves small
+    regions to `extract_patches`; the textured part of the same photo is
+    the patterned garment whole, beside the plain ones. Each patch's
+    `class_name` is the class most of its pixels carry.
+
+    Args:
+        image: `(H, W, 3)`, uint8 or float in [0, 1].
+        labels: `(H, W)` integer label map, ids into `label_names`.
+        classes: garment class names taken as the mask (or one name).
+        min_size: int or `(h, w)`: squares smaller than this are dropped.
+        label_names: class names indexed by label id, required (see
+            `extract_patches`).
+        per_region: squares cut from each connected textured part.
+        **region: `window`, `erosion` and `blur` of `textured_region`.
+
+    Returns:
+        A list of `Patch`, largest first; `coverage` is a square's share
+        of its textured part, `region_area` that part's pixels.
+
+    Example: stripes on the left of a "top" (columns 0 to 30), plain fabric
+    on the right of the same top; the square lies on the stripes, but for
+    the few pixels the averaging window reaches past them:
+
+    >>> import numpy as np
+    >>> import keras_patterns as kp
+    >>> image = np.full((48, 64, 3), 128, np.uint8)
+    >>> image[:, :32:3] = 255
+    >>> labels = np.zeros((48, 64), np.uint8)
+    >>> labels[4:44, 2:62] = kp.datasets.NINE_CLASSES.index("top")
+    >>> patches = kp.patches.textured_patches(
+    ...     image, labels, label_names=kp.datasets.NINE_CLASSES, per_region=1)
+    >>> [(p.box, p.class_name) for p in patches]
+    [((9, 5, 38, 34), 'top')]
+    """
+    image = check_image(image, "image", batched=False)
+    labels = np.asarray(labels)
+    if labels.shape != image.shape[:2] or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            '"labels" must be an integer map with the image\'s height and width '
+            f"{image.shape[:2]}. Received: shape {labels.shape}, dtype {labels.dtype}"
+        )
+    _check_label_ids(labels, label_names)
+    check_int(per_region, "per_region")
+    minimum = _pair(min_size, "min_size")
+    ids = check_names(classes, label_names, "classes", as_list=True)
+    textured = textured_region(image, np.isin(labels, ids), **region)
+    components, count = ndimage.label(textured)
+    areas = np.bincount(components.ravel())
+    patches = []
+    for index, window in enumerate(ndimage.find_objects(components), start=1):
+        part = components[window] == index
+        row, col = window[0].start, window[1].start
+        for top, left, bottom, right in _disjoint_boxes(
+            part, largest_square, minimum, per_region
+        ):
+            box = (top + row, left + col, bottom + row, right + col)
+            inside = labels[box[0] : box[2], box[1] : box[3]]
+            votes = [np.count_nonzero(inside == i) for i in ids]
+            name = label_names[ids[int(np.argmax(votes))]]
+            area = (bottom - top) * (right - left)
+            pixels = image[box[0] : box[2], box[1] : box[3]].copy()
+            patches.append(
+                Patch(pixels, box, name, area / areas[index], int(areas[index]))
+            )
+    patches.sort(key=lambda patch: (patch.box[0] - patch.box[2], patch.box[:2]))
     return patches
 
 

@@ -347,3 +347,69 @@ def test_a_probe_choice_needs_a_well_formed_probe():
     )
     with pytest.raises(ValueError, match="garment_probe has 2 weights"):
         grouper.embed([plain_pants_striped_top()])
+
+
+class SplitTop:
+    """Plain 60 x 30 "pants" (id 6) beside a striped 40 x 24 top that the
+    segmenter splits: its upper 16 rows "top" (id 1), the rest "dress" (id 3)."""
+
+    num_classes = 9
+
+    def predict_labels(self, images, batch_size=8):
+        labels = np.zeros((80, 64), np.uint8)
+        labels[10:70, 2:32] = 6
+        labels[10:26, 36:60] = 1
+        labels[26:50, 36:60] = 3
+        return [labels] * len(images)
+
+
+def split_top_photo():
+    photo = np.full((80, 64, 3), 120, np.uint8)
+    photo[10:50, 36:60] = 30
+    photo[10:50, 36:60:4] = 220
+    return photo
+
+
+def test_texture_squares_cut_a_garment_the_segmenter_split():
+    def grouper(texture_squares):
+        return kp.PatternGrouper(
+            SplitTop(),
+            embedder=Contrast(),
+            garment_choice="probe",
+            garment_probe=probe(1.0, -10.0),
+            texture_squares=texture_squares,
+            progress=False,
+        )
+
+    def candidates(texture_squares):
+        cut = grouper(texture_squares).pipeline.cut
+        labels = SplitTop().predict_labels([None])[0]
+        found = cut.candidates(split_top_photo(), labels, cut.classes, cut.options(1))
+        return [(p.box, p.class_name) for p in found]
+
+    def across(boxes):  # squares over both halves of the striped garment
+        return [b for b in boxes if b[1] >= 32 and b[0] < 26 < b[2]]
+
+    # Without them, each square lies in one class region: none crosses the
+    # class boundary (row 26), and the dress's is 24 rows less the margins.
+    plain = candidates(0)
+    assert not across([box for box, _ in plain])
+    assert max(b[2] - b[0] for b, name in plain if name != "pants") <= 20
+    # With them, the textured part spans both halves: a larger square
+    # across the boundary, on the stripes (but for the averaging window's
+    # reach, 4 px), named after the class most of its pixels carry.
+    textured = candidates(2)
+    assert plain == textured[: len(plain)]
+    (box,) = across([box for box, _ in textured])
+    top, left, bottom, right = box
+    assert bottom - top > 20 and inside([box], 10 - 4, 36 - 4, 50 + 4, 60 + 4)
+    labels = SplitTop().predict_labels([None])[0][top:bottom, left:right]
+    majority = "dress" if (labels == 3).sum() > (labels == 1).sum() else "top"
+    assert dict(textured)[box] == majority
+    # The probe (logit std - 10) keeps every striped square: the larger one
+    # among the patches cut.
+    assert box in grouper(2).embed([split_top_photo()]).items[0].boxes
+    assert not across(grouper(0).embed([split_top_photo()]).items[0].boxes)
+    with pytest.raises(ValueError, match="texture_squares"):
+        kp.PatternGrouper(texture_squares=-1)
+    assert kp.PatternGrouper(texture_squares=2).get_config()["texture_squares"] == 2

@@ -279,3 +279,92 @@ def test_ids_beyond_the_table_are_an_error():
         )
     (patch,) = extract(image, labels, "pants")
     assert patch.class_name == "pants"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_otsu_threshold_equals_brute_force(seed):
+    # Every split of the histogram tried: the threshold is the edge after
+    # the bin that leaves the least within-class variance of the values.
+    rng = np.random.default_rng(seed)
+    values = np.r_[rng.normal(0, 1, 300), rng.normal(4 + seed, 1.5, 200)]
+    counts, edges = np.histogram(values, 32)
+    centres = (edges[:-1] + edges[1:]) / 2
+    spread = []
+    for k in range(31):
+        low, high = (
+            np.repeat(centres[: k + 1], counts[: k + 1]),
+            np.repeat(centres[k + 1 :], counts[k + 1 :]),
+        )
+        spread.append(sum(part.var() * part.size for part in (low, high) if part.size))
+    expected = edges[int(np.argmin(spread)) + 1]
+    assert kp.patches.otsu_threshold(values, bins=32) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="values"):
+        kp.patches.otsu_threshold([])
+
+
+def striped_block():
+    """A grey 60 x 80 image, a 36 x 30 block of stripes at rows 12-48,
+    columns 8-38, and a plain fold (a ramp) on the right."""
+    image = np.full((60, 80, 3), 128, np.uint8)
+    image[:, 44:76] = np.linspace(100, 160, 32, dtype=np.uint8)[None, :, None]
+    image[12:48, 8:38] = 40
+    image[12:48, 8:38:3] = 230
+    return image
+
+
+def test_textured_region_finds_the_pattern_not_the_plain_fabric():
+    image, mask = striped_block(), np.zeros((60, 80), bool)
+    mask[4:56, 4:78] = True  # the garments: the stripes and the plain fold
+    region = kp.patches.textured_region(image, mask, erosion=0)
+    assert region[16:44, 12:34].all()  # the stripes' interior
+    # The fold (columns 44-76) is not textured, but for its left edge where
+    # the stripes' own reach meets it: the averaging window (2 px) spreads a
+    # few pixels past the stripes, and erosion takes that back.
+    assert not region[:, 46:].any() and not (region & ~mask).any()
+    reach = ndimage.binary_dilation(
+        np.pad(np.ones((36, 30), bool), ((12, 12), (8, 42))),
+        structure=np.ones((3, 3)),
+        iterations=7,
+    )
+    assert not (region & ~reach).any()
+    eroded = kp.patches.textured_region(image, mask, erosion=3)
+    assert (eroded <= region).all() and eroded.sum() < region.sum()
+    assert not kp.patches.textured_region(image, np.zeros((60, 80), bool)).any()
+    with pytest.raises(ValueError, match="mask"):
+        kp.patches.textured_region(image, mask[:10])
+
+
+def test_textured_patches_lie_on_the_pattern_whatever_its_class():
+    # The stripes labelled half top, half dress (a segmenter's split): one
+    # square over both, named after the class of most of its pixels.
+    names = kp.datasets.NINE_CLASSES
+    labels = np.zeros((60, 80), np.uint8)
+    labels[4:56, 4:42] = names.index("top")
+    labels[30:56, 4:42] = names.index("dress")
+    labels[4:56, 42:78] = names.index("pants")
+    patches = kp.patches.textured_patches(
+        striped_block(),
+        labels,
+        ("top", "dress", "pants"),
+        label_names=names,
+        per_region=2,
+    )
+    first = patches[0]
+    top, left, bottom, right = first.box
+    assert top < 30 < bottom and bottom - top >= 24
+    assert top >= 12 - 5 and left >= 8 - 5 and bottom <= 48 + 5 and right <= 38 + 5
+    inside = labels[top:bottom, left:right]
+    majority = max(("top", "dress"), key=lambda n: (inside == names.index(n)).sum())
+    assert first.class_name == majority
+    assert 0 < first.coverage <= 1 and first.region_area >= (bottom - top) ** 2
+    sides = [p.box[2] - p.box[0] for p in patches]
+    assert sides == sorted(sides, reverse=True) and len(patches) <= 2
+    for a, b in itertools.combinations(patches, 2):  # disjoint
+        assert min(a.box[2], b.box[2]) <= max(a.box[0], b.box[0]) or min(
+            a.box[3], b.box[3]
+        ) <= max(a.box[1], b.box[1])
+    assert not kp.patches.textured_patches(
+        striped_block(), labels, "pants", label_names=names
+    )
+    with pytest.raises(ValueError, match="labels"):
+        kp.patches.textured_patches(striped_block(), labels[:5], label_names=names)

@@ -13,6 +13,7 @@ from keras_patterns.modeling.labels import GARMENT_CLASSES
 from keras_patterns.modeling.labels import NINE_CLASSES
 from keras_patterns.patches.extract import Patch
 from keras_patterns.patches.extract import extract_patches
+from keras_patterns.patches.extract import textured_patches
 from keras_patterns.patches.texture import texture_score
 from keras_patterns.utils.images import centre_square
 from keras_patterns.utils.images import resize_image
@@ -69,6 +70,13 @@ class CutStage:
             dimension), `bias`, `threshold` (the probability of "patterned"
             a patch after the first needs) and `size` (the side candidates
             are resized to before embedding).
+        texture_squares: squares cut from each connected part of the
+            garments' textured pixels (`patches.textured_patches`, all
+            garment classes as one mask) that join the candidates; 0 for
+            none. Where a segmenter splits the patterned garment between
+            classes its regions are small, and the textured part of the
+            photo gives squares the size of the garment; the probe (or
+            `"textured"`) still chooses among all of them.
     """
 
     def __init__(
@@ -81,6 +89,7 @@ class CutStage:
         patches_per_item: int = 5,
         garment_choice: str = "largest",
         garment_probe: Mapping[str, Any] | None = None,
+        texture_squares: int = 0,
     ) -> None:
         self.classes = tuple(classes)
         self.label_names = tuple(label_names)
@@ -94,6 +103,7 @@ class CutStage:
             garment_choice, GARMENT_CHOICES, "garment_choice"
         )
         self.garment_probe = _check_probe(garment_probe)
+        self.texture_squares = check_int(texture_squares, "texture_squares", minimum=0)
         if self.garment_choice == "probe" and self.garment_probe is None:
             raise ValueError(
                 'garment_choice="probe" needs a garment_probe (weights, bias, '
@@ -110,6 +120,7 @@ class CutStage:
             "patches_per_item": self.patches_per_item,
             "garment_choice": self.garment_choice,
             "garment_probe": self.garment_probe,
+            "texture_squares": self.texture_squares,
         }
 
     def options(self, factor: float) -> dict[str, Any]:
@@ -154,16 +165,24 @@ class CutStage:
     ) -> list[Patch]:
         """The squares a garment is chosen among: the largest `per_region` of
         each garment region (by default `PROBE_PER_REGION` with `"probe"`,
-        else 1), those whose side is at least `TEXTURED_SHARE` of the
-        largest's."""
+        else 1), then `texture_squares` of each textured part of the
+        garments, those whose side is at least `TEXTURED_SHARE` of the
+        largest region square's."""
         if per_region is None:
             per_region = PROBE_PER_REGION if self.garment_choice == "probe" else 1
         found = extract_patches(
             working, labels, classes, per_region=per_region, **options
         )
-        if not found:
-            return []
-        side = min(found[0].image.shape[:2])
+        side = min(found[0].image.shape[:2]) if found else 0
+        if self.texture_squares:
+            found += textured_patches(
+                working,
+                labels,
+                classes,
+                options["min_size"],
+                label_names=options["label_names"],
+                per_region=self.texture_squares,
+            )
         return [p for p in found if min(p.image.shape[:2]) >= TEXTURED_SHARE * side]
 
     def uses_probe(self, garment: str | None) -> bool:
