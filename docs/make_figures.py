@@ -23,8 +23,9 @@ STATIC = Path(__file__).parent / "_static"
 
 def product_photos(count=6):
     """The `product_photos` preset on synthetic product photos it never saw:
-    each photo with its patches outlined, the segmenter's labels, and the
-    first patch."""
+    each photo with its patches outlined, the segmenter's labels, the
+    garments' textured part (`patches.textured_region`), and the first
+    patch."""
     import numpy as np
     from PIL import Image
     from PIL import ImageDraw
@@ -32,6 +33,7 @@ def product_photos(count=6):
     from keras_patterns.datasets.synthetic.product_photos import make_product_photos
     from keras_patterns.grouping import PatternGrouper
     from keras_patterns.modeling.labels import PHOTO_CLASSES
+    from keras_patterns.patches import textured_region
 
     data = make_product_photos(count, (384, 288), seed=2024)
     grouper = PatternGrouper.from_preset(
@@ -39,17 +41,14 @@ def product_photos(count=6):
     )
     result = grouper.embed(list(data["images"]))
     height, width = grouper.segment_size
-    labels = grouper.segmenter.predict_labels(
-        np.stack(
-            [
-                np.asarray(Image.fromarray(p).resize((width, height)))
-                for p in data["images"]
-            ]
-        )
+    working = np.stack(
+        [np.asarray(Image.fromarray(p).resize((width, height))) for p in data["images"]]
     )
+    labels = grouper.segmenter.predict_labels(working)
+    garment_ids = [PHOTO_CLASSES.index(name) for name in grouper.classes]
     tiles, captions = [], []
-    for photo, label_map, item in zip(
-        data["images"], labels, result.items, strict=True
+    for photo, small, label_map, item in zip(
+        data["images"], working, labels, result.items, strict=True
     ):
         outlined = Image.fromarray(photo)
         draw = ImageDraw.Draw(outlined)
@@ -63,9 +62,11 @@ def product_photos(count=6):
             if item.patch is not None
             else np.full((64, 64, 3), 255, np.uint8)
         )
-        tiles += [np.asarray(outlined), shown, patch]
-        captions += [f"cut: {item.class_name}", "segmenter", "patch"]
-    sheet = contact_sheet(tiles, captions, columns=6, thumb_height=192)
+        textured = textured_region(small, np.isin(label_map, garment_ids))
+        faded = np.where(textured[..., None], small, small // 4 + 180)
+        tiles += [np.asarray(outlined), shown, faded.astype(np.uint8), patch]
+        captions += [f"cut: {item.class_name}", "segmenter", "textured part", "patch"]
+    sheet = contact_sheet(tiles, captions, columns=8, thumb_height=192)
     sheet.save(STATIC / "product_photos.png", optimize=True)
 
 

@@ -283,7 +283,7 @@ def textured_patches(
     minimum = _pair(min_size, "min_size")
     ids = check_names(classes, label_names, "classes", as_list=True)
     textured = textured_region(image, np.isin(labels, ids), **region)
-    components, count = ndimage.label(textured)
+    components, _ = ndimage.label(textured)
     areas = np.bincount(components.ravel())
     patches = []
     for index, window in enumerate(ndimage.find_objects(components), start=1):
@@ -299,7 +299,7 @@ def textured_patches(
             area = (bottom - top) * (right - left)
             pixels = image[box[0] : box[2], box[1] : box[3]].copy()
             patches.append(
-                Patch(pixels, box, name, area / areas[index], int(areas[index]))
+                Patch(pixels, box, name, float(area / areas[index]), int(areas[index]))
             )
     patches.sort(key=lambda patch: (patch.box[0] - patch.box[2], patch.box[:2]))
     return patches
