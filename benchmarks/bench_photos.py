@@ -16,7 +16,8 @@ garment, 3 other garments, and `labels.csv` with `file`, `family_id`,
 * **named**: the same with each photo's garment named (`garments=`), and
   the share of patches at least 90% on that garment;
 * **best candidate**: of the squares the grouper chooses among (its
-  segmenter's regions, `CutStage.candidates`), the largest that lies at
+  segmenter's regions and, with `texture_squares`, the garments' textured
+  part: `CutStage.candidates`), the largest that lies at
   least 90% on the patterned garment (the largest square where none does),
   through the grouper's own embedding stage: what a perfect garment choice
   with this segmenter would give, and the share of photos that have such a

@@ -621,6 +621,7 @@ def write_photo_grouper(out, photos=None, real_textures=None):
         "description": (
             "Groups product photos (a model wearing the product) by the pattern "
             "of the patterned garment: segments the garments, cuts the squares "
+            "(of each garment region, and of the garments' textured part) "
             "that a linear probe on their embeddings finds patterned (the named "
             "garment's first), keeps each patch's pixel scale, embeds and "
             "clusters."
