@@ -112,6 +112,20 @@ def _check_label_ids(labels, label_names):
         )
 
 
+def _check_image_and_labels(image, labels, label_names):
+    """`image` checked and `labels` as an integer map of its height and
+    width whose ids `label_names` names: `(image, labels)`."""
+    image = check_image(image, "image", batched=False)
+    labels = np.asarray(labels)
+    if labels.shape != image.shape[:2] or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            '"labels" must be an integer map with the image\'s height and width '
+            f"{image.shape[:2]}. Received: shape {labels.shape}, dtype {labels.dtype}"
+        )
+    _check_label_ids(labels, label_names)
+    return image, labels
+
+
 def extract_patches(
     image: ArrayLike,
     labels: ArrayLike,
@@ -176,14 +190,7 @@ def extract_patches(
     >>> [(p.box, p.class_name) for p in patches]
     [((7, 6, 33, 22), 'dress')]
     """
-    image = check_image(image, "image", batched=False)
-    labels = np.asarray(labels)
-    if labels.shape != image.shape[:2] or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(
-            '"labels" must be an integer map with the image\'s height and width '
-            f"{image.shape[:2]}. Received: shape {labels.shape}, dtype {labels.dtype}"
-        )
-    _check_label_ids(labels, label_names)
+    image, labels = _check_image_and_labels(image, labels, label_names)
     check_choice(shape, ("rectangle", "square"), "shape")
     search = largest_rectangle if shape == "rectangle" else largest_square
     minimum = _pair(min_size, "min_size")
@@ -271,14 +278,7 @@ def textured_patches(
     >>> [(p.box, p.class_name) for p in patches]
     [((9, 5, 38, 34), 'top')]
     """
-    image = check_image(image, "image", batched=False)
-    labels = np.asarray(labels)
-    if labels.shape != image.shape[:2] or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(
-            '"labels" must be an integer map with the image\'s height and width '
-            f"{image.shape[:2]}. Received: shape {labels.shape}, dtype {labels.dtype}"
-        )
-    _check_label_ids(labels, label_names)
+    image, labels = _check_image_and_labels(image, labels, label_names)
     check_int(per_region, "per_region")
     minimum = _pair(min_size, "min_size")
     ids = check_names(classes, label_names, "classes", as_list=True)

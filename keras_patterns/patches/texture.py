@@ -15,6 +15,8 @@ from scipy import ndimage
 
 from keras_patterns.utils.images import to_float
 from keras_patterns.utils.typing import ArrayLike
+from keras_patterns.utils.validation import check_int
+from keras_patterns.utils.validation import check_positive
 
 
 def edge_map(image: ArrayLike, blur: float = 1.0) -> np.ndarray:
@@ -30,6 +32,16 @@ def edge_map(image: ArrayLike, blur: float = 1.0) -> np.ndarray:
 
     Returns:
         `(H, W)` float64, >= 0 (in [0, 1] units per pixel step).
+
+    Example: a vertical edge from black to white has strength on the two
+    columns beside it, summed over three channels, and none elsewhere:
+
+    >>> import numpy as np
+    >>> image = np.zeros((6, 8, 3), np.uint8)
+    >>> image[:, 4:] = 255
+    >>> strength = edge_map(image, blur=0.1)
+    >>> strength[3].round(2).tolist()
+    [0.0, 0.0, 0.0, 1.5, 1.5, 0.0, 0.0, 0.0]
     """
     image = to_float(image, "image", batched=False, channels=(3,))
     strength = np.zeros(image.shape[:2])
@@ -149,6 +161,9 @@ def textured_region(
     (True, False)
     """
     image = to_float(image, "image", batched=False, channels=(3,))
+    window = check_positive(window, "window")
+    blur = check_positive(blur, "blur")
+    erosion = check_int(erosion, "erosion", minimum=0)
     mask = np.asarray(mask, bool)
     if mask.shape != image.shape[:2]:
         raise ValueError(

@@ -332,6 +332,10 @@ def test_textured_region_finds_the_pattern_not_the_plain_fabric():
     assert not kp.patches.textured_region(image, np.zeros((60, 80), bool)).any()
     with pytest.raises(ValueError, match="mask"):
         kp.patches.textured_region(image, mask[:10])
+    # A negative erosion would erode until nothing changes (scipy's meaning).
+    for bad, name in (({"erosion": -1}, "erosion"), ({"window": 0}, "window")):
+        with pytest.raises(ValueError, match=name):
+            kp.patches.textured_region(image, mask, **bad)
 
 
 def test_textured_patches_lie_on_the_pattern_whatever_its_class():
