@@ -153,7 +153,9 @@ def best_candidates(grouper, photos, masks, segments):
     for photo, mask, (working, factor, labels) in zip(
         photos, masks, segments, strict=True
     ):
-        candidates = cut.candidates(working, labels, cut.classes, cut.options(factor))
+        candidates = cut.candidates(
+            working, labels, cut.classes, cut.options(factor), factor=factor
+        )
         boxes = cut.photo_boxes(candidates, factor, photo.shape)
         boxes.sort(key=lambda box: -side(box))
         good = [box for box in boxes if garment_share(mask, box) >= 0.9]
@@ -270,6 +272,9 @@ def main():
         "--texture-squares", type=int, help="override texture_squares (0: none)"
     )
     parser.add_argument(
+        "--small-patch", type=int, help="override small_patch (0: keep all)"
+    )
+    parser.add_argument(
         "--segmenter", help="a segmenter preset or .keras file to use instead"
     )
     args = parser.parse_args()
@@ -294,6 +299,8 @@ def main():
         overrides["enhance_below"] = args.enhance_below
     if args.texture_squares is not None:
         overrides["texture_squares"] = args.texture_squares
+    if args.small_patch is not None:
+        overrides["small_patch"] = args.small_patch
     if args.enhancer == "none":
         overrides["enhancer"] = None
     elif args.enhancer:
@@ -306,6 +313,7 @@ def main():
         f"patch_size {grouper.patch_size}, patch_scale "
         f"{grouper.patch_scale}, garment_choice {grouper.garment_choice}, "
         f"texture_squares {grouper.texture_squares}, "
+        f"small_patch {grouper.small_patch}, "
         f"enhancer {grouper.enhancer is not None} (below {grouper.enhance_below} px)"
     )
     oracles = oracle_boxes(masks)

@@ -86,12 +86,14 @@ class PatternGrouper(GrouperFiles):
             `garments` names (applied only where the segmenter gave it less
             than `garment_prior_below` of the pixels, when that is set), the
             class names of the segmenter's ids.
-        classes, garment_choice, garment_probe, texture_squares: the cut
-            stage's (`grouping.stages.CutStage`): which garments a patch may
-            come from, and which one when none is named (the largest, the
-            most textured, or the patches a linear probe on the embedder's
-            embeddings finds patterned: the patterned product), and how many
-            squares of the garments' textured part join the candidates.
+        classes, garment_choice, garment_probe, texture_squares, small_patch:
+            the cut stage's (`grouping.stages.CutStage`): which garments a
+            patch may come from, and which one when none is named (the
+            largest, the most textured, or the patches a linear probe on the
+            embedder's embeddings finds patterned: the patterned product),
+            how many squares of the garments' textured part join the
+            candidates, and the side under which a candidate counts only in
+            a photo that has no larger one.
         min_patch, margin, patch_shape, patches_per_item: the cut stage's
             too: how many patches, of what size and shape.
         flip_views: the embed stage's (`grouping.stages.EmbedStage`): embed
@@ -131,6 +133,7 @@ class PatternGrouper(GrouperFiles):
     garment_choice = StageSetting("cut")
     garment_probe = StageSetting("cut")
     texture_squares = StageSetting("cut")
+    small_patch = StageSetting("cut")
     enhancer = StageSetting("enhance")
     enhance_below = StageSetting("enhance")
     patch_size = StageSetting("enhance")
@@ -159,6 +162,7 @@ class PatternGrouper(GrouperFiles):
         garment_choice: str = "largest",
         garment_probe: Mapping[str, Any] | None = None,
         texture_squares: int = 0,
+        small_patch: int = 0,
         garment_prior: float = 1.5,
         garment_prior_below: float | None = None,
         flip_views: bool | int = True,
@@ -189,6 +193,7 @@ class PatternGrouper(GrouperFiles):
                 garment_choice,
                 garment_probe,
                 texture_squares,
+                small_patch,
             ),
             enhance=EnhanceStage(enhancer, enhance_below, patch_size, patch_scale),
             embed=EmbedStage(embedder, flip_views),

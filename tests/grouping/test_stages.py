@@ -413,3 +413,51 @@ def test_texture_squares_cut_a_garment_the_segmenter_split():
     with pytest.raises(ValueError, match="texture_squares"):
         kp.PatternGrouper(texture_squares=-1)
     assert kp.PatternGrouper(texture_squares=2).get_config()["texture_squares"] == 2
+
+
+def test_small_patch_drops_small_candidates_where_a_larger_one_exists():
+    def cut(small_patch):
+        return kp.PatternGrouper(
+            SplitTop(),
+            embedder=Contrast(),
+            garment_choice="probe",
+            garment_probe=probe(1.0, -10.0),
+            small_patch=small_patch,
+            progress=False,
+        ).pipeline.cut
+
+    def candidates(small_patch, factor=1.0):
+        stage = cut(small_patch)
+        labels = SplitTop().predict_labels([None])[0]
+        options = stage.options(1.0)  # the same squares, whatever the factor
+        found = stage.candidates(
+            split_top_photo(), labels, stage.classes, options, factor=factor
+        )
+        return [p.box for p in found]
+
+    def side(box):
+        return min(box[2] - box[0], box[3] - box[1])
+
+    every = candidates(0)
+    sides = sorted({side(box) for box in every})
+    assert len(sides) >= 3  # the top's, the dress's and the pants' squares
+    least = sides[1]  # drops the smallest squares, keeps the others
+    assert candidates(least) == [box for box in every if side(box) >= least]
+    assert len(candidates(least)) < len(every)
+    # In photo pixels: on a working copy twice smaller, twice the side.
+    assert candidates(2 * least, factor=2.0) == candidates(least)
+    # None as large: all of them stay, so the photo still gets a patch.
+    assert candidates(sides[-1] + 1) == every
+    grouper = kp.PatternGrouper(
+        SplitTop(),
+        embedder=Contrast(),
+        garment_choice="probe",
+        garment_probe=probe(1.0, -10.0),
+        small_patch=least,
+        progress=False,
+    )
+    boxes = grouper.embed([split_top_photo()]).items[0].boxes
+    assert boxes and all(side(box) >= least for box in boxes)
+    with pytest.raises(ValueError, match="small_patch"):
+        kp.PatternGrouper(small_patch=-1)
+    assert kp.PatternGrouper(small_patch=24).get_config()["small_patch"] == 24

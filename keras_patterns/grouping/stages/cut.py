@@ -77,6 +77,11 @@ class CutStage:
             classes its regions are small, and the textured part of the
             photo gives squares the size of the garment; the probe (or
             `"textured"`) still chooses among all of them.
+        small_patch: candidates whose side is under `small_patch` photo
+            pixels are dropped wherever a photo has a larger one; 0 keeps
+            them all. A square a few pixels wide sits on a garment's edge as
+            easily as inside it, and shows too few repeats of a pattern for
+            the probe or the embedder to read it.
     """
 
     def __init__(
@@ -90,6 +95,7 @@ class CutStage:
         garment_choice: str = "largest",
         garment_probe: Mapping[str, Any] | None = None,
         texture_squares: int = 0,
+        small_patch: int = 0,
     ) -> None:
         self.classes = tuple(classes)
         self.label_names = tuple(label_names)
@@ -104,6 +110,7 @@ class CutStage:
         )
         self.garment_probe = _check_probe(garment_probe)
         self.texture_squares = check_int(texture_squares, "texture_squares", minimum=0)
+        self.small_patch = check_int(small_patch, "small_patch", minimum=0)
         if self.garment_choice == "probe" and self.garment_probe is None:
             raise ValueError(
                 'garment_choice="probe" needs a garment_probe (weights, bias, '
@@ -121,6 +128,7 @@ class CutStage:
             "garment_choice": self.garment_choice,
             "garment_probe": self.garment_probe,
             "texture_squares": self.texture_squares,
+            "small_patch": self.small_patch,
         }
 
     def options(self, factor: float) -> dict[str, Any]:
@@ -141,6 +149,7 @@ class CutStage:
         labels: np.ndarray,
         classes: Sequence[str],
         options: dict[str, Any],
+        factor: float = 1.0,
     ) -> tuple[str, ...]:
         """The garment to cut from when none is named (see `garment_choice`):
         a one-name tuple, empty when no garment holds a patch."""
@@ -149,7 +158,7 @@ class CutStage:
                 working, labels, classes, max_patches=1, **options
             )
             return tuple(patch.class_name for patch in largest)
-        big = self.candidates(working, labels, classes, options)
+        big = self.candidates(working, labels, classes, options, factor=factor)
         if not big:
             return ()
         best = max(big, key=lambda patch: texture_score(patch.image))
@@ -162,12 +171,14 @@ class CutStage:
         classes: Sequence[str],
         options: dict[str, Any],
         per_region: int | None = None,
+        factor: float = 1.0,
     ) -> list[Patch]:
         """The squares a garment is chosen among: the largest `per_region` of
         each garment region (by default `PROBE_PER_REGION` with `"probe"`,
         else 1), then `texture_squares` of each textured part of the
         garments, those whose side is at least `TEXTURED_SHARE` of the
-        largest region square's."""
+        largest region square's and, where any reaches it, `small_patch`
+        photo pixels (`working` is `factor` times smaller than the photo)."""
         if per_region is None:
             per_region = PROBE_PER_REGION if self.garment_choice == "probe" else 1
         found = extract_patches(
@@ -183,6 +194,10 @@ class CutStage:
                 label_names=options["label_names"],
                 per_region=self.texture_squares,
             )
+        least = max(TEXTURED_SHARE * side, self.small_patch / factor)
+        large = [p for p in found if min(p.image.shape[:2]) >= least]
+        if large or not self.small_patch:
+            return large
         return [p for p in found if min(p.image.shape[:2]) >= TEXTURED_SHARE * side]
 
     def uses_probe(self, garment: str | None) -> bool:
@@ -210,7 +225,9 @@ class CutStage:
         one call: `(candidates, vectors)` for each `(working, labels, factor)`."""
         size = self.garment_probe["size"]
         found = [
-            self.candidates(working, labels, self.classes, self.options(factor))
+            self.candidates(
+                working, labels, self.classes, self.options(factor), factor=factor
+            )
             for working, labels, factor in cuts
         ]
         inputs = [self.probe_inputs(big, size) for big in found if big]
@@ -236,6 +253,7 @@ class CutStage:
         options: dict[str, Any],
         embed: Callable[[np.ndarray], np.ndarray],
         garment: str | None = None,
+        factor: float = 1.0,
     ) -> list[Patch]:
         """The candidates `garment_probe` finds patterned, most probable first.
 
@@ -246,7 +264,7 @@ class CutStage:
         top) still gives a patch on the patterned garment, and one that
         names it correctly gives patches on it alone.
         """
-        big = self.candidates(working, labels, classes, options)
+        big = self.candidates(working, labels, classes, options, factor=factor)
         if not big:
             return []
         vectors = embed(self.probe_inputs(big, self.garment_probe["size"]))
@@ -352,11 +370,11 @@ class CutStage:
                     "an embedder. Received: embed=None"
                 )
             patches = self.probed(
-                working, labels, self.classes, options, embed, garment
+                working, labels, self.classes, options, embed, garment, factor
             )
         else:
             if len(classes) > 1:
-                classes = self.choose(working, labels, classes, options)
+                classes = self.choose(working, labels, classes, options, factor)
             patches = (
                 extract_patches(
                     working,
