@@ -58,6 +58,7 @@ from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
 
 import keras_patterns as kp  # noqa: E402
 from keras_patterns.patches import largest_square  # noqa: E402
+from keras_patterns.utils.images import resize_image  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_real_patterns import split_by_source  # noqa: E402
@@ -153,9 +154,10 @@ def best_candidates(grouper, photos, masks, segments):
     for photo, mask, (working, factor, labels) in zip(
         photos, masks, segments, strict=True
     ):
-        candidates = cut.candidates(
-            working, labels, cut.classes, cut.options(factor), factor=factor
-        )
+        sizes = factor / grouper.pipeline.segment.unit(factor)
+        candidates = cut.candidates(working, labels, cut.classes, cut.options(sizes))
+        usable = cut.usable(candidates, sizes)
+        candidates = [p for p, ok in zip(candidates, usable, strict=True) if ok]
         boxes = cut.photo_boxes(candidates, factor, photo.shape)
         boxes.sort(key=lambda box: -side(box))
         good = [box for box in boxes if garment_share(mask, box) >= 0.9]
@@ -163,6 +165,23 @@ def best_candidates(grouper, photos, masks, segments):
         top, left, bottom, right = (good or boxes or [(0, 0, *photo.shape[:2])])[0]
         squares.append(photo[top:bottom, left:right])
     return squares, np.array(found)
+
+
+def at_grouper_scale(grouper, photos, images):
+    """`images` (one cut from each of `photos`) in the pixels the grouper
+    counts `patch_scale` in: with `frame_scale`, each photo's frame."""
+    if not grouper.frame_scale:
+        return images
+    segment = grouper.pipeline.segment
+    scaled = []
+    for photo, image in zip(photos, images, strict=True):
+        unit = segment.unit(segment.working_photo(photo)[1])
+        size = (
+            max(1, round(image.shape[0] / unit)),
+            max(1, round(image.shape[1] / unit)),
+        )
+        scaled.append(image if unit == 1.0 else resize_image(image, size))
+    return scaled
 
 
 def garment_purity(grouper, masks, segments):
@@ -275,6 +294,13 @@ def main():
         "--small-patch", type=int, help="override small_patch (0: keep all)"
     )
     parser.add_argument(
+        "--frame-scale",
+        type=int,
+        choices=[0, 1],
+        help="override frame_scale (1: sizes in the pixels of the photo fitted "
+        "to segment_size; 0: in its own)",
+    )
+    parser.add_argument(
         "--segmenter", help="a segmenter preset or .keras file to use instead"
     )
     args = parser.parse_args()
@@ -301,6 +327,8 @@ def main():
         overrides["texture_squares"] = args.texture_squares
     if args.small_patch is not None:
         overrides["small_patch"] = args.small_patch
+    if args.frame_scale is not None:
+        overrides["frame_scale"] = bool(args.frame_scale)
     if args.enhancer == "none":
         overrides["enhancer"] = None
     elif args.enhancer:
@@ -313,7 +341,7 @@ def main():
         f"patch_size {grouper.patch_size}, patch_scale "
         f"{grouper.patch_scale}, garment_choice {grouper.garment_choice}, "
         f"texture_squares {grouper.texture_squares}, "
-        f"small_patch {grouper.small_patch}, "
+        f"small_patch {grouper.small_patch}, frame_scale {grouper.frame_scale}, "
         f"enhancer {grouper.enhancer is not None} (below {grouper.enhance_below} px)"
     )
     oracles = oracle_boxes(masks)
@@ -369,7 +397,7 @@ def main():
         if name not in args.lines:
             continue
         began = time.perf_counter()
-        result = patches.embed(inputs)
+        result = patches.embed(at_grouper_scale(grouper, photos, inputs))
         seconds = time.perf_counter() - began
         line(name, result, labels, masks, args.seeds, halves, seconds)
 

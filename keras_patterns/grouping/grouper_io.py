@@ -47,7 +47,7 @@ FORMAT_VERSION = 1
 SETTINGS = (  # noqa: SIM905 (a list literal would take 14 lines)
     "patch_size patch_scale enhance_below segment_size classes label_names "
     "min_patch margin patch_shape patches_per_item garment_choice garment_probe "
-    "garment_prior garment_prior_below texture_squares small_patch "
+    "garment_prior garment_prior_below frame_scale texture_squares small_patch "
     "flip_views batch_size embedder_steps"
 ).split()
 

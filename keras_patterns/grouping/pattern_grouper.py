@@ -86,6 +86,11 @@ class PatternGrouper(GrouperFiles):
             `garments` names (applied only where the segmenter gave it less
             than `garment_prior_below` of the pixels, when that is set), the
             class names of the segmenter's ids.
+        frame_scale: the segment stage's too: with `segment_size`, count
+            `patch_scale`, `min_patch`, `margin` and `small_patch` in the
+            pixels of each photo fitted to `segment_size` (its frame) rather
+            than its own, so a photo's resolution changes neither where the
+            patches lie nor the pattern frequency the embedder sees.
         classes, garment_choice, garment_probe, texture_squares, small_patch:
             the cut stage's (`grouping.stages.CutStage`): which garments a
             patch may come from, and which one when none is named (the
@@ -124,6 +129,7 @@ class PatternGrouper(GrouperFiles):
     segment_size = StageSetting("segment")
     garment_prior = StageSetting("segment")
     garment_prior_below = StageSetting("segment")
+    frame_scale = StageSetting("segment")
     label_names = StageSetting("segment", "cut")
     classes = StageSetting("segment", "cut")
     min_patch = StageSetting("cut")
@@ -165,6 +171,7 @@ class PatternGrouper(GrouperFiles):
         small_patch: int = 0,
         garment_prior: float = 1.5,
         garment_prior_below: float | None = None,
+        frame_scale: bool = False,
         flip_views: bool | int = True,
         batch_size: int = 32,
         embedder_steps: int = 300,
@@ -179,6 +186,7 @@ class PatternGrouper(GrouperFiles):
             label_names,
             batch_size,
             garment_prior_below,
+            frame_scale,
         )
         self.pipeline = GroupingPipeline(
             read=ReadStage(batch_size),

@@ -254,8 +254,14 @@ class GroupingPipeline:
                 cut = self._cut(items[i], images[i], name, found, scored.get(n))
                 if cut:
                     cuts[i] = cut
+        units = {}
+        if segmented:
+            units = {
+                i: self.segment.unit(factor)
+                for i, (_, factor, _) in zip(alive, maps, strict=True)
+            }
         with timed("enhance"):
-            patches = self.enhance(cuts, items)
+            patches = self.enhance(cuts, items, units)
         vectors = None
         if embed:
             with timed("embed"):
@@ -282,7 +288,10 @@ class GroupingPipeline:
         probed = [n for n, name in enumerate(names) if self.cut.uses_probe(name)]
         if not probed:
             return {}
-        cuts = [(maps[n][0], maps[n][2], maps[n][1]) for n in probed]
+        cuts = [
+            (working, labels, factor / self.segment.unit(factor))
+            for working, factor, labels in (maps[n] for n in probed)
+        ]
         return dict(zip(probed, self.cut.probes(cuts, self.embed.vectors), strict=True))
 
     def _cut(self, item: GroupedItem, photo, name, found, scored=None):
@@ -301,4 +310,5 @@ class GroupingPipeline:
             factor,
             embed=self.embed.vectors,
             scored=scored,
+            unit=self.segment.unit(factor),
         )

@@ -132,6 +132,44 @@ class DarkIsTop:
         ]
 
 
+def test_frame_scale_cuts_a_photo_alike_at_any_resolution(parts):
+    # Stripes of period 6 rows on a dark garment, in a photo the size of the
+    # frame and in the same photo at twice the resolution (each pixel 2x2).
+    photo = np.full((96, 72, 3), 255, np.uint8)
+    rows = np.arange(16, 80)
+    photo[16:80, 12:60] = np.where((rows // 3 % 2)[:, None, None], 20, 90)
+    double = photo.repeat(2, axis=0).repeat(2, axis=1)
+
+    def item(image, frame_scale):
+        grouper = kp.PatternGrouper(
+            DarkIsTop(),
+            embedder=parts[0],
+            segment_size=(96, 72),
+            frame_scale=frame_scale,
+            patch_scale=1.0,
+            patch_size=32,
+            patches_per_item=1,
+            keep_patches=True,
+            progress=False,
+        )
+        return grouper.embed([image]).items[0]
+
+    small, large = item(photo, True), item(double, True)
+    # The same square, in the larger photo's pixels, and the same patch:
+    # 32 px of the frame, cut from 64 px of the larger photo.
+    assert large.box == tuple(2 * v for v in small.box)
+    assert small.patch.shape == large.patch.shape == (32, 32, 3)
+    close = np.abs(small.patch.astype(float) - large.patch).mean()
+    # In the photos' own pixels the larger photo's stripes come out twice
+    # as wide: the patches differ by about half the stripes' contrast (70).
+    own = item(double, False).patch
+    assert own.shape == (32, 32, 3)
+    apart = np.abs(small.patch.astype(float) - own).mean()
+    assert close < 6 < 20 < apart, (close, apart)
+    with pytest.raises(ValueError, match="segment_size"):
+        kp.PatternGrouper(DarkIsTop(), frame_scale=True)
+
+
 def test_large_photos_are_segmented_and_cut_small_and_patched_from_full_size(parts):
     embedder = parts[0]
     photo = np.full((400, 300, 3), 255, np.uint8)

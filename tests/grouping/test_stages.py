@@ -416,7 +416,7 @@ def test_texture_squares_cut_a_garment_the_segmenter_split():
 
 
 def test_small_patch_drops_small_candidates_where_a_larger_one_exists():
-    def cut(small_patch):
+    def grouper(small_patch):
         return kp.PatternGrouper(
             SplitTop(),
             embedder=Contrast(),
@@ -424,40 +424,38 @@ def test_small_patch_drops_small_candidates_where_a_larger_one_exists():
             garment_probe=probe(1.0, -10.0),
             small_patch=small_patch,
             progress=False,
-        ).pipeline.cut
-
-    def candidates(small_patch, factor=1.0):
-        stage = cut(small_patch)
-        labels = SplitTop().predict_labels([None])[0]
-        options = stage.options(1.0)  # the same squares, whatever the factor
-        found = stage.candidates(
-            split_top_photo(), labels, stage.classes, options, factor=factor
         )
-        return [p.box for p in found]
 
     def side(box):
         return min(box[2] - box[0], box[3] - box[1])
 
-    every = candidates(0)
-    sides = sorted({side(box) for box in every})
-    assert len(sides) >= 3  # the top's, the dress's and the pants' squares
-    least = sides[1]  # drops the smallest squares, keeps the others
-    assert candidates(least) == [box for box in every if side(box) >= least]
-    assert len(candidates(least)) < len(every)
-    # In photo pixels: on a working copy twice smaller, twice the side.
-    assert candidates(2 * least, factor=2.0) == candidates(least)
+    cut = grouper(0).pipeline.cut
+    labels = SplitTop().predict_labels([None])[0]
+    big = cut.candidates(split_top_photo(), labels, cut.classes, cut.options(1.0))
+    sides = np.array([side(p.box) for p in big])
+    classes = np.array([p.class_name for p in big])
+    assert len(set(sides)) >= 3  # the top's, the dress's and the pants' squares
+    least = sorted(set(sides))[1]  # drops the smallest squares, keeps the others
+    stage = grouper(least).pipeline.cut
+    np.testing.assert_array_equal(stage.usable(big), sides >= least)
+    # In the pixels sizes count: on a copy twice as small, half the side.
+    np.testing.assert_array_equal(stage.usable(big, 2.0), sides >= least / 2)
     # None as large: all of them stay, so the photo still gets a patch.
-    assert candidates(sides[-1] + 1) == every
-    grouper = kp.PatternGrouper(
-        SplitTop(),
-        embedder=Contrast(),
-        garment_choice="probe",
-        garment_probe=probe(1.0, -10.0),
-        small_patch=least,
-        progress=False,
+    assert grouper(sides.max() + 1).pipeline.cut.usable(big).all()
+    # A named garment whose squares are all small keeps them; the others
+    # are judged apart.
+    small = classes[sides == sides.min()][0]
+    assert not (sides[classes == small] >= least).any()
+    named = stage.usable(big, garment=small)
+    np.testing.assert_array_equal(
+        named, np.where(classes == small, True, sides >= least)
     )
-    boxes = grouper.embed([split_top_photo()]).items[0].boxes
+    # Through the grouper (logit std - 10: the striped squares are
+    # patterned): every patch cut is at least `least` pixels.
+    boxes = grouper(least).embed([split_top_photo()]).items[0].boxes
     assert boxes and all(side(box) >= least for box in boxes)
+    item = grouper(least).embed([split_top_photo()], garments=[small]).items[0]
+    assert item.class_name == small
     with pytest.raises(ValueError, match="small_patch"):
         kp.PatternGrouper(small_patch=-1)
     assert kp.PatternGrouper(small_patch=24).get_config()["small_patch"] == 24

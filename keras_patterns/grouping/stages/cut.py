@@ -41,7 +41,9 @@ class CutStage:
     Args:
         classes: garment classes a patch may come from.
         label_names: class names of the label maps' ids.
-        min_patch: smallest patch side kept, in photo pixels.
+        min_patch: smallest patch side kept, in photo pixels (`min_patch`,
+            `margin` and `small_patch` count the pixels `__call__`'s `unit`
+            says: with `SegmentStage(frame_scale=True)`, the photo's frame's).
         margin: pixels kept away from garment edges (an int), or a share of
             the region's smaller side (a float below 0.5).
         patch_shape: `"square"` cuts the largest square inside the garment
@@ -77,11 +79,11 @@ class CutStage:
             classes its regions are small, and the textured part of the
             photo gives squares the size of the garment; the probe (or
             `"textured"`) still chooses among all of them.
-        small_patch: candidates whose side is under `small_patch` photo
-            pixels are dropped wherever a photo has a larger one; 0 keeps
-            them all. A square a few pixels wide sits on a garment's edge as
-            easily as inside it, and shows too few repeats of a pattern for
-            the probe or the embedder to read it.
+        small_patch: candidates whose side is under `small_patch` pixels
+            are dropped wherever a photo has a larger one; 0 keeps them all.
+            A square a few pixels wide sits on a garment's edge as easily as
+            inside it, and shows too few repeats of a pattern for the probe
+            or the embedder to read it.
     """
 
     def __init__(
@@ -158,7 +160,8 @@ class CutStage:
                 working, labels, classes, max_patches=1, **options
             )
             return tuple(patch.class_name for patch in largest)
-        big = self.candidates(working, labels, classes, options, factor=factor)
+        big = self.candidates(working, labels, classes, options)
+        big = [p for p, ok in zip(big, self.usable(big, factor), strict=True) if ok]
         if not big:
             return ()
         best = max(big, key=lambda patch: texture_score(patch.image))
@@ -171,14 +174,13 @@ class CutStage:
         classes: Sequence[str],
         options: dict[str, Any],
         per_region: int | None = None,
-        factor: float = 1.0,
     ) -> list[Patch]:
         """The squares a garment is chosen among: the largest `per_region` of
         each garment region (by default `PROBE_PER_REGION` with `"probe"`,
         else 1), then `texture_squares` of each textured part of the
         garments, those whose side is at least `TEXTURED_SHARE` of the
-        largest region square's and, where any reaches it, `small_patch`
-        photo pixels (`working` is `factor` times smaller than the photo)."""
+        largest region square's (`small_patch` is applied by the choice,
+        `usable`)."""
         if per_region is None:
             per_region = PROBE_PER_REGION if self.garment_choice == "probe" else 1
         found = extract_patches(
@@ -194,11 +196,39 @@ class CutStage:
                 label_names=options["label_names"],
                 per_region=self.texture_squares,
             )
-        least = max(TEXTURED_SHARE * side, self.small_patch / factor)
-        large = [p for p in found if min(p.image.shape[:2]) >= least]
-        if large or not self.small_patch:
-            return large
         return [p for p in found if min(p.image.shape[:2]) >= TEXTURED_SHARE * side]
+
+    def usable(
+        self, big: Sequence[Patch], factor: float = 1.0, garment: str | None = None
+    ) -> np.ndarray:
+        """Which of the candidates `big` the choice considers: with
+        `small_patch`, those at least that side (`big` placed on a copy
+        `factor` times smaller than the pixels sizes count), the smaller
+        ones only where none is as large; with a `garment` named, among its
+        class's candidates and among the others apart, so that a small
+        named garment keeps its squares.
+
+        Example:
+
+        >>> stage = CutStage(small_patch=24)
+        >>> big = [
+        ...     Patch(np.zeros((side, side, 3)), (0, 0, side, side), name, 1.0, 1)
+        ...     for side, name in ((40, "top"), (20, "top"), (16, "skirt"))
+        ... ]
+        >>> stage.usable(big).tolist()
+        [True, False, False]
+        >>> stage.usable(big, garment="skirt").tolist()
+        [True, False, True]
+        >>> stage.usable(big, factor=2.0).tolist()  # 24 px are 12 on `big`
+        [True, True, True]
+        """
+        sides = np.array([min(p.image.shape[:2]) for p in big])
+        large = sides >= self.small_patch / factor
+        named = np.array([p.class_name == garment for p in big], bool)
+        for group in (named, ~named):
+            if not large[group].any():
+                large[group] = True
+        return large
 
     def uses_probe(self, garment: str | None) -> bool:
         """Whether a photo with `garment` named (or `None`) is cut by the probe.
@@ -222,12 +252,11 @@ class CutStage:
         embed: Callable[[np.ndarray], np.ndarray],
     ) -> list[tuple[list[Patch], np.ndarray]]:
         """The candidates of several photos and their embeddings, embedded in
-        one call: `(candidates, vectors)` for each `(working, labels, factor)`."""
+        one call: `(candidates, vectors)` for each `(working, labels, factor)`,
+        `factor` from the pixels sizes count to `working`'s (`__call__`)."""
         size = self.garment_probe["size"]
         found = [
-            self.candidates(
-                working, labels, self.classes, self.options(factor), factor=factor
-            )
+            self.candidates(working, labels, self.classes, self.options(factor))
             for working, labels, factor in cuts
         ]
         inputs = [self.probe_inputs(big, size) for big in found if big]
@@ -264,17 +293,22 @@ class CutStage:
         top) still gives a patch on the patterned garment, and one that
         names it correctly gives patches on it alone.
         """
-        big = self.candidates(working, labels, classes, options, factor=factor)
+        big = self.candidates(working, labels, classes, options)
         if not big:
             return []
         vectors = embed(self.probe_inputs(big, self.garment_probe["size"]))
-        return self.chosen(big, vectors, garment)
+        return self.chosen(big, vectors, garment, factor)
 
     def chosen(
-        self, big: Sequence[Patch], vectors: np.ndarray, garment: str | None = None
+        self,
+        big: Sequence[Patch],
+        vectors: np.ndarray,
+        garment: str | None = None,
+        factor: float = 1.0,
     ) -> list[Patch]:
         """`probed`'s choice among candidates `big` whose embeddings are
-        `vectors` (a chunk's candidates are embedded together).
+        `vectors` (a chunk's candidates are embedded together), of those it
+        may use (`usable`, with `factor`).
 
         Example: a probe that reads the first dimension, threshold 0.7 (a
         logit of 0.85) for the patches after the first:
@@ -304,8 +338,9 @@ class CutStage:
         logits = logits + probe["bias"]
         named = np.array([patch.class_name == garment for patch in big])
         # The named class first (lexsort's last key is its first), then the
-        # probe's logit, largest first.
+        # probe's logit, largest first; of the usable candidates.
         order = np.lexsort((-logits, ~named))
+        order = order[self.usable(big, factor, garment)[order]]
         least = math.log(probe["threshold"] / (1.0 - probe["threshold"]))
         first = big[order[0]].class_name
         kept = [order[0]]
@@ -350,19 +385,23 @@ class CutStage:
         factor: float,
         embed: Callable[[np.ndarray], np.ndarray] | None = None,
         scored: tuple[list[Patch], np.ndarray] | None = None,
+        unit: float = 1.0,
     ) -> list[np.ndarray]:
         """The patches of `photo`, placed on `working` (`factor` times smaller).
 
         Sets `item.boxes` (`item.box` the first) and `item.class_name`, or
         `item.error` when the garment holds none. `embed` (images to
         embeddings) is what `"probe"` scores candidates with, unless
-        `scored` gives them and their embeddings already (`probes`).
+        `scored` gives them and their embeddings already (`probes`). The
+        sizes (`min_patch`, `margin`, `small_patch`) count pixels of `unit`
+        photo pixels (`SegmentStage.unit`).
         """
         classes = self.classes if garment is None else (garment,)
-        options = self.options(factor)
+        sizes = factor / unit  # the counting pixels' factor to `working`
+        options = self.options(sizes)
         count = self.patches_per_item
         if scored is not None:
-            patches = self.chosen(*scored, garment)
+            patches = self.chosen(*scored, garment, sizes)
         elif self.uses_probe(garment):
             if embed is None:
                 raise ValueError(
@@ -370,11 +409,11 @@ class CutStage:
                     "an embedder. Received: embed=None"
                 )
             patches = self.probed(
-                working, labels, self.classes, options, embed, garment, factor
+                working, labels, self.classes, options, embed, garment, sizes
             )
         else:
             if len(classes) > 1:
-                classes = self.choose(working, labels, classes, options, factor)
+                classes = self.choose(working, labels, classes, options, sizes)
             patches = (
                 extract_patches(
                     working,

@@ -60,26 +60,34 @@ class EnhanceStage:
             "patch_scale": self.patch_scale,
         }
 
-    def target(self, side: int) -> tuple[int, int]:
+    def target(self, side: int, unit: float = 1.0) -> tuple[int, int]:
         """`(crop, size)` for a square patch of `side` pixels: the centre
-        square of `crop` pixels is resized to `size`."""
+        square of `crop` pixels is resized to `size`. `patch_scale` counts
+        units of `unit` pixels (`SegmentStage.unit`: with `frame_scale`, a
+        photo twice the frame's resolution has `unit` 2)."""
         if self.patch_scale is None:
             return side, self.patch_size
-        size = int(side * self.patch_scale) // 8 * 8
+        scale = self.patch_scale / unit
+        size = int(side * scale) // 8 * 8
         size = max(16, min(size, self.patch_size))
-        return min(side, round(size / self.patch_scale)), size
+        return min(side, round(size / scale)), size
 
     def __call__(
-        self, cuts: dict[int, list[np.ndarray]], items: Sequence[GroupedItem]
+        self,
+        cuts: dict[int, list[np.ndarray]],
+        items: Sequence[GroupedItem],
+        units: dict[int, float] | None = None,
     ) -> dict[int, list[np.ndarray]]:
         """Maps an item's position to its finished square patches; sets
-        `enhanced` on the items whose patches were upscaled."""
+        `enhanced` on the items whose patches were upscaled. `units` gives
+        an item's `target` unit (1 where it gives none)."""
         squares = {}
         sizes = {}
+        units = units or {}
         for i, cut in cuts.items():
             squares[i], sizes[i] = [], []
             for patch in cut:
-                crop, size = self.target(min(patch.shape[:2]))
+                crop, size = self.target(min(patch.shape[:2]), units.get(i, 1.0))
                 squares[i].append(centre_square(centre_square(patch)[:crop, :crop]))
                 sizes[i].append(size)
         if self.enhancer is not None:

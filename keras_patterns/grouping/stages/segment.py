@@ -47,6 +47,13 @@ class SegmentStage:
         label_names: class names of the segmenter's ids (default: the
             9-class set for 9 outputs, else the 16 In-shop classes).
         batch_size: photos per forward pass.
+        frame_scale: measure the photo in the pixels of its copy resized to
+            fit `segment_size` (its *frame*), up or down, rather than in its
+            own: the patches are placed on that copy, and the cut and
+            enhance stages count their sizes (`min_patch`, `margin`,
+            `small_patch`, `patch_scale`) in its pixels (`unit`), so a
+            photo's resolution changes neither where the patches lie nor
+            the pattern frequency the embedder sees. Needs `segment_size`.
     """
 
     def __init__(
@@ -58,9 +65,16 @@ class SegmentStage:
         label_names: Sequence[str] | None = None,
         batch_size: int = 32,
         garment_prior_below: float | None = None,
+        frame_scale: bool = False,
     ) -> None:
         self.segmenter = segmenter
         self.segment_size = None if segment_size is None else tuple(segment_size)
+        self.frame_scale = bool(frame_scale)
+        if self.frame_scale and self.segment_size is None:
+            raise ValueError(
+                "frame_scale measures photos against segment_size: give a "
+                "segment_size too. Received: segment_size=None"
+            )
         self.garment_prior = check_non_negative(garment_prior, "garment_prior")
         self.garment_prior_below = check_below(
             garment_prior_below, "garment_prior_below"
@@ -80,25 +94,37 @@ class SegmentStage:
             "garment_prior": self.garment_prior,
             "garment_prior_below": self.garment_prior_below,
             "label_names": self.label_names,
+            "frame_scale": self.frame_scale,
         }
 
+    def unit(self, factor: float) -> float:
+        """Photo pixels per pixel that sizes are counted in, for a working
+        copy `factor` times smaller than its photo: 1 (the photo's own
+        pixels) or, with `frame_scale`, `factor` (the working copy's)."""
+        return factor if self.frame_scale else 1.0
+
     def working_photo(self, photo: np.ndarray) -> tuple[np.ndarray, float]:
-        """`photo` scaled down for segmenting and cutting, and the factor back.
+        """`photo` scaled for segmenting and cutting, and the factor back.
 
         The segmenter sees `segment_size`, so a label map finer than
         `CUT_SCALE` times that holds no more information; a large photo is
         segmented and its patches placed on a copy of at most that size
         (an exact O(H W) search on 0.2 instead of 2 megapixels), and the
-        patches are then cut from the full photo.
+        patches are then cut from the full photo. With `frame_scale` the
+        copy is the photo fitted to `segment_size` (the frame), smaller or
+        larger.
         """
         if self.segment_size is None:
             return photo, 1.0
         height, width = photo.shape[:2]
-        scale = min(
-            1.0,
-            CUT_SCALE * self.segment_size[0] / height,
-            CUT_SCALE * self.segment_size[1] / width,
-        )
+        if self.frame_scale:  # the frame: segment_size, up or down
+            scale = min(self.segment_size[0] / height, self.segment_size[1] / width)
+        else:
+            scale = min(
+                1.0,
+                CUT_SCALE * self.segment_size[0] / height,
+                CUT_SCALE * self.segment_size[1] / width,
+            )
         if scale == 1.0:
             return photo, 1.0
         size = (max(1, round(height * scale)), max(1, round(width * scale)))
