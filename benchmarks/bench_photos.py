@@ -154,7 +154,7 @@ def best_candidates(grouper, photos, masks, segments):
     for photo, mask, (working, factor, labels) in zip(
         photos, masks, segments, strict=True
     ):
-        sizes = factor / grouper.pipeline.segment.unit(factor)
+        sizes = grouper.pipeline.segment.cut_factor(factor)
         candidates = cut.candidates(working, labels, cut.classes, cut.options(sizes))
         usable = cut.usable(candidates, sizes)
         candidates = [p for p, ok in zip(candidates, usable, strict=True) if ok]

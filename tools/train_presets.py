@@ -591,7 +591,7 @@ def train_garment_probe(real_textures, recipe=PROBE_RECIPE):
                     ),
                     bool,
                 )
-            sizes = factor / pipeline.segment.unit(factor)
+            sizes = pipeline.segment.cut_factor(factor)
             candidates = pipeline.cut.candidates(
                 working,
                 labels,

@@ -289,7 +289,7 @@ class GroupingPipeline:
         if not probed:
             return {}
         cuts = [
-            (working, labels, factor / self.segment.unit(factor))
+            (working, labels, self.segment.cut_factor(factor))
             for working, factor, labels in (maps[n] for n in probed)
         ]
         return dict(zip(probed, self.cut.probes(cuts, self.embed.vectors), strict=True))

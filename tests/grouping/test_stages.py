@@ -370,16 +370,21 @@ def split_top_photo():
     return photo
 
 
+def split_top_grouper(**settings):
+    """The probe's grouper on `SplitTop` (logit std - 10: stripes are patterned)."""
+    return kp.PatternGrouper(
+        SplitTop(),
+        embedder=Contrast(),
+        garment_choice="probe",
+        garment_probe=probe(1.0, -10.0),
+        progress=False,
+        **settings,
+    )
+
+
 def test_texture_squares_cut_a_garment_the_segmenter_split():
     def grouper(texture_squares):
-        return kp.PatternGrouper(
-            SplitTop(),
-            embedder=Contrast(),
-            garment_choice="probe",
-            garment_probe=probe(1.0, -10.0),
-            texture_squares=texture_squares,
-            progress=False,
-        )
+        return split_top_grouper(texture_squares=texture_squares)
 
     def candidates(texture_squares):
         cut = grouper(texture_squares).pipeline.cut
@@ -417,14 +422,7 @@ def test_texture_squares_cut_a_garment_the_segmenter_split():
 
 def test_small_patch_drops_small_candidates_where_a_larger_one_exists():
     def grouper(small_patch):
-        return kp.PatternGrouper(
-            SplitTop(),
-            embedder=Contrast(),
-            garment_choice="probe",
-            garment_probe=probe(1.0, -10.0),
-            small_patch=small_patch,
-            progress=False,
-        )
+        return split_top_grouper(small_patch=small_patch)
 
     def side(box):
         return min(box[2] - box[0], box[3] - box[1])

@@ -64,7 +64,15 @@ class EnhanceStage:
         """`(crop, size)` for a square patch of `side` pixels: the centre
         square of `crop` pixels is resized to `size`. `patch_scale` counts
         units of `unit` pixels (`SegmentStage.unit`: with `frame_scale`, a
-        photo twice the frame's resolution has `unit` 2)."""
+        photo twice the frame's resolution has `unit` 2).
+
+        Example: 40 pixels at `patch_scale` 2 make an 80-pixel patch; of a
+        photo at twice the frame's resolution, 80 pixels make it:
+
+        >>> stage = EnhanceStage(patch_size=128, patch_scale=2.0)
+        >>> stage.target(40), stage.target(80, unit=2.0)
+        ((40, 80), (80, 80))
+        """
         if self.patch_scale is None:
             return side, self.patch_size
         scale = self.patch_scale / unit

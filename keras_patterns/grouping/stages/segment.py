@@ -100,8 +100,24 @@ class SegmentStage:
     def unit(self, factor: float) -> float:
         """Photo pixels per pixel that sizes are counted in, for a working
         copy `factor` times smaller than its photo: 1 (the photo's own
-        pixels) or, with `frame_scale`, `factor` (the working copy's)."""
+        pixels) or, with `frame_scale`, `factor` (the working copy's).
+
+        Example: a 768 x 576 photo, its frame 384 x 288:
+
+        >>> import numpy as np
+        >>> stage = SegmentStage(None, (384, 288), frame_scale=True)
+        >>> working, factor = stage.working_photo(np.zeros((768, 576, 3), np.uint8))
+        >>> working.shape, factor, stage.unit(factor), stage.cut_factor(factor)
+        ((384, 288, 3), 2.0, 2.0, 1.0)
+        >>> SegmentStage(None, (384, 288)).unit(2.0)
+        1.0
+        """
         return factor if self.frame_scale else 1.0
+
+    def cut_factor(self, factor: float) -> float:
+        """How many times smaller than the pixels sizes count the working
+        copy is (`CutStage.options`'s factor): `factor / unit(factor)`."""
+        return factor / self.unit(factor)
 
     def working_photo(self, photo: np.ndarray) -> tuple[np.ndarray, float]:
         """`photo` scaled for segmenting and cutting, and the factor back.
