@@ -168,6 +168,8 @@ def test_frame_scale_cuts_a_photo_alike_at_any_resolution(parts):
     assert close < 6 < 20 < apart, (close, apart)
     with pytest.raises(ValueError, match="segment_size"):
         kp.PatternGrouper(DarkIsTop(), frame_scale=True)
+    with pytest.raises(ValueError, match="frame_scale must be True or False"):
+        kp.PatternGrouper(DarkIsTop(), segment_size=(96, 72), frame_scale="no")
 
 
 def test_large_photos_are_segmented_and_cut_small_and_patched_from_full_size(parts):

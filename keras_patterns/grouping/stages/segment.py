@@ -69,6 +69,10 @@ class SegmentStage:
     ) -> None:
         self.segmenter = segmenter
         self.segment_size = None if segment_size is None else tuple(segment_size)
+        if not isinstance(frame_scale, (bool, np.bool_)):
+            raise ValueError(
+                f"frame_scale must be True or False. Received: {frame_scale!r}"
+            )
         self.frame_scale = bool(frame_scale)
         if self.frame_scale and self.segment_size is None:
             raise ValueError(
